@@ -1,0 +1,290 @@
+"""The only reader of config files and environment: TOML -> frozen, validated ``Settings``.
+
+Errors name the file, the key path and what is wrong (``ConfigError``); relative paths in
+the file resolve against the file's own directory, so a config works from any cwd.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/monitor.toml")
+CONFIG_ENV = "NEWSMONITOR_CONFIG"
+DEFAULT_USER_AGENT = "Newsmonitor/0.1 (change-tracking news monitor)"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def parse_duration(value: object) -> timedelta:
+    """``"15m"``, ``"1.5h"``, ``"7d"``, ``90`` (seconds) -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a duration like '15m' or seconds, got {value!r}")
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"invalid duration {value!r}: use a number with s, m, h, d or w")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+    return patterns
+
+
+class FeedConfig(_Model):
+    """One monitored feed."""
+
+    name: str = Field(min_length=1)
+    url: str
+    interval: Duration = timedelta(minutes=15)
+    fetch_articles: bool = True
+    ignore: tuple[str, ...] = ()
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        return url
+
+    @field_validator("ignore")
+    @classmethod
+    def _patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_patterns(patterns)
+
+    @field_validator("interval")
+    @classmethod
+    def _min_interval(cls, interval: timedelta) -> timedelta:
+        if interval < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return interval
+
+
+class FetchSettings(_Model):
+    """How we fetch: identity, limits and politeness."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = Field(default=20.0, gt=0)  # per connect/read/write operation, seconds
+    deadline: float = Field(default=60.0, gt=0)  # wall clock for a whole request, seconds
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # after decompression
+    max_redirects: int = Field(default=5, ge=0)
+    retries: int = Field(default=2, ge=0)  # extra attempts on connect errors, 5xx, 429
+    backoff: float = Field(default=1.0, ge=0)  # first retry delay, doubled each time, seconds
+    max_retry_after: float = Field(default=120.0, ge=0)  # longest Retry-After we wait, seconds
+    concurrency: int = Field(default=8, ge=1)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    allow_private_addresses: bool = False
+
+
+class CheckStep(_Model):
+    """Re-check an article every ``every`` until it is ``until`` old."""
+
+    until: Duration
+    every: Duration
+
+
+_DEFAULT_SCHEDULE = (
+    CheckStep(until=timedelta(hours=3), every=timedelta(minutes=15)),
+    CheckStep(until=timedelta(days=1), every=timedelta(hours=1)),
+    CheckStep(until=timedelta(days=7), every=timedelta(hours=6)),
+)
+
+
+class TrackingSettings(_Model):
+    """How long and how often articles are re-checked after they are first seen."""
+
+    schedule: tuple[CheckStep, ...] = _DEFAULT_SCHEDULE
+    max_articles_per_run: int = Field(default=500, ge=0)
+
+    @field_validator("schedule")
+    @classmethod
+    def _ascending(cls, steps: tuple[CheckStep, ...]) -> tuple[CheckStep, ...]:
+        for earlier, later in zip(steps, steps[1:], strict=False):
+            if later.until <= earlier.until:
+                raise ValueError("steps must have increasing 'until'")
+        return steps
+
+
+class StorageSettings(_Model):
+    url: str = "sqlite:///snapshots/monitor.db"
+
+
+class SeedSettings(_Model):
+    dir: str = "seeds"
+
+
+class AlertChannel(BaseModel):
+    """An alert channel table; validated in full by the alerts module."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    name: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+
+
+class Settings(_Model):
+    """Everything a run needs, validated."""
+
+    source: str = "<defaults>"  # the config file it came from
+    feeds: tuple[FeedConfig, ...] = ()
+    fetch: FetchSettings = FetchSettings()
+    tracking: TrackingSettings = TrackingSettings()
+    storage: StorageSettings = StorageSettings()
+    seeds: SeedSettings = SeedSettings()
+    ignore: tuple[str, ...] = ()  # regexes removed from every article's text before hashing
+    alerts: tuple[AlertChannel, ...] = ()
+
+    @field_validator("ignore")
+    @classmethod
+    def _patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_patterns(patterns)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        names = [feed.name for feed in self.feeds]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"feed names must be unique: {', '.join(duplicated)}")
+        return self
+
+    def feed(self, name: str) -> FeedConfig:
+        for feed in self.feeds:
+            if feed.name == name:
+                return feed
+        known = ", ".join(f.name for f in self.feeds) or "none configured"
+        raise ConfigError(f"{self.source}: no feed named {name!r} (feeds: {known})")
+
+    def ignore_patterns(self, feed: str | None) -> tuple[str, ...]:
+        """Global ignore patterns plus those of ``feed``."""
+        extra = next((f.ignore for f in self.feeds if f.name == feed), ())
+        return self.ignore + extra
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The config file to use: ``explicit``, else $NEWSMONITOR_CONFIG, else the default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read, interpolate and validate a config file."""
+    file = config_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = " (copy config/example.toml to start one)" if file == DEFAULT_CONFIG else ""
+        raise ConfigError(f"{file}: config file not found{hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read config file: {exc}") from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: invalid TOML: {exc}") from exc
+    return settings_from_dict(raw, source=file, environ=environ)
+
+
+def settings_from_dict(
+    raw: Mapping[str, Any],
+    source: str | os.PathLike[str] = "<dict>",
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Validate an already-parsed config mapping; relative paths resolve against
+    ``source``'s directory."""
+    env = os.environ if environ is None else environ
+    data = _interpolate(dict(raw), env, source, ())
+    base = Path(source).resolve().parent if Path(source).suffix else Path.cwd()
+    try:
+        settings = Settings.model_validate({**data, "source": str(source)})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+    return settings.model_copy(
+        update={
+            "storage": StorageSettings(url=resolve_storage_url(settings.storage.url, base)),
+            "seeds": SeedSettings(dir=str(base / settings.seeds.dir)),
+        }
+    )
+
+
+def resolve_storage_url(url: str, base: Path) -> str:
+    """Make a relative SQLite path absolute against ``base``; other URLs pass through."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(base / url[len(prefix) :])
+    return url
+
+
+def _interpolate(value: Any, env: Mapping[str, str], source: object, path: tuple) -> Any:
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name = match.group(1)
+            if name not in env:
+                raise ConfigError(
+                    f"{source}: {_key_path(path)}: environment variable ${{{name}}} is not set"
+                )
+            return env[name]
+
+        return _ENV_REF.sub(substitute, value)
+    if isinstance(value, dict):
+        return {k: _interpolate(v, env, source, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, env, source, (*path, i)) for i, v in enumerate(value)]
+    return value
+
+
+def _key_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _describe(exc: ValidationError, source: object) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{source}: {_key_path(loc)}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""One exception tree for Newsmonitor; third-party errors are translated at the edge.
+
+::
+
+    MonitorError
+    ├── ConfigError            bad config file, key or environment value (names file and key)
+    ├── FetchError             a URL could not be fetched (names the URL)
+    │   ├── BlockedAddressError    host resolves to a private/loopback address not allowed
+    │   ├── ResponseTooLargeError  body exceeded the byte cap (also after decompression)
+    │   ├── DeadlineExceededError  the wall-clock deadline for the request ran out
+    │   ├── TooManyRedirectsError  redirect chain longer than allowed
+    │   └── HTTPStatusError        final response had an error status (4xx/5xx)
+    ├── FeedParseError         fetched bytes are not a usable feed (no entries and bozo)
+    ├── ExtractError           article HTML yielded no text
+    └── StoreError             the database refused or failed an operation
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error Newsmonitor raises on purpose."""
+
+
+class ConfigError(MonitorError):
+    """The configuration is invalid; the message names the file and key path."""
+
+
+class FetchError(MonitorError):
+    """A URL could not be fetched."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+        self.reason = message
+
+
+class BlockedAddressError(FetchError):
+    """The URL's host resolves to a private, loopback or otherwise non-public address."""
+
+
+class ResponseTooLargeError(FetchError):
+    """The response body exceeded the configured byte cap."""
+
+
+class DeadlineExceededError(FetchError):
+    """The request did not complete within its wall-clock deadline."""
+
+
+class TooManyRedirectsError(FetchError):
+    """The redirect chain was longer than allowed."""
+
+
+class HTTPStatusError(FetchError):
+    """The final response had an error status code."""
+
+    def __init__(self, url: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(url, f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+class FeedParseError(MonitorError):
+    """The fetched bytes are not a feed we can use."""
+
+
+class ExtractError(MonitorError):
+    """No article text could be extracted from a page."""
+
+
+class StoreError(MonitorError):
+    """The store failed an operation."""

@@ -1,0 +1,193 @@
+"""Frozen dataclasses that cross module boundaries.
+
+Nothing outside ``feeds.py`` sees a feedparser dict and nothing outside ``store/`` sees a
+database row: every module speaks in these types. All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ChangeKind(StrEnum):
+    """Lifecycle events of an article, each stored as a change."""
+
+    NEW = "new"  # first version captured
+    CHANGED = "changed"  # a new distinct version
+    REMOVED = "removed"  # the page answered 404/410
+    RESTORED = "restored"  # back after removal
+    MOVED = "moved"  # redirect or canonical change to a new address
+
+
+class ArticleStatus(StrEnum):
+    """Whether an article's page is currently answering."""
+
+    ACTIVE = "active"
+    REMOVED = "removed"
+
+
+class TextSource(StrEnum):
+    """Where a version's text came from."""
+
+    PAGE = "page"  # extracted from the article page
+    FEED = "feed"  # the feed entry's own title and content (page unavailable)
+
+
+@dataclass(frozen=True)
+class Validators:
+    """HTTP cache validators for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One completed HTTP fetch: a 2xx with its body, or a 304 with none."""
+
+    requested_url: str
+    final_url: str
+    status: int
+    headers: Mapping[str, str]  # lower-cased names
+    body: bytes
+    fetched_at: datetime
+    redirects: tuple[str, ...] = ()  # every URL visited before final_url, in order
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.etag, self.last_modified)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed, reduced to what the monitor uses."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str  # plain text of the entry's content (or summary); may be empty
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A parsed feed document."""
+
+    title: str | None
+    version: str  # feedparser's format name: rss20, atom10, rss10, ...
+    entries: tuple[FeedEntry, ...]
+    bozo: bool = False
+    warning: str | None = None  # why the feed is bozo, when it still had entries
+
+
+@dataclass(frozen=True)
+class Page:
+    """Article text and metadata extracted from one HTML page."""
+
+    title: str | None
+    paragraphs: tuple[str, ...]
+    byline: str | None = None
+    published: datetime | None = None
+    modified: datetime | None = None
+    canonical_url: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the store knows about one configured feed."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_checked: datetime | None = None
+    last_success: datetime | None = None
+    last_status: int | None = None  # HTTP status of the last check
+    last_error: str | None = None
+    failures: int = 0  # consecutive failed checks
+    next_due: datetime | None = None
+    entries: int | None = None  # entries in the last parsed document
+
+
+@dataclass(frozen=True)
+class Article:
+    """A tracked article. ``url`` is its identity: the normalized entry link."""
+
+    id: int
+    feed: str
+    url: str
+    current_url: str  # where it is fetched now (differs from url after a move)
+    first_seen: datetime
+    last_in_feed: datetime
+    guid: str | None = None
+    canonical_url: str | None = None
+    title: str | None = None
+    status: ArticleStatus = ArticleStatus.ACTIVE
+    last_checked: datetime | None = None
+    last_seen: datetime | None = None  # last fetch that returned the article (200 or 304)
+    next_check: datetime | None = None  # None: no longer re-checked
+    etag: str | None = None
+    last_modified: str | None = None
+    last_error: str | None = None
+    versions: int = 0  # number of stored versions
+
+
+@dataclass(frozen=True)
+class Version:
+    """One distinct version of an article's content."""
+
+    article_id: int
+    number: int  # 1, 2, 3 ... per article
+    content_hash: str  # sha256 of the normalized content
+    text: str
+    fetched_at: datetime
+    url: str  # the URL the content was fetched from (after redirects)
+    source: TextSource = TextSource.PAGE
+    title: str | None = None
+    byline: str | None = None
+    published: datetime | None = None
+    modified: datetime | None = None
+    canonical_url: str | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.text)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A lifecycle event of an article; ``id`` is 0 until the store assigns one."""
+
+    kind: ChangeKind
+    article_id: int
+    feed: str
+    url: str
+    detected_at: datetime
+    title: str | None = None
+    version: int | None = None
+    previous_version: int | None = None
+    detail: str | None = None  # e.g. "moved to https://..." or "HTTP 410"
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """The raw response body kept with a stored version (stored compressed)."""
+
+    content: bytes
+    content_type: str | None = None

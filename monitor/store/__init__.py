@@ -1,0 +1,66 @@
+"""The store seam: a small Protocol and ``open_store`` to get the SQL implementation.
+
+One implementation (``sql.py``, SQLAlchemy Core) serves SQLite and PostgreSQL; the contract
+tests in ``tests/test_store.py`` run against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from monitor.models import Article, Change, FeedState, RawBody, Version
+
+
+class Store(Protocol):
+    """Persistence for feeds, articles, versions and changes."""
+
+    def close(self) -> None: ...
+
+    # feeds
+    def get_feed(self, name: str) -> FeedState | None: ...
+    def save_feed(self, state: FeedState) -> None:
+        """Insert or replace the state of the feed named ``state.name``."""
+    def list_feeds(self) -> list[FeedState]: ...
+
+    # articles
+    def add_article(self, article: Article) -> Article:
+        """Insert ``article`` (its ``id`` is ignored) and return it with the assigned id.
+
+        Raises StoreError if an article with the same ``url`` exists."""
+    def update_article(self, article: Article) -> None: ...
+    def get_article(self, article_id: int) -> Article | None: ...
+    def find_article(self, urls: Sequence[str], guid: str | None = None) -> Article | None:
+        """The article whose url, current_url or canonical_url is one of ``urls``;
+        failing that, the one with feed GUID ``guid``."""
+    def list_articles(self, feed: str | None = None) -> list[Article]: ...
+    def due_articles(self, now: datetime, limit: int | None = None) -> list[Article]:
+        """Articles whose next_check is at or before ``now``, most overdue first."""
+
+    # versions and changes
+    def latest_version(self, article_id: int) -> Version | None: ...
+    def get_version(self, article_id: int, number: int) -> Version | None: ...
+    def list_versions(self, article_id: int) -> list[Version]: ...
+    def get_raw_body(self, article_id: int, number: int) -> RawBody | None: ...
+    def record(
+        self,
+        article: Article,
+        changes: Sequence[Change],
+        version: Version | None = None,
+        raw: RawBody | None = None,
+    ) -> list[Change]:
+        """In one transaction: update ``article``, insert ``version`` (with ``raw``, kept
+        compressed) if given, and insert ``changes``; return the changes with their ids.
+
+        Raises StoreError if ``version.number`` already exists for the article."""
+    def list_changes(
+        self, article_id: int | None = None, since: datetime | None = None
+    ) -> list[Change]: ...
+
+
+def open_store(url: str) -> Store:
+    """Open (and migrate to the latest schema) the store at SQLAlchemy ``url``."""
+    from monitor.store.sql import SQLStore
+
+    return SQLStore.open(url)
