@@ -6,13 +6,14 @@ the file resolve against the file's own directory, so a config works from any cw
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -131,7 +132,7 @@ class TrackingSettings(_Model):
     @field_validator("schedule")
     @classmethod
     def _ascending(cls, steps: tuple[CheckStep, ...]) -> tuple[CheckStep, ...]:
-        for earlier, later in zip(steps, steps[1:], strict=False):
+        for earlier, later in itertools.pairwise(steps):
             if later.until <= earlier.until:
                 raise ValueError("steps must have increasing 'until'")
         return steps
@@ -235,7 +236,7 @@ def settings_from_dict(
     return settings.model_copy(
         update={
             "storage": StorageSettings(url=resolve_storage_url(settings.storage.url, base)),
-            "seeds": SeedSettings(dir=str(base / settings.seeds.dir)),
+            "seeds": SeedSettings(dir=os.path.normpath(base / settings.seeds.dir)),
         }
     )
 
@@ -244,7 +245,7 @@ def resolve_storage_url(url: str, base: Path) -> str:
     """Make a relative SQLite path absolute against ``base``; other URLs pass through."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-        return prefix + str(base / url[len(prefix) :])
+        return prefix + os.path.normpath(base / url[len(prefix) :])
     return url
 
 
@@ -288,3 +289,15 @@ def _describe(exc: ValidationError, source: object) -> str:
             message = "unknown key"
         lines.append(f"{source}: {_key_path(loc)}: {message}")
     return "\n".join(lines)
+
+
+def read_seed_text(seeds_dir: str | os.PathLike[str] = "seeds") -> str | None:
+    """The first seed document's text, for the demo newsroom; None if there is none."""
+    folder = Path(seeds_dir)
+    files = sorted(folder.glob("*.txt")) + sorted(folder.glob("*.md")) if folder.is_dir() else []
+    for file in files:
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.store.sql import SQLStore
 from tests.webserver import WebServer
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+PG_URL_ENV = "NEWSMONITOR_TEST_PG_URL"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
@@ -17,3 +26,50 @@ def web() -> Iterator[WebServer]:
     server = WebServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgresql_admin() -> Iterator[Engine]:
+    """An autocommit engine on the test server; skips (once per session) if none answers."""
+    url = make_url(os.environ.get(PG_URL_ENV, DEFAULT_PG_URL))
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        pytest.skip(
+            f"PostgreSQL not reachable at {url.render_as_string(hide_password=True)}: {reason}"
+            f" (set {PG_URL_ENV})"
+        )
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database: a fresh SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        # A missing parent directory on purpose: opening the store must create it.
+        yield f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"
+        return
+    admin: Engine = request.getfixturevalue("postgresql_admin")
+    schema = f"newsmonitor_test_{secrets.token_hex(6)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SQLStore]:
+    opened = SQLStore.open(store_url)
+    yield opened
+    opened.close()

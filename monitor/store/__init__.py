@@ -22,6 +22,7 @@ class Store(Protocol):
     def get_feed(self, name: str) -> FeedState | None: ...
     def save_feed(self, state: FeedState) -> None:
         """Insert or replace the state of the feed named ``state.name``."""
+
     def list_feeds(self) -> list[FeedState]: ...
 
     # articles
@@ -29,11 +30,13 @@ class Store(Protocol):
         """Insert ``article`` (its ``id`` is ignored) and return it with the assigned id.
 
         Raises StoreError if an article with the same ``url`` exists."""
+
     def update_article(self, article: Article) -> None: ...
     def get_article(self, article_id: int) -> Article | None: ...
     def find_article(self, urls: Sequence[str], guid: str | None = None) -> Article | None:
         """The article whose url, current_url or canonical_url is one of ``urls``;
         failing that, the one with feed GUID ``guid``."""
+
     def list_articles(self, feed: str | None = None) -> list[Article]: ...
     def due_articles(self, now: datetime, limit: int | None = None) -> list[Article]:
         """Articles whose next_check is at or before ``now``, most overdue first."""
@@ -54,6 +57,7 @@ class Store(Protocol):
         compressed) if given, and insert ``changes``; return the changes with their ids.
 
         Raises StoreError if ``version.number`` already exists for the article."""
+
     def list_changes(
         self, article_id: int | None = None, since: datetime | None = None
     ) -> list[Change]: ...

@@ -1,0 +1,35 @@
+# Quick start: `make demo` (watch a built-in newsroom) and `make test` (the test suite).
+# Both create .venv when missing and install the package with its pinned dependencies.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench check clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/newsmonitor demo
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy monitor
+
+bench: $(STAMP)
+	$(BIN)/python bench/feed_corpus.py
+	$(BIN)/python bench/extraction.py
+
+check: $(STAMP)
+	$(BIN)/newsmonitor check
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,244 @@
+"""The ``newsmonitor`` command: a thin click layer over the library.
+
+User mistakes (bad config, unknown feed or article) become one clear line and exit code 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from monitor import __version__
+from monitor.config import CONFIG_ENV, Settings, load_settings
+from monitor.errors import ConfigError, MonitorError
+from monitor.models import Article
+from monitor.render import report as render
+from monitor.store import Store, open_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_CHANGED = 1
+EXIT_USAGE = 2
+
+
+class UserError(click.ClickException):
+    """A problem the user can fix: printed as one line, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def friendly(func: F) -> F:
+    """Turn ConfigError and other MonitorErrors into one-line messages."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            raise UserError(str(exc)) from exc
+        except MonitorError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"Config file (default: ${CONFIG_ENV} or config/monitor.toml).",
+)
+@click.version_option(__version__, prog_name="newsmonitor")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None) -> None:
+    """Newsmonitor: know when a news article is edited, what changed, and how far it drifted.
+
+    \b
+    Quick start:
+      newsmonitor demo                  # a built-in newsroom on loopback, no setup
+      newsmonitor --config my.toml check
+    """
+    ctx.obj = config_file
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return load_settings(ctx.obj)
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[Store]:
+    store = open_store(settings.storage.url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--feed", "feeds", multiple=True, help="Check only this feed (repeatable).")
+@click.option("--all", "force", is_flag=True, help="Check every feed now, due or not.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when anything changed.")
+@click.pass_context
+@friendly
+def check(
+    ctx: click.Context, feeds: tuple[str, ...], force: bool, as_json: bool, exit_code: bool
+) -> None:
+    """One pass over the due feeds and the due tracked articles (for cron).
+
+    A feed is due when its interval has passed since its last check; articles are
+    re-checked on the tracking schedule, also after they leave their feed.
+
+    \b
+    Examples:
+      newsmonitor check                     # what is due
+      newsmonitor check --all --json        # everything, machine-readable
+      newsmonitor check --feed world --exit-code
+    """
+    from monitor.pipeline import check_once
+
+    settings = _settings(ctx)
+    for name in feeds:
+        settings.feed(name)  # unknown names are a user error before any work starts
+    if not settings.feeds:
+        raise UserError(f"{settings.source}: no [[feeds]] configured")
+    console = Console(stderr=True)
+    now = datetime.now(UTC)
+    with _store(settings) as store:
+        show_progress = console.is_terminal and not as_json
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+            disable=not show_progress,
+        ) as bar:
+            task = bar.add_task("checking", total=None)
+
+            def advance(label: str) -> None:
+                bar.update(task, advance=1, description=label)
+
+            report = asyncio.run(
+                check_once(settings, store, now, feeds=feeds or None, force=force, progress=advance)
+            )
+    if as_json:
+        click.echo(json.dumps(render.report_to_json(report), indent=2))
+    else:
+        out = Console()
+        if report.changes:
+            out.print(render.changes_table(report.changes))
+        out.print(render.summary_table(report))
+        for feed in report.feeds:
+            if feed.error:
+                console.print(f"[red]feed {feed.name}:[/red] {feed.error}", highlight=False)
+            elif feed.warning:
+                console.print(f"[yellow]feed {feed.name}:[/yellow] {feed.warning}", highlight=False)
+        for line in report.errors:
+            console.print(f"[red]error:[/red] {line}", highlight=False, markup=True)
+        for line in report.warnings:
+            console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
+    if exit_code and report.changes:
+        sys.exit(EXIT_CHANGED)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+@friendly
+def feeds(ctx: click.Context, as_json: bool) -> None:
+    """Status of each configured feed: last check, HTTP status, errors, next due time."""
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        rows = [render.feed_to_json(store.get_feed(f.name), f.name, f.url) for f in settings.feeds]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        Console().print(render.feeds_table(rows))
+
+
+@main.command()
+@click.option("--feed", default=None, help="Only articles of this feed.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+@friendly
+def articles(ctx: click.Context, feed: str | None, as_json: bool) -> None:
+    """Tracked articles with their status and number of versions."""
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        found = store.list_articles(feed=feed)
+    if as_json:
+        click.echo(json.dumps([render.article_to_json(a) for a in found], indent=2))
+    else:
+        Console().print(render.articles_table(found))
+
+
+@main.command()
+@click.argument("article")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+@friendly
+def history(ctx: click.Context, article: str, as_json: bool) -> None:
+    """Versions of ARTICLE (an id from `articles`, or its URL) with time, title, hash, size.
+
+    \b
+    Example:
+      newsmonitor history 3
+    """
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        found = find_article(store, article)
+        versions = store.list_versions(found.id)
+        changes = store.list_changes(article_id=found.id)
+    if as_json:
+        document = {
+            "article": render.article_to_json(found),
+            "versions": [render.version_to_json(v) for v in versions],
+            "changes": [render.change_to_json(c) for c in changes],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        console = Console()
+        console.print(render.history_table(found, versions))
+        console.print(render.changes_table(changes, title="Events"))
+
+
+def find_article(store: Store, ref: str) -> Article:
+    """An article by id or by URL (normalized, current or canonical)."""
+    from monitor.normalize import normalize_url
+
+    if ref.isdigit():
+        article = store.get_article(int(ref))
+    else:
+        article = store.find_article([normalize_url(ref), ref])
+    if article is None:
+        raise UserError(f"no article {ref!r} (see `newsmonitor articles`)")
+    return article
+
+
+@main.command()
+@click.option("--rounds", type=click.IntRange(1, 10), default=None, help="Stop after N rounds.")
+@friendly
+def demo(rounds: int | None) -> None:
+    """Watch a built-in newsroom on loopback change over a few rounds; no network, no setup.
+
+    Starts feeds and article pages on 127.0.0.1 that change between rounds (including the
+    seed story), checks them with a temporary store, and shows what was detected.
+    """
+    from monitor.demo import run_demo
+
+    ok = run_demo(Console(), max_rounds=rounds)
+    if not ok:
+        sys.exit(1)

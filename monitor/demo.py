@@ -1,0 +1,97 @@
+"""``newsmonitor demo``: the monitor watching a built-in newsroom on loopback.
+
+Each round the newsroom changes (edits, a removal, a move, a broken feed) and the clock
+jumps 20 minutes, so tracked articles come due for re-checking as they would in real life.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from monitor.config import read_seed_text, settings_from_dict
+from monitor.models import Change
+from monitor.newsroom import Newsroom, Round
+from monitor.pipeline import CheckReport, check_once
+from monitor.render import report as render
+from monitor.store import open_store
+
+ROUND_GAP = timedelta(minutes=20)
+
+
+def run_demo(console: Console, max_rounds: int | None = None, seeds_dir: str = "seeds") -> bool:
+    """Run the scripted rounds; return True when every expected event was detected."""
+    all_ok = True
+    with Newsroom(seed_text=read_seed_text(seeds_dir)) as newsroom:
+        with tempfile.TemporaryDirectory(prefix="newsmonitor-demo-") as tmp:
+            settings = settings_from_dict(
+                {
+                    "feeds": [
+                        {"name": name, "url": url, "interval": "15m"}
+                        for name, url in newsroom.feeds()
+                    ],
+                    "fetch": {"allow_private_addresses": True, "retries": 0, "deadline": 10},
+                    "storage": {"url": f"sqlite:///{Path(tmp) / 'demo.db'}"},
+                    "ignore": [r"^Watch NBS news on YouTube.*$"],
+                },
+                source=Path(tmp) / "demo.toml",
+            )
+            console.print(
+                f"[bold]Newsmonitor demo[/bold]: a newsroom at {newsroom.base_url} with feeds "
+                + ", ".join(name for name, _ in newsroom.feeds())
+            )
+            store = open_store(settings.storage.url)
+            try:
+                now = datetime.now(UTC)
+                rounds = newsroom.rounds[:max_rounds] if max_rounds else newsroom.rounds
+                for index, script in enumerate(rounds):
+                    if index:
+                        newsroom.advance()
+                        now += ROUND_GAP
+                    console.rule(f"Round {script.number}")
+                    console.print(escape(script.description))
+                    report = asyncio.run(check_once(settings, store, now, force=True))
+                    all_ok &= _show_round(console, report, script, newsroom)
+            finally:
+                store.close()
+    console.rule()
+    verdict = "[green]every expected event was detected[/green]"
+    console.print(verdict if all_ok else "[red]some expected events were missed[/red]")
+    return all_ok
+
+
+def _slug(change: Change, newsroom: Newsroom) -> str:
+    return change.url.removeprefix(newsroom.base_url).rsplit("/", 1)[-1]
+
+
+def _show_round(console: Console, report: CheckReport, script: Round, newsroom: Newsroom) -> bool:
+    if report.changes:
+        console.print(render.changes_table(report.changes, title="Detected"))
+    else:
+        console.print("[dim]nothing changed[/dim]")
+    versions = sum(1 for c in report.changes if c.version and c.kind in ("new", "changed"))
+    console.print(
+        f"[dim]{report.articles_checked} article pages checked, {versions} new versions stored; "
+        "pages whose ads, tokens or timestamps changed are not new versions[/dim]"
+    )
+    for feed in report.feeds:
+        if feed.error:
+            console.print(f"[red]feed {feed.name} failed:[/red] {escape(feed.error)}")
+        elif feed.warning:
+            console.print(f"[yellow]feed {feed.name}:[/yellow] {escape(feed.warning)}")
+    # A moved article is reported under its new address.
+    expected = Counter((e.kind, e.moved_to or e.slug) for e in script.expected)
+    got = Counter((str(c.kind), _slug(c, newsroom)) for c in report.changes)
+    missed = expected - got
+    surprising = got - expected
+    for kind, slug in sorted(missed):
+        console.print(f"[red]missed:[/red] {kind} {slug}")
+    for kind, slug in sorted(surprising):
+        console.print(f"[yellow]unexpected:[/yellow] {kind} {slug}")
+    return not missed and not surprising

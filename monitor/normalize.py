@@ -1,0 +1,177 @@
+"""Canonical forms: article URLs, article text, and the content hash built from them.
+
+Pure functions, no I/O. Two fetches of the same article must normalize to the same URL and
+the same hash even when the page chrome, whitespace or tracking parameters differ; any real
+edit to the headline, byline or body must change the hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
+
+# Query parameters that only say how a reader arrived (campaign, click and share ids). They
+# are dropped so that one article reached from a feed, a newsletter and a share button is one
+# article. Matched case-insensitively: the Guardian, for one, sends ``CMP=``.
+TRACKING_PARAMS: tuple[str, ...] = (
+    "fbclid",  # Facebook
+    "gclid",  # Google Ads
+    "dclid",  # Google Display
+    "gbraid",  # Google Ads (iOS)
+    "wbraid",  # Google Ads (web-to-app)
+    "msclkid",  # Microsoft Ads
+    "yclid",  # Yandex
+    "igshid",  # Instagram
+    "mc_cid",  # Mailchimp campaign
+    "mc_eid",  # Mailchimp subscriber
+    "_ga",  # Google Analytics cross-domain
+    "_gl",  # Google Analytics cross-domain (gtag)
+    "_hsenc",  # HubSpot
+    "_hsmi",  # HubSpot
+    "mkt_tok",  # Marketo
+    "ref_src",  # Twitter/X embeds
+    "ref_url",  # Twitter/X embeds
+    "cmpid",  # campaign id, many publishers
+    "cmp",  # the Guardian's share campaigns
+    "icid",  # internal campaign id
+    "ocid",  # MSN
+    "xtor",  # AT Internet, common on French news feeds
+    "at_medium",  # AT Internet (BBC)
+    "at_campaign",  # AT Internet (BBC)
+    "smid",  # New York Times share id
+    "__twitter_impression",
+)
+
+# Whole families of tracking parameters, matched as name prefixes (also case-insensitive).
+TRACKING_PREFIXES: tuple[str, ...] = (
+    "utm_",  # Google Analytics campaign tags
+    "ns_",  # comScore
+    "pk_",  # Matomo/Piwik
+    "mtm_",  # Matomo
+    "hsa_",  # HubSpot ads
+)
+
+_TRACKING_NAMES = frozenset(TRACKING_PARAMS)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Invisible characters that change bytes but not what a reader sees. Zero-width (non-)joiners
+# are kept on purpose: they change how Persian, Indic and emoji text renders.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u00ad\ufeff\u2060"))
+# Python's ``\s`` already covers NBSP and its kin, but mapping them first keeps the intent
+# explicit and independent of the regex engine's idea of whitespace.
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f"), " ")
+_LINE_BREAKS = {ord("\r"): "\n", ord("\u2028"): "\n", ord("\u2029"): "\n\n"}
+_BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
+_WHITESPACE = re.compile(r"\s+")
+
+# Joins the hashed fields. It is whitespace to ``str.isspace``, so normalization turns any
+# occurrence inside a field into a plain space and the joined string stays unambiguous.
+_FIELD_SEPARATOR = "\x1f"
+# Bumped whenever the inclusion list or the normalization changes, so old and new hashes can
+# never collide by accident.
+_HASH_SCHEME = "newsmonitor-content-v1"
+
+
+def normalize_url(url: str) -> str:
+    """Canonical form of an http(s) URL, used as an article's identity.
+
+    Lower-cases scheme and host, drops default ports, the fragment and tracking parameters
+    (``TRACKING_PARAMS``, ``TRACKING_PREFIXES``), keeps the remaining parameters in order and
+    byte-for-byte, and turns an empty path into ``/``. Internationalized hosts stay as given
+    (Unicode or ``xn--``): Python's ``idna`` codec implements IDNA 2003, which maps ``ß`` and
+    ``ς`` differently from browsers, so converting could point at another domain. Anything that
+    is not an absolute http(s) URL comes back stripped but otherwise untouched.
+    """
+    stripped = url.strip()
+    try:
+        parts = urlsplit(stripped)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            return stripped
+        netloc = _normalize_netloc(parts, scheme)
+    except ValueError:  # e.g. a non-numeric port or an unbalanced IPv6 bracket
+        return stripped
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, _strip_tracking(parts.query), ""))
+
+
+def _normalize_netloc(parts: SplitResult, scheme: str) -> str:
+    """Host lower-cased, default port dropped, userinfo kept as given."""
+    host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # IPv6 literal: urlsplit removed the brackets
+        host = f"[{host}]"
+    port = parts.port  # raises ValueError on a bad port
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    return f"{userinfo}{at}{host}"
+
+
+def _strip_tracking(query: str) -> str:
+    """The query without tracking parameters or empty pairs, other pairs untouched."""
+    kept = [pair for pair in query.split("&") if pair and not _is_tracking(pair)]
+    return "&".join(kept)
+
+
+def _is_tracking(pair: str) -> bool:
+    name = unquote_plus(pair.partition("=")[0]).lower()
+    return name in _TRACKING_NAMES or name.startswith(TRACKING_PREFIXES)
+
+
+@lru_cache(maxsize=256)
+def compile_ignore(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Compile ignore regexes once per distinct set (config holds them as a tuple)."""
+    return tuple(re.compile(pattern, re.MULTILINE) for pattern in patterns)
+
+
+def normalize_text(text: str, ignore: Sequence[str] = ()) -> str:
+    """Canonical article text: NFC, one space between words, paragraphs split by one blank line.
+
+    Invisible characters (zero-width space, soft hyphen, BOM, word joiner) are removed and
+    no-break spaces become spaces. Each ``ignore`` regex is then removed wherever it matches;
+    patterns see the canonical text, one paragraph per line with single spaces, and run with
+    ``re.MULTILINE``, so ``r"^Watch NBS news on YouTube.*$"`` drops that whole paragraph.
+    """
+    canonical = _canonical_paragraphs(text)
+    if not ignore:
+        return canonical
+    for pattern in compile_ignore(tuple(ignore)):
+        canonical = pattern.sub("", canonical)
+    # A removal can leave an empty paragraph or a double space behind.
+    return _canonical_paragraphs(canonical)
+
+
+def _canonical_paragraphs(text: str) -> str:
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
+    text = text.translate(_INVISIBLE).translate(_SPACES).translate(_LINE_BREAKS)
+    paragraphs = (_WHITESPACE.sub(" ", block).strip() for block in _BLANK_LINES.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def content_hash(
+    title: str | None,
+    byline: str | None,
+    text: str,
+    *,
+    ignore: Sequence[str] = (),
+) -> str:
+    """SHA-256 (hex) identifying one version of an article's content.
+
+    Inclusion list: the headline, the byline and the body text, each normalized (``ignore``
+    applies to the body only). Everything else is excluded on purpose: dates, because a
+    modified-date bump with the same words is not a new version; the URL and canonical URL,
+    because moves are tracked as their own change kind; and the page chrome, which never
+    reaches ``text``.
+    """
+    fields: Iterable[str] = (
+        _HASH_SCHEME,
+        normalize_text(title or ""),
+        normalize_text(byline or ""),
+        normalize_text(text, ignore),
+    )
+    joined = _FIELD_SEPARATOR.join(fields)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()

@@ -1,0 +1,540 @@
+"""Check feeds and tracked articles end to end: fetch -> parse -> extract -> store.
+
+No scheduling lives here: the caller (``check`` from cron, the daemon) decides when, and
+passes ``now``. Every failure is recorded against its feed or article and the run goes on;
+feed state is saved only after its entries are processed, so a crash mid-run is completed by
+the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from monitor.config import FeedConfig, Settings
+from monitor.errors import ExtractError, FeedParseError, FetchError, HTTPStatusError
+from monitor.extract import Extractor
+from monitor.feeds import parse_feed
+from monitor.fetch import Fetcher
+from monitor.models import (
+    Article,
+    ArticleStatus,
+    Change,
+    ChangeKind,
+    FeedEntry,
+    FeedState,
+    FetchResult,
+    RawBody,
+    TextSource,
+    Validators,
+    Version,
+)
+from monitor.normalize import content_hash, normalize_text, normalize_url
+from monitor.schedule import is_due, next_article_check, next_feed_check
+from monitor.store import Store
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+GONE = frozenset({404, 410})
+
+
+class FeedStatus(StrEnum):
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+    SKIPPED = "skipped"  # not due yet
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    """The outcome of checking one feed."""
+
+    name: str
+    status: FeedStatus
+    http_status: int | None = None
+    entries: int | None = None
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of one pass over feeds and due articles."""
+
+    feeds: tuple[FeedReport, ...]
+    changes: tuple[Change, ...]
+    articles_checked: int
+    errors: tuple[str, ...] = ()  # article-level errors, each naming its URL
+    warnings: tuple[str, ...] = ()
+
+    def count(self, kind: ChangeKind) -> int:
+        return sum(1 for change in self.changes if change.kind == kind)
+
+    @property
+    def feed_errors(self) -> int:
+        return sum(1 for feed in self.feeds if feed.status == FeedStatus.ERROR)
+
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class _Run:
+    """Mutable bookkeeping of one pass; becomes a CheckReport at the end."""
+
+    now: datetime
+    changes: list[Change] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    checked: set[int] = field(default_factory=set)
+    articles_checked: int = 0
+
+
+class Monitor:
+    """Runs checks against a store with one shared fetcher and an extractor."""
+
+    def __init__(
+        self, settings: Settings, store: Store, fetcher: Fetcher, extractor: Extractor
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.extractor = extractor
+
+    async def check(
+        self,
+        now: datetime,
+        feeds: Sequence[str] | None = None,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> CheckReport:
+        """One pass: the due feeds (``force``: all of them, or those named in ``feeds``),
+        then every tracked article whose re-check is due."""
+        run = _Run(now)
+        selected = [self.settings.feed(n) for n in feeds] if feeds else list(self.settings.feeds)
+        notify = progress or (lambda _label: None)
+
+        async def one_feed(feed: FeedConfig) -> FeedReport:
+            report = await self.check_feed(feed, run, force=force or bool(feeds))
+            notify(f"feed {feed.name}")
+            return report
+
+        reports = await asyncio.gather(*(one_feed(feed) for feed in selected))
+        await self._check_due_articles(run, notify, only_feeds={f.name for f in selected})
+        return CheckReport(
+            feeds=tuple(reports),
+            changes=tuple(run.changes),
+            articles_checked=run.articles_checked,
+            errors=tuple(run.errors),
+            warnings=tuple(run.warnings),
+        )
+
+    def due_feed_count(self, now: datetime) -> int:
+        """How many configured feeds are due at ``now`` (for progress totals)."""
+        return sum(1 for feed in self.settings.feeds if self._feed_due(feed, now))
+
+    def _feed_due(self, feed: FeedConfig, now: datetime) -> bool:
+        state = self.store.get_feed(feed.name)
+        if state is None or state.url != feed.url:
+            return True
+        return is_due(state.next_due, feed.interval, now)
+
+    async def check_feed(self, feed: FeedConfig, run: _Run, force: bool = False) -> FeedReport:
+        """Fetch and parse one feed, then capture its new articles."""
+        now = run.now
+        state = self.store.get_feed(feed.name)
+        if state is None or state.url != feed.url:
+            # A new feed, or one whose URL changed: its old validators mean nothing.
+            state = FeedState(name=feed.name, url=feed.url, failures=0)
+        elif not force and not is_due(state.next_due, feed.interval, now):
+            return FeedReport(feed.name, FeedStatus.SKIPPED, state.last_status, state.entries)
+        try:
+            result = await self.fetcher.get(
+                feed.url, Validators(state.etag, state.last_modified), accept=FEED_ACCEPT
+            )
+            if result.not_modified:
+                self._save_feed_success(feed, state, result, state.entries, now)
+                return FeedReport(feed.name, FeedStatus.NOT_MODIFIED, 304, state.entries)
+            parsed = parse_feed(result.body, result.final_url, result.headers)
+            if parsed.bozo and not parsed.entries:
+                # Malformed and empty: a broken feed, not a quiet news day.
+                raise FeedParseError(
+                    f"{feed.url}: malformed feed with no entries: {parsed.warning}"
+                )
+        except (FetchError, FeedParseError) as exc:
+            status = exc.status if isinstance(exc, HTTPStatusError) else None
+            failures = state.failures + 1
+            self.store.save_feed(
+                replace(
+                    state,
+                    last_checked=now,
+                    last_status=status,
+                    last_error=str(exc),
+                    failures=failures,
+                    next_due=next_feed_check(feed.interval, now, failures),
+                )
+            )
+            return FeedReport(feed.name, FeedStatus.ERROR, status, None, error=str(exc))
+        for entry in _unique_entries(parsed.entries):
+            await self._capture_entry(feed, entry, run)
+        self._save_feed_success(feed, state, result, len(parsed.entries), now)
+        return FeedReport(
+            feed.name, FeedStatus.OK, result.status, len(parsed.entries), warning=parsed.warning
+        )
+
+    def _save_feed_success(
+        self,
+        feed: FeedConfig,
+        state: FeedState,
+        result: FetchResult,
+        entries: int | None,
+        now: datetime,
+    ) -> None:
+        self.store.save_feed(
+            replace(
+                state,
+                etag=result.etag or (state.etag if result.not_modified else None),
+                last_modified=result.last_modified
+                or (state.last_modified if result.not_modified else None),
+                last_checked=now,
+                last_success=now,
+                last_status=result.status,
+                last_error=None,
+                failures=0,
+                next_due=next_feed_check(feed.interval, now),
+                entries=entries,
+            )
+        )
+
+    async def _capture_entry(self, feed: FeedConfig, entry: FeedEntry, run: _Run) -> None:
+        """Record that ``entry`` is in the feed; capture it when it is a new article."""
+        assert entry.link is not None
+        url = normalize_url(entry.link)
+        article = self.store.find_article([url], guid=entry.guid)
+        if article is not None and article.feed != feed.name and article.url != url:
+            article = None  # a GUID collision with another feed's article, not the same story
+        if article is None:
+            article = self.store.add_article(
+                Article(
+                    id=0,
+                    feed=feed.name,
+                    url=url,
+                    current_url=entry.link,
+                    first_seen=run.now,
+                    last_in_feed=run.now,
+                    guid=entry.guid,
+                    title=entry.title or None,
+                    next_check=run.now,
+                )
+            )
+            await self.check_article(article, run, entry)
+            return
+        article = replace(article, last_in_feed=run.now)
+        self.store.update_article(article)
+        if not feed.fetch_articles:
+            await self.check_article(article, run, entry)
+        elif article.versions == 0 or article.status == ArticleStatus.REMOVED:
+            # Never captured (a crash mid-run) or back in the feed after removal: look now.
+            await self.check_article(article, run, entry)
+
+    async def _check_due_articles(self, run: _Run, notify: Progress, only_feeds: set[str]) -> None:
+        limit = self.settings.tracking.max_articles_per_run or None
+        due = [
+            article
+            for article in self.store.due_articles(run.now, limit=limit)
+            if article.id not in run.checked and article.feed in only_feeds
+        ]
+        configured = {feed.name: feed for feed in self.settings.feeds}
+
+        async def one(article: Article) -> None:
+            feed = configured.get(article.feed)
+            if feed is not None and not feed.fetch_articles:
+                # Feed-only articles change only through the feed; stop re-checking them.
+                self.store.update_article(replace(article, next_check=None))
+                return
+            await self.check_article(article, run, None)
+            notify(f"article {article.id}")
+
+        await asyncio.gather(*(one(article) for article in due))
+
+    async def check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
+        """Fetch one article's page (or take the feed entry) and record what changed."""
+        if article.id in run.checked:
+            return
+        run.checked.add(article.id)
+        run.articles_checked += 1
+        now = run.now
+        feed = next((f for f in self.settings.feeds if f.name == article.feed), None)
+        checked = replace(
+            article,
+            last_checked=now,
+            next_check=next_article_check(article.first_seen, now, self.settings.tracking.schedule),
+        )
+        if feed is not None and not feed.fetch_articles:
+            assert entry is not None
+            # Feed-only articles change only through the feed, checked on every feed pass.
+            checked = replace(checked, next_check=None, last_seen=now)
+            self._record_content(checked, run, _version_from_entry(article, entry, now), None, [])
+            return
+        try:
+            result = await self.fetcher.get(
+                article.current_url,
+                Validators(article.etag, article.last_modified),
+                accept=PAGE_ACCEPT,
+            )
+        except HTTPStatusError as exc:
+            if exc.status in GONE:
+                self._record_gone(checked, run, f"HTTP {exc.status}")
+                return
+            self._record_failure(checked, run, entry, exc)
+            return
+        except FetchError as exc:
+            self._record_failure(checked, run, entry, exc)
+            return
+        checked = replace(
+            checked,
+            last_seen=now,
+            last_error=None,
+            etag=result.etag or (article.etag if result.not_modified else None),
+            last_modified=result.last_modified
+            or (article.last_modified if result.not_modified else None),
+        )
+        events: list[Change] = []
+        if result.redirects:
+            if urlsplit(result.final_url).path in ("", "/") and urlsplit(
+                article.current_url
+            ).path not in ("", "/"):
+                # Newsrooms often "delete" a story by redirecting it to the front page.
+                self._record_gone(checked, run, f"redirected to the front page {result.final_url}")
+                return
+            if article.versions:
+                events = self._moved(checked, result.final_url, "redirected", run)
+            checked = replace(checked, current_url=result.final_url)
+        if result.not_modified:
+            self._record_unchanged(checked, run, events)
+            return
+        try:
+            page = self.extractor.extract(
+                result.body, result.final_url, result.headers.get("content-type")
+            )
+        except ExtractError as exc:
+            if entry is None:
+                self._record_failure(checked, run, None, exc, keep_validators=False)
+                return
+            run.warnings.append(f"{article.current_url}: {exc}; using the feed entry's text")
+            version = _version_from_entry(article, entry, now)
+        else:
+            if page.canonical_url:
+                canonical = normalize_url(page.canonical_url)
+                if article.canonical_url and canonical != article.canonical_url:
+                    events += self._moved(checked, page.canonical_url, "canonical URL changed", run)
+                checked = replace(checked, canonical_url=canonical)
+            version = Version(
+                article_id=article.id,
+                number=0,
+                content_hash="",
+                text=page.text,
+                fetched_at=now,
+                url=result.final_url,
+                source=TextSource.PAGE,
+                title=page.title or (entry.title if entry else None) or article.title,
+                byline=page.byline,
+                published=page.published,
+                modified=page.modified,
+                canonical_url=page.canonical_url,
+            )
+        raw = RawBody(result.body, result.headers.get("content-type"))
+        self._record_content(checked, run, version, raw, events)
+
+    def _moved(self, article: Article, new_url: str, why: str, run: _Run) -> list[Change]:
+        if normalize_url(new_url) in {normalize_url(article.current_url), article.canonical_url}:
+            return []
+        return [
+            Change(
+                kind=ChangeKind.MOVED,
+                article_id=article.id,
+                feed=article.feed,
+                url=new_url,
+                detected_at=run.now,
+                title=article.title,
+                version=article.versions or None,
+                detail=f"{why}: {article.current_url} -> {new_url}",
+            )
+        ]
+
+    def _record_content(
+        self,
+        article: Article,
+        run: _Run,
+        version: Version,
+        raw: RawBody | None,
+        events: list[Change],
+    ) -> None:
+        """Store ``version`` if its normalized content differs from the latest one."""
+        ignore = self.settings.ignore_patterns(article.feed)
+        title = normalize_text(version.title or "") or None
+        byline = normalize_text(version.byline or "") or None
+        text = normalize_text(version.text, ignore)
+        digest = content_hash(title, byline, text)
+        latest = self.store.latest_version(article.id)
+        changes = list(events)
+        if article.status == ArticleStatus.REMOVED:
+            changes.append(self._event(article, ChangeKind.RESTORED, run, latest, "back online"))
+            article = replace(article, status=ArticleStatus.ACTIVE)
+        if latest is not None and latest.content_hash == digest:
+            self._commit(article, run, changes)
+            return
+        number = latest.number + 1 if latest else 1
+        stored = replace(
+            version, number=number, content_hash=digest, text=text, title=title, byline=byline
+        )
+        article = replace(article, title=title or article.title, versions=number)
+        changes.append(
+            Change(
+                kind=ChangeKind.CHANGED if latest else ChangeKind.NEW,
+                article_id=article.id,
+                feed=article.feed,
+                url=article.current_url,
+                detected_at=run.now,
+                title=article.title,
+                version=number,
+                previous_version=latest.number if latest else None,
+                detail=_source_note(version.source, latest),
+            )
+        )
+        self._commit(article, run, changes, stored, raw)
+
+    def _record_unchanged(self, article: Article, run: _Run, events: list[Change]) -> None:
+        changes = list(events)
+        if article.status == ArticleStatus.REMOVED:
+            latest = self.store.latest_version(article.id)
+            changes.append(self._event(article, ChangeKind.RESTORED, run, latest, "back online"))
+            article = replace(article, status=ArticleStatus.ACTIVE)
+        self._commit(article, run, changes)
+
+    def _record_gone(self, article: Article, run: _Run, reason: str) -> None:
+        if article.status == ArticleStatus.REMOVED or article.versions == 0:
+            # Already known to be gone, or never captured: nothing was removed.
+            if article.versions == 0:
+                run.errors.append(f"{article.current_url}: {reason}")
+            self._commit(replace(article, last_error=reason), run, [])
+            return
+        latest = self.store.latest_version(article.id)
+        change = self._event(article, ChangeKind.REMOVED, run, latest, reason)
+        gone = replace(
+            article, status=ArticleStatus.REMOVED, etag=None, last_modified=None, last_error=None
+        )
+        self._commit(gone, run, [change])
+
+    def _record_failure(
+        self,
+        article: Article,
+        run: _Run,
+        entry: FeedEntry | None,
+        exc: Exception,
+        keep_validators: bool = True,
+    ) -> None:
+        """A page that cannot be fetched: keep the error; a new article gets the feed's text."""
+        if not keep_validators:
+            article = replace(article, etag=None, last_modified=None)
+        article = replace(article, last_error=str(exc))
+        if entry is not None and article.versions == 0:
+            run.warnings.append(f"{exc}; using the feed entry's text")
+            self._record_content(
+                article, run, _version_from_entry(article, entry, run.now), None, []
+            )
+            return
+        run.errors.append(str(exc))
+        self._commit(article, run, [])
+
+    def _event(
+        self,
+        article: Article,
+        kind: ChangeKind,
+        run: _Run,
+        latest: Version | None,
+        detail: str,
+    ) -> Change:
+        return Change(
+            kind=kind,
+            article_id=article.id,
+            feed=article.feed,
+            url=article.current_url,
+            detected_at=run.now,
+            title=article.title,
+            version=latest.number if latest else None,
+            detail=detail,
+        )
+
+    def _commit(
+        self,
+        article: Article,
+        run: _Run,
+        changes: list[Change],
+        version: Version | None = None,
+        raw: RawBody | None = None,
+    ) -> None:
+        run.changes.extend(self.store.record(article, changes, version, raw))
+
+
+def _unique_entries(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
+    """Entries with a link, each link once (feeds repeat items more often than you'd think)."""
+    seen: set[str] = set()
+    unique = []
+    for entry in entries:
+        if not entry.link or not entry.link.startswith(("http://", "https://")):
+            continue
+        key = normalize_url(entry.link)
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique
+
+
+def _version_from_entry(article: Article, entry: FeedEntry, now: datetime) -> Version:
+    return Version(
+        article_id=article.id,
+        number=0,
+        content_hash="",
+        text=entry.summary,
+        fetched_at=now,
+        url=entry.link or article.current_url,
+        source=TextSource.FEED,
+        title=entry.title or None,
+        byline=entry.author,
+        published=entry.published,
+        modified=entry.updated,
+    )
+
+
+def _source_note(source: TextSource, latest: Version | None) -> str | None:
+    """Say where a version's text came from when it is not the plain page-to-page case."""
+    if source == TextSource.FEED:
+        return "text from the feed entry (page unavailable)"
+    if latest is not None and latest.source == TextSource.FEED:
+        return "first capture of the page; the earlier version came from the feed entry"
+    return None
+
+
+async def check_once(
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    feeds: Sequence[str] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    extractor: Extractor | None = None,
+) -> CheckReport:
+    """One pass with a fresh shared HTTP client: what ``newsmonitor check`` runs."""
+    from monitor.extract import TrafilaturaExtractor
+
+    async with Fetcher(settings.fetch) as fetcher:
+        monitor = Monitor(settings, store, fetcher, extractor or TrafilaturaExtractor())
+        return await monitor.check(now, feeds=feeds, force=force, progress=progress)

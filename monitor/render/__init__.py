@@ -1,0 +1,1 @@
+"""Renderings of what the monitor found: terminal tables and JSON documents."""

@@ -1,0 +1,213 @@
+"""Render check reports, feeds, articles and histories as rich tables or JSON-ready dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from monitor.models import Article, Change, ChangeKind, FeedState, Version
+from monitor.pipeline import CheckReport, FeedStatus
+
+JSON_SCHEMA_VERSION = 1
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def change_to_json(change: Change) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "kind": str(change.kind),
+        "article_id": change.article_id,
+        "url": change.url,
+        "feed": change.feed,
+        "title": change.title,
+        "version": change.version,
+        "previous_version": change.previous_version,
+        "detected_at": iso(change.detected_at),
+        "detail": change.detail,
+    }
+
+
+def report_to_json(report: CheckReport) -> dict[str, Any]:
+    """The ``check --json`` document (schema in the README)."""
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "feeds": [
+            {
+                "name": feed.name,
+                "status": str(feed.status),
+                "http_status": feed.http_status,
+                "entries": feed.entries,
+                "error": feed.error,
+                "warning": feed.warning,
+            }
+            for feed in report.feeds
+        ],
+        "changes": [change_to_json(change) for change in report.changes],
+        "articles_checked": report.articles_checked,
+        "errors": list(report.errors),
+        "warnings": list(report.warnings),
+    }
+
+
+def summary_table(report: CheckReport) -> Table:
+    """One row of counts: the glance a cron mail or a terminal needs."""
+    table = Table(title="Check summary")
+    for column in (
+        "feeds checked",
+        "new articles",
+        "new versions",
+        "removed",
+        "moved",
+        "restored",
+        "errors",
+    ):
+        table.add_column(column, justify="right")
+    checked = sum(1 for f in report.feeds if f.status != FeedStatus.SKIPPED)
+    table.add_row(
+        str(checked),
+        str(report.count(ChangeKind.NEW)),
+        str(report.count(ChangeKind.CHANGED)),
+        str(report.count(ChangeKind.REMOVED)),
+        str(report.count(ChangeKind.MOVED)),
+        str(report.count(ChangeKind.RESTORED)),
+        str(report.feed_errors + len(report.errors)),
+    )
+    return table
+
+
+_KIND_STYLE = {
+    ChangeKind.NEW: "green",
+    ChangeKind.CHANGED: "yellow",
+    ChangeKind.REMOVED: "red",
+    ChangeKind.RESTORED: "cyan",
+    ChangeKind.MOVED: "magenta",
+}
+
+
+def changes_table(changes: Sequence[Change], title: str = "Changes") -> Table:
+    table = Table(title=title)
+    for column in ("kind", "article", "version", "feed", "title / detail"):
+        table.add_column(column)
+    for change in changes:
+        version = "" if change.version is None else f"v{change.version}"
+        if change.previous_version:
+            version = f"v{change.previous_version}→{version}"
+        text = escape(change.title or change.url)
+        if change.detail:
+            text += f"\n[dim]{escape(change.detail)}[/dim]"
+        style = _KIND_STYLE.get(change.kind, "")
+        table.add_row(
+            f"[{style}]{change.kind}[/{style}]",
+            str(change.article_id),
+            version,
+            escape(change.feed),
+            text,
+        )
+    return table
+
+
+def feed_to_json(state: FeedState | None, name: str, url: str) -> dict[str, Any]:
+    state = state or FeedState(name=name, url=url)
+    return {
+        "name": name,
+        "url": url,
+        "last_checked": iso(state.last_checked),
+        "last_success": iso(state.last_success),
+        "last_status": state.last_status,
+        "last_error": state.last_error,
+        "failures": state.failures,
+        "next_due": iso(state.next_due),
+        "entries": state.entries,
+    }
+
+
+def feeds_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title="Feeds")
+    for column in ("name", "last checked", "status", "entries", "next due", "last error"):
+        table.add_column(column)
+    for row in rows:
+        status = "never checked" if row["last_checked"] is None else str(row["last_status"] or "")
+        if row["failures"]:
+            status += f" ({row['failures']} failures)"
+        table.add_row(
+            escape(row["name"]),
+            row["last_checked"] or "",
+            status,
+            "" if row["entries"] is None else str(row["entries"]),
+            row["next_due"] or "now",
+            escape(row["last_error"] or ""),
+        )
+    return table
+
+
+def article_to_json(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "feed": article.feed,
+        "url": article.url,
+        "current_url": article.current_url,
+        "canonical_url": article.canonical_url,
+        "guid": article.guid,
+        "title": article.title,
+        "status": str(article.status),
+        "versions": article.versions,
+        "first_seen": iso(article.first_seen),
+        "last_checked": iso(article.last_checked),
+        "next_check": iso(article.next_check),
+        "last_error": article.last_error,
+    }
+
+
+def articles_table(articles: Sequence[Article]) -> Table:
+    table = Table(title="Articles")
+    for column in ("id", "feed", "status", "versions", "title", "url", "next check"):
+        table.add_column(column)
+    for article in articles:
+        table.add_row(
+            str(article.id),
+            escape(article.feed),
+            str(article.status),
+            str(article.versions),
+            escape(article.title or ""),
+            escape(article.current_url),
+            iso(article.next_check) or "done",
+        )
+    return table
+
+
+def version_to_json(version: Version) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "fetched_at": iso(version.fetched_at),
+        "title": version.title,
+        "byline": version.byline,
+        "hash": version.content_hash,
+        "size": version.size,
+        "source": str(version.source),
+        "url": version.url,
+        "published": iso(version.published),
+        "modified": iso(version.modified),
+    }
+
+
+def history_table(article: Article, versions: Sequence[Version]) -> Table:
+    table = Table(title=escape(f"History of article {article.id}: {article.current_url}"))
+    for column in ("version", "fetched at", "title", "hash", "size", "source"):
+        table.add_column(column)
+    for version in versions:
+        table.add_row(
+            f"v{version.number}",
+            iso(version.fetched_at) or "",
+            escape(version.title or ""),
+            version.content_hash[:12],
+            str(version.size),
+            str(version.source),
+        )
+    return table

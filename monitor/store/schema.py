@@ -1,0 +1,161 @@
+"""The database schema as SQLAlchemy Core tables: used by ``sql.py`` and as the reference
+that the Alembic migrations must reproduce (``tests/test_store.py`` compares them).
+
+Enumerations (article status, change kind, text source) are plain strings, not database
+enums or CHECK constraints, so that adding a kind later needs no schema migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp that always comes back as an aware UTC datetime.
+
+    PostgreSQL keeps the instant (``timestamptz``) but answers in the session's time
+    zone; SQLite keeps a naive string. Normalizing to UTC on the way in and attaching or
+    converting to UTC on the way out makes both behave the same.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            # A naive datetime is a bug upstream: guessing its zone would corrupt ordering.
+            raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware values")
+        value = value.astimezone(UTC)
+        # SQLite stores the text without an offset; a fixed zone keeps it comparable.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Deterministic constraint names let later migrations (and SQLite batch mode) refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_checked", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("next_due", UTCDateTime),
+    Column("entries", Integer),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # No foreign key to feeds: articles outlive a feed removed from the configuration.
+    Column("feed", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("current_url", Text, nullable=False),
+    Column("canonical_url", Text),
+    Column("guid", Text),
+    Column("title", Text),
+    Column("status", String(20), nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_in_feed", UTCDateTime, nullable=False),
+    Column("last_checked", UTCDateTime),
+    Column("last_seen", UTCDateTime),
+    Column("next_check", UTCDateTime),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_error", Text),
+    Column("versions", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("url"),
+)
+Index(None, articles.c.feed)
+Index(None, articles.c.next_check)
+Index(None, articles.c.current_url)
+Index(None, articles.c.canonical_url)
+Index(None, articles.c.guid)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("number", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("title", Text),
+    Column("byline", Text),
+    Column("published", UTCDateTime),
+    Column("modified", UTCDateTime),
+    Column("canonical_url", Text),
+    Column("url", Text, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("raw_body", LargeBinary),  # zlib-compressed response body
+    Column("raw_content_type", Text),
+    UniqueConstraint("article_id", "number"),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(20), nullable=False),
+    Column("feed", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("title", Text),
+    Column("version", Integer),
+    Column("previous_version", Integer),
+    Column("detail", Text),
+    Column("detected_at", UTCDateTime, nullable=False),
+)
+Index(None, changes.c.detected_at)
+Index(None, changes.c.article_id)

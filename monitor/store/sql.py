@@ -1,0 +1,518 @@
+"""``SQLStore``: the Store protocol on SQLAlchemy Core, for SQLite and PostgreSQL.
+
+Every public method is one short transaction on a pooled connection, so one store can be
+shared by threads. Database errors leave as ``StoreError``; rows never leave this module.
+
+SQLite URLs must name a file (``sqlite:///path/monitor.db``; the parent directory is
+created). In-memory databases are refused: each pooled connection would see its own
+empty database. ``postgresql://`` URLs use psycopg 3; query parameters are passed to
+libpq, so ``?options=-csearch_path%3Dmyschema`` selects a schema.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields, replace
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from alembic.util import CommandError
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Select,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, CursorResult, RowMapping, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+
+from monitor.errors import StoreError
+from monitor.models import (
+    Article,
+    ArticleStatus,
+    Change,
+    ChangeKind,
+    FeedState,
+    RawBody,
+    TextSource,
+    Version,
+)
+from monitor.store import migrate
+from monitor.store.schema import articles, feeds, versions
+from monitor.store.schema import changes as changes_table
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRESQL_CONNECT_TIMEOUT_S = 10
+# Any fixed key works: every Newsmonitor process migrating one database must agree on it.
+MIGRATION_LOCK_KEY = 0x4E4D_0001
+RAW_COMPRESSION_LEVEL = 6
+
+# Connection execution option read by the SQLite "begin" listener.
+_SQLITE_BEGIN = "newsmonitor_sqlite_begin"
+_VERSION_COLUMNS = [versions.c[f.name] for f in fields(Version)]
+
+
+def normalize_url(url: str) -> URL:
+    """Parse ``url``, pick the psycopg driver for bare PostgreSQL URLs and refuse the rest."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {_redact(url)!r}: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        backend = "postgresql"
+    if backend == "sqlite":
+        if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+            raise StoreError(f"unsupported SQLite driver in {_safe(parsed)}: use sqlite:///path")
+        if _is_sqlite_memory(parsed):
+            raise StoreError(
+                f"in-memory SQLite is not supported ({_safe(parsed)}): every pooled "
+                "connection would see its own empty database; use sqlite:///path/to/file.db"
+            )
+    elif backend != "postgresql":
+        raise StoreError(
+            f"unsupported database {_safe(parsed)}: use sqlite:///path or postgresql://..."
+        )
+    return parsed
+
+
+def create_store_engine(url: str | URL) -> Engine:
+    """An Engine set up the way the store needs it (SQLite pragmas, connect timeouts)."""
+    parsed = normalize_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() == "sqlite":
+        _create_parent_directory(parsed)
+        # hide_parameters: error messages would otherwise carry whole article texts.
+        engine = create_engine(parsed, hide_parameters=True)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = POSTGRESQL_CONNECT_TIMEOUT_S
+    return create_engine(
+        parsed, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args
+    )
+
+
+class SQLStore:
+    """The Store protocol on SQLite or PostgreSQL; create it with ``SQLStore.open``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> SQLStore:
+        """Connect to ``url`` and migrate its schema to the latest revision."""
+        engine = create_store_engine(url)
+        try:
+            _migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """The underlying engine, for tooling and tests; application code uses the methods."""
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> SQLStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # feeds
+
+    def get_feed(self, name: str) -> FeedState | None:
+        with self._read("read feed") as conn:
+            row = conn.execute(select(feeds).where(feeds.c.name == name)).mappings().first()
+        return None if row is None else _feed(row)
+
+    def save_feed(self, state: FeedState) -> None:
+        """Insert or replace the state of the feed named ``state.name``."""
+        values = _values(state)
+        with self._write("save feed") as conn:
+            # An upsert, not update-then-insert: two nodes may save the same feed at once.
+            statement = self._insert_or_update(feeds, values, key="name")
+            conn.execute(statement)
+
+    def list_feeds(self) -> list[FeedState]:
+        with self._read("list feeds") as conn:
+            rows = conn.execute(select(feeds).order_by(feeds.c.name)).mappings()
+            return [_feed(row) for row in rows]
+
+    # articles
+
+    def add_article(self, article: Article) -> Article:
+        """Insert ``article`` (its ``id`` is ignored) and return it with the assigned id."""
+        with self._write("add article") as conn:
+            try:
+                result = conn.execute(insert(articles).values(_article_values(article)))
+            except IntegrityError as exc:
+                raise StoreError(f"an article with url {article.url!r} already exists") from exc
+        return replace(article, id=_inserted_id(result))
+
+    def update_article(self, article: Article) -> None:
+        """Replace every field of the stored article with ``article.id``."""
+        with self._write("update article") as conn:
+            _update_article(conn, article)
+
+    def get_article(self, article_id: int) -> Article | None:
+        with self._read("read article") as conn:
+            return _first_article(conn, select(articles).where(articles.c.id == article_id))
+
+    def find_article(self, urls: Sequence[str], guid: str | None = None) -> Article | None:
+        """The article whose url, current_url or canonical_url is one of ``urls``;
+        failing that, the one with feed GUID ``guid``.
+
+        Several URL matches are ranked by column (url, then current_url, then
+        canonical_url), then by the order of ``urls``, then by age.
+        """
+        wanted = list(dict.fromkeys(urls))
+        with self._read("find article") as conn:
+            if wanted:
+                query = select(articles).where(
+                    or_(
+                        articles.c.url.in_(wanted),
+                        articles.c.current_url.in_(wanted),
+                        articles.c.canonical_url.in_(wanted),
+                    )
+                )
+                candidates = [_article(row) for row in conn.execute(query).mappings()]
+                if candidates:
+                    return min(candidates, key=lambda found: _url_rank(found, wanted))
+            if guid is None:
+                return None
+            return _first_article(
+                conn, select(articles).where(articles.c.guid == guid).order_by(articles.c.id)
+            )
+
+    def list_articles(self, feed: str | None = None) -> list[Article]:
+        query = select(articles).order_by(articles.c.id)
+        if feed is not None:
+            query = query.where(articles.c.feed == feed)
+        with self._read("list articles") as conn:
+            return [_article(row) for row in conn.execute(query).mappings()]
+
+    def due_articles(self, now: datetime, limit: int | None = None) -> list[Article]:
+        """Articles whose next_check is at or before ``now``, most overdue first."""
+        query = (
+            select(articles)
+            .where(articles.c.next_check <= now)
+            .order_by(articles.c.next_check, articles.c.id)
+            .limit(limit)
+        )
+        with self._read("list due articles") as conn:
+            return [_article(row) for row in conn.execute(query).mappings()]
+
+    # versions and changes
+
+    def latest_version(self, article_id: int) -> Version | None:
+        query = (
+            select(*_VERSION_COLUMNS)
+            .where(versions.c.article_id == article_id)
+            .order_by(versions.c.number.desc())
+            .limit(1)
+        )
+        with self._read("read latest version") as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _version(row)
+
+    def get_version(self, article_id: int, number: int) -> Version | None:
+        query = select(*_VERSION_COLUMNS).where(
+            versions.c.article_id == article_id, versions.c.number == number
+        )
+        with self._read("read version") as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _version(row)
+
+    def list_versions(self, article_id: int) -> list[Version]:
+        query = (
+            select(*_VERSION_COLUMNS)
+            .where(versions.c.article_id == article_id)
+            .order_by(versions.c.number)
+        )
+        with self._read("list versions") as conn:
+            return [_version(row) for row in conn.execute(query).mappings()]
+
+    def get_raw_body(self, article_id: int, number: int) -> RawBody | None:
+        query = select(versions.c.raw_body, versions.c.raw_content_type).where(
+            versions.c.article_id == article_id, versions.c.number == number
+        )
+        with self._read("read raw body") as conn:
+            row = conn.execute(query).first()
+        if row is None or row.raw_body is None:
+            return None
+        try:
+            content = zlib.decompress(row.raw_body)
+        except zlib.error as exc:
+            raise StoreError(
+                f"raw body of version {number} of article {article_id} is corrupt: {exc}"
+            ) from exc
+        return RawBody(content, row.raw_content_type)
+
+    def record(
+        self,
+        article: Article,
+        changes: Sequence[Change],
+        version: Version | None = None,
+        raw: RawBody | None = None,
+    ) -> list[Change]:
+        """In one transaction: update ``article``, insert ``version`` (with ``raw``, kept
+        compressed) if given, and insert ``changes``; return the changes with their ids.
+
+        Raises StoreError if ``version.number`` already exists for the article."""
+        if version is None and raw is not None:
+            raise ValueError("a raw body is stored with a version; none was given")
+        if version is not None and version.article_id != article.id:
+            raise ValueError(f"version of article {version.article_id} recorded for {article.id}")
+        with self._write("record article") as conn:
+            # Each step takes the open connection so later inserts (the alert outbox) can
+            # join this same transaction.
+            _update_article(conn, article)
+            if version is not None:
+                _insert_version(conn, version, raw)
+            return _insert_changes(conn, changes)
+
+    def list_changes(
+        self, article_id: int | None = None, since: datetime | None = None
+    ) -> list[Change]:
+        """Changes of one article or all, detected at or after ``since``, oldest first."""
+        query = select(changes_table).order_by(changes_table.c.detected_at, changes_table.c.id)
+        if article_id is not None:
+            query = query.where(changes_table.c.article_id == article_id)
+        if since is not None:
+            query = query.where(changes_table.c.detected_at >= since)
+        with self._read("list changes") as conn:
+            return [_change(row) for row in conn.execute(query).mappings()]
+
+    # plumbing
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[Connection]:
+        """A connection for reading; its implicit transaction is rolled back on exit."""
+        with self._translate(action), self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[Connection]:
+        """A connection inside a transaction committed on success, rolled back on error."""
+        with self._translate(action), self._engine.connect() as conn:
+            # SQLite: take the write lock up front. A deferred transaction that reads first
+            # fails at once with "database is locked" when another writer got in between;
+            # BEGIN IMMEDIATE waits for the busy timeout instead.
+            conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _translate(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{action} failed: {_reason(exc, self._engine.url)}") from exc
+
+    def _insert_or_update(self, table: Table, values: dict[str, Any], key: str) -> Insert:
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).values(values)
+        changed = {name: statement.excluded[name] for name in values if name != key}
+        return statement.on_conflict_do_update(index_elements=[key], set_=changed)
+
+
+def _migrate(engine: Engine) -> None:
+    """Bring the schema to head, serialized against other processes doing the same."""
+    safe = _safe(engine.url)
+    try:
+        conn = engine.connect()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot connect to {safe}: {_reason(exc, engine.url)}") from exc
+    with conn:
+        try:
+            conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    # Released at commit; a second process waits, then finds the schema at head.
+                    conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+                migrate.upgrade(conn)
+        except (SQLAlchemyError, CommandError) as exc:
+            raise StoreError(
+                f"cannot migrate {safe} to the current schema: {_reason(exc, engine.url)}"
+            ) from exc
+
+
+def _update_article(conn: Connection, article: Article) -> None:
+    statement = update(articles).where(articles.c.id == article.id).values(_article_values(article))
+    try:
+        result = conn.execute(statement)
+    except IntegrityError as exc:
+        raise StoreError(f"another article already has url {article.url!r}") from exc
+    if result.rowcount == 0:
+        raise StoreError(f"no article with id {article.id}")
+
+
+def _insert_version(conn: Connection, version: Version, raw: RawBody | None) -> None:
+    values = _values(version)
+    if raw is not None:
+        values["raw_body"] = zlib.compress(raw.content, RAW_COMPRESSION_LEVEL)
+        values["raw_content_type"] = raw.content_type
+    try:
+        conn.execute(insert(versions).values(values))
+    except IntegrityError as exc:
+        raise StoreError(
+            f"version {version.number} of article {version.article_id} already exists"
+        ) from exc
+
+
+def _insert_changes(conn: Connection, new_changes: Sequence[Change]) -> list[Change]:
+    saved = []
+    for change in new_changes:
+        values = _values(change)
+        del values["id"]
+        result = conn.execute(insert(changes_table).values(values))
+        saved.append(replace(change, id=_inserted_id(result)))
+    return saved
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    # The cursor's lastrowid / RETURNING value; not RETURNING explicitly, so that
+    # SQLite older than 3.35 keeps working.
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise StoreError("the database did not report the id of the inserted row")
+    return int(key[0])
+
+
+def _first_article(conn: Connection, query: Select[Any]) -> Article | None:
+    row = conn.execute(query.limit(1)).mappings().first()
+    return None if row is None else _article(row)
+
+
+def _url_rank(article: Article, wanted: list[str]) -> tuple[int, int, int]:
+    for rank, url in enumerate((article.url, article.current_url, article.canonical_url)):
+        if url in wanted:
+            return rank, wanted.index(url), article.id
+    raise AssertionError("article matched no wanted URL")  # the query guarantees one
+
+
+# rows <-> dataclasses: column names equal field names, enums are stored as their values
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    return {
+        f.name: value.value if isinstance(value := getattr(obj, f.name), Enum) else value
+        for f in fields(obj)
+    }
+
+
+def _article_values(article: Article) -> dict[str, Any]:
+    values = _values(article)
+    del values["id"]
+    return values
+
+
+def _pick(row: RowMapping, cls: type) -> dict[str, Any]:
+    return {f.name: row[f.name] for f in fields(cls)}
+
+
+def _feed(row: RowMapping) -> FeedState:
+    return FeedState(**_pick(row, FeedState))
+
+
+def _article(row: RowMapping) -> Article:
+    values = _pick(row, Article)
+    values["status"] = ArticleStatus(values["status"])
+    return Article(**values)
+
+
+def _version(row: RowMapping) -> Version:
+    values = _pick(row, Version)
+    values["source"] = TextSource(values["source"])
+    return Version(**values)
+
+
+def _change(row: RowMapping) -> Change:
+    values = _pick(row, Change)
+    values["kind"] = ChangeKind(values["kind"])
+    return Change(**values)
+
+
+# engine setup
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+    """Pragmas every SQLite connection needs; SQLite keeps none of them in the file
+    except the journal mode."""
+    # Let SQLAlchemy's "begin" listener issue BEGIN: the sqlite3 module's own transaction
+    # handling starts transactions late and cannot do BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # First, so that switching to WAL waits for a concurrent opener instead of failing.
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL: readers never block the writer, which matters with scheduler threads.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable across application crashes in WAL mode and much faster.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(conn: Connection) -> None:
+    mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+    if mode not in ("DEFERRED", "IMMEDIATE"):
+        raise ValueError(f"unknown SQLite transaction mode {mode!r}")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _is_sqlite_memory(url: URL) -> bool:
+    database = url.database or ""
+    return database in ("", ":memory:") or url.query.get("mode") == "memory"
+
+
+def _create_parent_directory(url: URL) -> None:
+    database = url.database or ""
+    if database.startswith("file:"):
+        return  # a URI filename (uri=true): SQLite resolves it, we leave it alone
+    try:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the directory for {_safe(url)}: {exc}") from exc
+
+
+def _safe(url: URL) -> str:
+    """The URL as text without its password, for messages."""
+    return url.render_as_string(hide_password=True)
+
+
+def _redact(url: str) -> str:
+    """Best effort for URLs SQLAlchemy could not parse: drop what looks like a password."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _reason(exc: BaseException, url: URL) -> str:
+    """The driver's message without SQLAlchemy's SQL dump, and never the password."""
+    orig = getattr(exc, "orig", None)
+    message = " ".join(str(orig if orig is not None else exc).split())
+    if url.password:
+        message = message.replace(str(url.password), "***")
+    return message

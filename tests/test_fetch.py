@@ -1,0 +1,555 @@
+"""Fetcher against a real HTTP server on loopback (and a mock transport where a real
+connection would leave loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import ipaddress
+import socket
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from monitor.config import FetchSettings
+from monitor.errors import (
+    BlockedAddressError,
+    DeadlineExceededError,
+    FetchError,
+    HTTPStatusError,
+    ResponseTooLargeError,
+    TooManyRedirectsError,
+)
+from monitor.fetch import Fetcher, is_public_address, parse_retry_after, redact_url
+from monitor.models import Validators
+from tests.webserver import Reply, Request, WebServer
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+LAST_MODIFIED = "Wed, 01 May 2024 10:00:00 GMT"
+
+
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[WebServer]:
+    server = WebServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def web(shared_server: WebServer) -> WebServer:
+    """conftest's ``web``, but one server per module: stopping a server waits for its
+    0.5 s shutdown poll, which over this many tests would dominate the runtime."""
+    shared_server.routes.clear()
+    shared_server.requests.clear()
+    return shared_server
+
+
+def settings(**overrides: Any) -> FetchSettings:
+    """Loopback-friendly settings with short limits and no retries unless asked."""
+    values: dict[str, Any] = {
+        "allow_private_addresses": True,
+        "timeout": 2.0,
+        "deadline": 3.0,
+        "retries": 0,
+        "backoff": 0.1,
+    }
+    return FetchSettings(**{**values, **overrides})
+
+
+class SleepRecorder:
+    """Stands in for asyncio.sleep: records each delay instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def fetcher(fetch_settings: FetchSettings, **kwargs: Any) -> Fetcher:
+    kwargs.setdefault("clock", lambda: NOW)
+    return Fetcher(fetch_settings, **kwargs)
+
+
+def chunked(chunks: list[bytes]) -> Iterator[bytes]:
+    """HTTP/1.1 chunked framing for a stream reply."""
+    for chunk in chunks:
+        yield b"%x\r\n%s\r\n" % (len(chunk), chunk)
+    yield b"0\r\n\r\n"
+
+
+def sequence(*replies: Reply) -> Any:
+    """A route answering with ``replies`` in turn, then repeating the last."""
+    remaining = list(replies)
+
+    def route(request: Request) -> Reply:
+        return remaining.pop(0) if len(remaining) > 1 else remaining[0]
+
+    return route
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- plain GET, validators, conditional GET --------------------------------------------
+
+
+async def test_get_returns_body_headers_and_validators(web: WebServer) -> None:
+    web.set(
+        "/a",
+        Reply("<p>hi</p>", etag='"v1"', last_modified=LAST_MODIFIED, headers={"X-Thing": "1"}),
+    )
+    async with fetcher(settings(user_agent="TestAgent/1")) as f:
+        result = await f.get(web.url("/a"))
+
+    assert result.status == 200
+    assert result.body == b"<p>hi</p>"
+    assert (result.etag, result.last_modified) == ('"v1"', LAST_MODIFIED)
+    assert result.headers["x-thing"] == "1"
+    assert result.headers["content-type"] == "text/html; charset=utf-8"
+    assert result.requested_url == result.final_url == web.url("/a")
+    assert result.redirects == ()
+    assert result.fetched_at == NOW
+    [seen] = web.hits("/a")
+    assert seen.headers["user-agent"] == "TestAgent/1"
+    assert seen.headers["accept-encoding"] == "gzip, deflate"
+    assert "text/html" in seen.headers["accept"]
+    assert "if-none-match" not in seen.headers
+
+
+async def test_accept_parameter_is_sent(web: WebServer) -> None:
+    web.set("/feed", Reply("<rss/>"))
+    async with fetcher(settings()) as f:
+        await f.get(web.url("/feed"), accept="application/rss+xml")
+    assert web.hits("/feed")[0].headers["accept"] == "application/rss+xml"
+
+
+async def test_etag_makes_the_second_request_conditional(web: WebServer) -> None:
+    web.set("/a", Reply("body", etag='"v1"'))
+    async with fetcher(settings()) as f:
+        first = await f.get(web.url("/a"))
+        second = await f.get(web.url("/a"), first.validators)
+
+    assert second.status == 304
+    assert second.not_modified
+    assert second.body == b""
+    assert second.etag == '"v1"'
+    assert web.hits("/a")[1].headers["if-none-match"] == '"v1"'
+
+
+async def test_last_modified_makes_the_second_request_conditional(web: WebServer) -> None:
+    web.set("/a", Reply("body", last_modified=LAST_MODIFIED))
+    async with fetcher(settings()) as f:
+        first = await f.get(web.url("/a"))
+        second = await f.get(web.url("/a"), first.validators)
+
+    assert first.status == 200
+    assert second.status == 304
+    assert second.last_modified == LAST_MODIFIED
+    assert web.hits("/a")[1].headers["if-modified-since"] == LAST_MODIFIED
+
+
+async def test_a_304_without_validators_keeps_the_ones_sent(web: WebServer) -> None:
+    web.set("/a", Reply(status=304))
+    async with fetcher(settings()) as f:
+        result = await f.get(web.url("/a"), Validators('"old"', LAST_MODIFIED))
+    assert result.validators == Validators('"old"', LAST_MODIFIED)
+
+
+# --- redirects ------------------------------------------------------------------------
+
+
+async def test_redirect_chain_is_recorded(web: WebServer) -> None:
+    web.set("/a", Reply(status=301, headers={"Location": web.url("/b")}))
+    web.set("/b", Reply(status=302, headers={"Location": web.url("/c")}))
+    web.set("/c", Reply("final", etag='"c"'))
+    async with fetcher(settings()) as f:
+        result = await f.get(web.url("/a"))
+
+    assert result.redirects == (web.url("/a"), web.url("/b"))
+    assert result.final_url == web.url("/c")
+    assert result.requested_url == web.url("/a")
+    assert result.body == b"final"
+    assert result.etag == '"c"'
+
+
+async def test_relative_redirect_is_resolved(web: WebServer) -> None:
+    web.set("/dir/a", Reply(status=308, headers={"Location": "../b?x=1"}))
+    web.set("/b", Reply("moved here"))
+    async with fetcher(settings()) as f:
+        result = await f.get(web.url("/dir/a"))
+    assert result.final_url == web.url("/b?x=1")
+    assert result.body == b"moved here"
+
+
+async def test_too_many_redirects(web: WebServer) -> None:
+    web.set("/loop", Reply(status=302, headers={"Location": "/loop"}))
+    async with fetcher(settings(max_redirects=2)) as f:
+        with pytest.raises(TooManyRedirectsError):
+            await f.get(web.url("/loop"))
+    assert len(web.hits("/loop")) == 3  # the original request plus two redirects
+
+
+async def test_redirect_to_a_non_http_scheme_is_refused(web: WebServer) -> None:
+    web.set("/a", Reply(status=302, headers={"Location": "file:///etc/passwd"}))
+    async with fetcher(settings()) as f:
+        with pytest.raises(FetchError, match="scheme 'file'"):
+            await f.get(web.url("/a"))
+
+
+# --- address safety -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"])
+async def test_loopback_is_blocked_by_default(web: WebServer, host: str) -> None:
+    web.set("/", Reply("secret"))
+    async with fetcher(FetchSettings(retries=0)) as f:
+        with pytest.raises(BlockedAddressError):
+            await f.get(f"http://{host}:{web.port}/")
+    assert web.requests == []
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Answers from a table without any network; records what was asked."""
+
+    def __init__(self, routes: dict[str, httpx.Response]) -> None:
+        self.routes = routes
+        self.seen: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(str(request.url))
+        return self.routes[str(request.url)]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://10.0.0.1/", "http://169.254.169.254/latest/", "http://[fd00::1]/"]
+)
+async def test_private_literal_is_rejected_before_connecting(url: str) -> None:
+    transport = RecordingTransport({})
+    async with fetcher(FetchSettings(retries=0), transport=transport) as f:
+        with pytest.raises(BlockedAddressError):
+            await f.get(url)
+    assert transport.seen == []
+
+
+async def test_redirect_to_a_private_address_is_blocked() -> None:
+    # 93.184.216.34 is a public literal: it passes the policy without DNS, and the
+    # mock transport means nothing leaves the process.
+    public = "http://93.184.216.34/story"
+    transport = RecordingTransport(
+        {public: httpx.Response(302, headers={"Location": "http://10.0.0.1/admin"})}
+    )
+    async with fetcher(FetchSettings(retries=0), transport=transport) as f:
+        with pytest.raises(BlockedAddressError, match=r"10\.0\.0\.1"):
+            await f.get(public)
+    assert transport.seen == [public]
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.1.1", False),
+        ("172.16.0.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),  # carrier-grade NAT: not private, still not public
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("::", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("ff02::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("::ffff:93.184.216.34", True),
+    ],
+)
+def test_is_public_address(address: str, public: bool) -> None:
+    assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/file", "file:///etc/passwd", "/relative"])
+async def test_only_absolute_http_urls_are_fetched(url: str) -> None:
+    transport = RecordingTransport({})
+    async with fetcher(settings(), transport=transport) as f:
+        with pytest.raises(FetchError):
+            await f.get(url)
+    assert transport.seen == []
+
+
+# --- byte cap -------------------------------------------------------------------------
+
+
+async def test_content_length_over_the_cap_is_refused_before_reading(web: WebServer) -> None:
+    # The header promises far more than is sent: only the early check can explain
+    # a ResponseTooLargeError rather than a read error.
+    web.set("/big", Reply(b"x" * 10, headers={"Content-Length": str(10**9)}))
+    async with fetcher(settings(max_bytes=1000)) as f:
+        with pytest.raises(ResponseTooLargeError, match="Content-Length"):
+            await f.get(web.url("/big"))
+
+
+async def test_body_exactly_at_the_cap_is_accepted(web: WebServer) -> None:
+    web.set("/exact", Reply(b"x" * 1000))
+    async with fetcher(settings(max_bytes=1000)) as f:
+        result = await f.get(web.url("/exact"))
+    assert len(result.body) == 1000
+
+
+async def test_chunked_body_over_the_cap_is_refused(web: WebServer) -> None:
+    web.set(
+        "/stream",
+        Reply(
+            headers={"Transfer-Encoding": "chunked"},
+            stream=chunked([b"y" * 400] * 5),  # 2000 bytes, no Content-Length
+        ),
+    )
+    web.set("/small", Reply(headers={"Transfer-Encoding": "chunked"}, stream=chunked([b"z" * 300])))
+    async with fetcher(settings(max_bytes=1000)) as f:
+        assert (await f.get(web.url("/small"))).body == b"z" * 300
+        with pytest.raises(ResponseTooLargeError):
+            await f.get(web.url("/stream"))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data, wbits=-zlib.MAX_WBITS)),  # raw deflate
+    ],
+)
+async def test_compressed_body_is_decoded(web: WebServer, encoding: str, compress: Any) -> None:
+    text = b"<p>same words again</p>" * 200
+    web.set("/z", Reply(compress(text), headers={"Content-Encoding": encoding}))
+    async with fetcher(settings()) as f:
+        result = await f.get(web.url("/z"))
+    assert result.body == text
+
+
+async def test_gzip_bomb_is_stopped_without_inflating_it(web: WebServer) -> None:
+    bomb = gzip.compress(b"\0" * 40_000_000, compresslevel=9)
+    assert len(bomb) < 100_000  # small on the wire, so no Content-Length check catches it
+    web.set("/bomb", Reply(bomb, headers={"Content-Encoding": "gzip"}))
+    async with fetcher(settings(max_bytes=1_000_000)) as f:
+        tracemalloc.start()
+        try:
+            with pytest.raises(ResponseTooLargeError):
+                await f.get(web.url("/bomb"))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 10_000_000  # inflating it would need 40 MB
+
+
+async def test_corrupt_gzip_is_a_fetch_error(web: WebServer) -> None:
+    web.set("/bad", Reply(b"this is not gzip", headers={"Content-Encoding": "gzip"}))
+    async with fetcher(settings()) as f:
+        with pytest.raises(FetchError, match="corrupt gzip"):
+            await f.get(web.url("/bad"))
+
+
+# --- time limits ----------------------------------------------------------------------
+
+
+async def test_slow_drip_is_cut_off_by_the_deadline(web: WebServer) -> None:
+    def drip() -> Iterator[bytes]:
+        for _ in range(100):  # 5 s in all, each byte well within the read timeout
+            yield b"x"
+            time.sleep(0.05)
+
+    web.set("/drip", Reply(stream=drip()))
+    async with fetcher(settings(timeout=1.0, deadline=0.5)) as f:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError):
+            await f.get(web.url("/drip"))
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.5
+
+
+async def test_read_timeout_is_a_fetch_error_and_not_retried(web: WebServer) -> None:
+    web.set("/slow", Reply("late", delay=1.0))
+    sleep = SleepRecorder()
+    async with fetcher(settings(timeout=0.2, deadline=5.0, retries=2), sleep=sleep) as f:
+        with pytest.raises(FetchError, match="timed out") as info:
+            await f.get(web.url("/slow"))
+    assert not isinstance(info.value, DeadlineExceededError)
+    assert len(web.hits("/slow")) == 1
+    assert sleep.delays == []
+
+
+# --- retries --------------------------------------------------------------------------
+
+
+async def test_5xx_is_retried_with_exponential_backoff(web: WebServer) -> None:
+    web.set("/a", sequence(Reply(status=503), Reply(status=502), Reply("ok")))
+    sleep = SleepRecorder()
+    async with fetcher(settings(retries=2, backoff=0.1), sleep=sleep) as f:
+        result = await f.get(web.url("/a"))
+
+    assert result.body == b"ok"
+    assert len(web.hits("/a")) == 3
+    first, second = sleep.delays
+    assert 0.1 <= first <= 0.11
+    assert 0.2 <= second <= 0.22
+
+
+async def test_5xx_after_the_last_retry_is_an_http_status_error(web: WebServer) -> None:
+    web.set("/down", Reply(status=503))
+    sleep = SleepRecorder()
+    async with fetcher(settings(retries=2), sleep=sleep) as f:
+        with pytest.raises(HTTPStatusError) as info:
+            await f.get(web.url("/down"))
+    assert info.value.status == 503
+    assert len(web.hits("/down")) == 3
+    assert len(sleep.delays) == 2
+
+
+async def test_429_waits_for_retry_after_seconds(web: WebServer) -> None:
+    web.set("/a", sequence(Reply(status=429, headers={"Retry-After": "7"}), Reply("ok")))
+    sleep = SleepRecorder()
+    async with fetcher(settings(retries=1), sleep=sleep) as f:
+        result = await f.get(web.url("/a"))
+    assert result.body == b"ok"
+    assert sleep.delays == [7.0]
+
+
+async def test_retry_after_http_date_is_honoured(web: WebServer) -> None:
+    later = format_datetime(NOW + timedelta(seconds=30), usegmt=True)
+    web.set("/a", sequence(Reply(status=503, headers={"Retry-After": later}), Reply("ok")))
+    sleep = SleepRecorder()
+    async with fetcher(settings(retries=1), sleep=sleep) as f:
+        await f.get(web.url("/a"))
+    assert sleep.delays == [30.0]
+
+
+async def test_retry_after_beyond_the_limit_is_not_waited_for(web: WebServer) -> None:
+    web.set("/a", Reply(status=429, headers={"Retry-After": "3600"}))
+    sleep = SleepRecorder()
+    async with fetcher(settings(retries=2, max_retry_after=60), sleep=sleep) as f:
+        with pytest.raises(HTTPStatusError) as info:
+            await f.get(web.url("/a"))
+    assert (info.value.status, info.value.retry_after) == (429, 3600.0)
+    assert sleep.delays == []
+    assert len(web.hits("/a")) == 1
+
+
+@pytest.mark.parametrize("status", [404, 410, 403])
+async def test_4xx_is_an_http_status_error_without_retry(web: WebServer, status: int) -> None:
+    web.set("/gone", Reply(status=status))
+    sleep = SleepRecorder()
+    async with fetcher(settings(retries=2), sleep=sleep) as f:
+        with pytest.raises(HTTPStatusError) as info:
+            await f.get(web.url("/gone"))
+    assert info.value.status == status
+    assert len(web.hits("/gone")) == 1
+    assert sleep.delays == []
+
+
+async def test_connection_refused_is_retried_then_a_fetch_error() -> None:
+    sleep = SleepRecorder()
+    async with fetcher(settings(retries=2, backoff=0.5), sleep=sleep) as f:
+        with pytest.raises(FetchError, match="connection refused") as info:
+            await f.get(f"http://127.0.0.1:{closed_port()}/")
+    assert type(info.value) is FetchError
+    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    assert len(sleep.delays) == 2
+    assert 0.5 <= sleep.delays[0] <= 0.55
+
+
+async def test_userinfo_never_appears_in_errors(web: WebServer) -> None:
+    async with fetcher(settings()) as f:
+        with pytest.raises(HTTPStatusError) as info:
+            await f.get(f"http://reader:hunter2@127.0.0.1:{web.port}/missing")
+    assert "hunter2" not in str(info.value)
+    assert info.value.url == web.url("/missing")
+    assert web.hits("/missing")[0].headers["authorization"].startswith("Basic ")
+
+
+# --- concurrency ----------------------------------------------------------------------
+
+
+class InFlight:
+    """A route that holds each request briefly and records the most seen at once."""
+
+    def __init__(self, hold: float = 0.15) -> None:
+        self.hold = hold
+        self.current = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Reply:
+        with self._lock:
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+        time.sleep(self.hold)
+        with self._lock:
+            self.current -= 1
+        return Reply("ok")
+
+
+async def test_per_host_concurrency_is_limited(web: WebServer) -> None:
+    counter = InFlight()
+    web.set("/slow", counter)
+    async with fetcher(settings(per_host_concurrency=2, concurrency=8)) as f:
+        await asyncio.gather(*(f.get(web.url(f"/slow?n={n}")) for n in range(6)))
+    assert counter.peak == 2
+
+
+async def test_global_concurrency_is_limited_across_hosts(web: WebServer) -> None:
+    counter = InFlight()
+    web.set("/slow", counter)
+    # Two host names for the same server: per-host slots would allow four at once.
+    hosts = ("127.0.0.1", "localhost")
+    urls = [f"http://{host}:{web.port}/slow?n={n}" for host in hosts for n in range(3)]
+    async with fetcher(settings(per_host_concurrency=2, concurrency=3)) as f:
+        await asyncio.gather(*(f.get(url) for url in urls))
+    assert counter.peak == 3
+
+
+# --- pure helpers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 5 ", 5.0),
+        ("0", 0.0),
+        ("Wed, 01 May 2024 12:01:30 GMT", 90.0),
+        ("Wed, 01 May 2024 11:00:00 GMT", 0.0),  # in the past: retry now
+        ("-5", None),
+        ("1.5", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_parse_retry_after(value: str, expected: float | None) -> None:
+    assert parse_retry_after(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://user:pw@example.com/a?b=1", "https://example.com/a?b=1"),
+        ("https://example.com:8443/a", "https://example.com:8443/a"),
+        ("https://u@example.com:8443/", "https://example.com:8443/"),
+    ],
+)
+def test_redact_url(url: str, expected: str) -> None:
+    assert redact_url(url) == expected

@@ -1,0 +1,290 @@
+"""End to end: real feeds and pages on loopback -> pipeline -> store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from html import escape
+
+import pytest
+
+from monitor.config import Settings, settings_from_dict
+from monitor.models import ArticleStatus, ChangeKind
+from monitor.pipeline import CheckReport, FeedStatus, check_once
+from monitor.store import Store
+from tests.webserver import Reply, Request, WebServer
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+_tokens = itertools.count()
+
+STORY = [
+    "The city council voted on Tuesday to expand the harbour, a plan that has divided "
+    "residents for more than a decade.",
+    "Supporters say the new quay will bring 1,200 jobs; opponents fear for the wetlands "
+    "north of the old port.",
+    "The mayor said construction could begin next spring if the regional government agrees.",
+]
+
+
+def page(title: str, paragraphs: Sequence[str], canonical: str | None = None) -> Reply:
+    """An article page whose chrome changes on every request (tokens, ads, timestamps)."""
+
+    def render(_request: Request) -> Reply:
+        token = next(_tokens)
+        link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+        body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+        html = f"""<!doctype html><html><head><title>{escape(title)}</title>{link}
+<meta name="author" content="Ana Reporter"></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<form><input type="hidden" name="csrf" value="tok-{token}-{token * 7919}"></form>
+<article><h1>{escape(title)}</h1><p class="byline">By Ana Reporter</p>{body}</article>
+<aside class="ad">Advert {token}: buy {token % 5} widgets today!</aside>
+<footer>Page generated at 12:{token % 60:02d}:{(token * 7) % 60:02d}</footer>
+<script nonce="n{token}">var t = {token};</script></body></html>"""
+        return Reply(html)
+
+    return render  # type: ignore[return-value]
+
+
+def rss(items: Sequence[tuple[str, str]], web: WebServer) -> Reply:
+    entries = "".join(
+        f"<item><title>{escape(t)}</title><link>{web.url(p)}</link><guid>{web.url(p)}</guid>"
+        f"<description>{escape(t)} summary</description>"
+        "<pubDate>Sat, 28 Nov 2026 11:00:00 GMT</pubDate></item>"
+        for t, p in items
+    )
+    return Reply(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title>'
+        f"<link>{web.url('/')}</link><description>d</description>{entries}</channel></rss>",
+        content_type="application/rss+xml",
+    )
+
+
+def atom(items: Sequence[tuple[str, str]], web: WebServer) -> Reply:
+    entries = "".join(
+        f'<entry><title>{escape(t)}</title><link href="{web.url(p)}"/><id>tag:x,2026:{p}</id>'
+        f"<updated>2026-11-28T11:00:00Z</updated><summary>{escape(t)}</summary></entry>"
+        for t, p in items
+    )
+    return Reply(
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>Politics</title><id>tag:x,2026:feed</id><updated>2026-11-28T11:00:00Z</updated>"
+        f"{entries}</feed>",
+        content_type="application/atom+xml",
+        etag='"atom-1"',
+    )
+
+
+def rdf(items: Sequence[tuple[str, str]], web: WebServer) -> Reply:
+    seq = "".join(f'<rdf:li resource="{web.url(p)}"/>' for _, p in items)
+    entries = "".join(
+        f'<item rdf:about="{web.url(p)}"><title>{escape(t)}</title><link>{web.url(p)}</link>'
+        f"<description>{escape(t)}</description></item>"
+        for t, p in items
+    )
+    return Reply(
+        '<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        ' xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>Wire</title>'
+        f"<link>{web.url('/')}</link><description>w</description>"
+        f"<items><rdf:Seq>{seq}</rdf:Seq></items></channel>{entries}</rdf:RDF>",
+        content_type="application/rdf+xml",
+    )
+
+
+def settings_for(web: WebServer, store_url: str, **feeds: str) -> Settings:
+    return settings_from_dict(
+        {
+            "feeds": [{"name": n, "url": web.url(p), "interval": "15m"} for n, p in feeds.items()],
+            "fetch": {"allow_private_addresses": True, "retries": 0, "deadline": 10},
+            "storage": {"url": store_url},
+        }
+    )
+
+
+async def run(settings: Settings, store: Store, now: datetime) -> CheckReport:
+    return await check_once(settings, store, now, force=True)
+
+
+def kinds(report: CheckReport) -> list[tuple[str, str]]:
+    return sorted((str(c.kind), c.url.rsplit("/", 1)[-1]) for c in report.changes)
+
+
+async def test_lifecycle_over_three_feed_formats(web: WebServer, store: Store, store_url: str):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour"), ("Budget", "/a/budget")], web))
+    web.set("/atom", atom([("Election", "/a/election")], web))
+    web.set("/rdf", rdf([("Wire story", "/a/wire")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    web.set(
+        "/a/budget", page("Budget passes", ["The budget passed by 30 votes to 12.", *STORY[1:]])
+    )
+    web.set("/a/election", page("Election called", ["An election was called for May.", *STORY[:2]]))
+    web.set("/a/wire", page("Wire story", ["A wire report about shipping.", STORY[2]]))
+    settings = settings_for(web, store_url, world="/rss", politics="/atom", wire="/rdf")
+
+    first = await run(settings, store, T0)
+    assert [f.status for f in first.feeds] == [FeedStatus.OK] * 3
+    assert kinds(first) == [("new", n) for n in ("budget", "election", "harbour", "wire")]
+
+    # Only chrome changed (every page has fresh tokens, ads, timestamps): no new versions.
+    second = await run(settings, store, T0 + timedelta(minutes=20))
+    assert second.changes == ()
+    assert second.articles_checked == 4
+    # The Atom feed sent an ETag: the second fetch was conditional and answered 304.
+    assert web.hits("/atom")[-1].headers.get("if-none-match") == '"atom-1"'
+    assert second.feeds[1].status == FeedStatus.NOT_MODIFIED
+
+    # A real edit: one number in the harbour story.
+    edited = [STORY[0], STORY[1].replace("1,200", "2,400"), STORY[2]]
+    web.set("/a/harbour", page("Harbour vote", edited))
+    third = await run(settings, store, T0 + timedelta(minutes=40))
+    assert kinds(third) == [("changed", "harbour")]
+    change = third.changes[0]
+    assert (change.version, change.previous_version) == (2, 1)
+    harbour = store.get_article(change.article_id)
+    assert harbour is not None and harbour.versions == 2
+    assert "2,400" in store.list_versions(harbour.id)[-1].text
+    raw = store.get_raw_body(harbour.id, 2)
+    assert raw is not None and b"2,400" in raw.content
+
+
+async def test_article_edited_after_leaving_feed_is_caught(web, store, store_url):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+
+    web.set("/rss", rss([], web))  # the story drops out of the feed ...
+    web.set("/a/harbour", page("Harbour vote", [*STORY, "Update: the vote was annulled."]))
+    report = await run(settings, store, T0 + timedelta(minutes=30))  # ... and is edited
+    assert kinds(report) == [("changed", "harbour")]
+
+    # After the tracking window ends it is no longer fetched.
+    hits = len(web.hits("/a/harbour"))
+    late = await run(settings, store, T0 + timedelta(days=8))
+    await run(settings, store, T0 + timedelta(days=9))
+    assert late.articles_checked == 1  # the last check, which ends tracking
+    assert len(web.hits("/a/harbour")) == hits + 1
+
+
+async def test_removed_restored_and_moved(web, store, store_url):
+    web.set("/rss", rss([("Harbour", "/a/harbour"), ("Budget", "/a/budget")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    web.set(
+        "/a/budget", page("Budget passes", ["The budget passed by 30 votes to 12.", *STORY[1:]])
+    )
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+
+    web.set("/a/harbour", Reply("gone", status=410))
+    web.set("/a/budget", Reply("", status=301, headers={"Location": "/b/budget-2026"}))
+    web.set(
+        "/b/budget-2026",
+        page("Budget passes", ["The budget passed by 30 votes to 12.", *STORY[1:]]),
+    )
+    report = await run(settings, store, T0 + timedelta(minutes=20))
+    assert kinds(report) == [("moved", "budget-2026"), ("removed", "harbour")]
+    articles = {a.url.rsplit("/", 1)[-1]: a for a in store.list_articles()}
+    assert set(articles) == {"harbour", "budget"}  # moved is the same article, not a new one
+    assert articles["harbour"].status == ArticleStatus.REMOVED
+    assert articles["budget"].current_url.endswith("/b/budget-2026")
+    assert articles["budget"].versions == 1
+
+    # Quiet on the next pass; then the removed page comes back.
+    assert (await run(settings, store, T0 + timedelta(minutes=40))).changes == ()
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    back = await run(settings, store, T0 + timedelta(minutes=60))
+    assert kinds(back) == [("restored", "harbour")]
+
+
+async def test_redirect_to_front_page_is_removal(web, store, store_url):
+    web.set("/rss", rss([("Harbour", "/a/harbour")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    web.set("/", page("Front page", ["Today's top stories from everywhere, updated hourly."]))
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+    web.set("/a/harbour", Reply("", status=302, headers={"Location": "/"}))
+    report = await run(settings, store, T0 + timedelta(minutes=20))
+    assert kinds(report) == [("removed", "harbour")]
+
+
+async def test_broken_feed_does_not_stop_others(web, store, store_url):
+    web.set("/good", rss([("Harbour", "/a/harbour")], web))
+    web.set("/broken", Reply("<html><body>Oops, an error page</body></html>"))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    settings = settings_for(web, store_url, broken="/broken", dead="/nothing-here", good="/good")
+    report = await run(settings, store, T0)
+    statuses = {f.name: f.status for f in report.feeds}
+    assert statuses == {"broken": FeedStatus.ERROR, "dead": FeedStatus.ERROR, "good": FeedStatus.OK}
+    assert kinds(report) == [("new", "harbour")]
+    dead = store.get_feed("dead")
+    assert dead is not None and dead.failures == 1 and "404" in (dead.last_error or "")
+    assert dead.next_due is not None
+
+
+async def test_unreachable_page_falls_back_to_feed_text(web, store, store_url):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    web.set("/a/harbour", Reply("server on fire", status=500))
+    settings = settings_for(web, store_url, world="/rss")
+    report = await run(settings, store, T0)
+    assert kinds(report) == [("new", "harbour")]
+    assert any("feed entry" in w for w in report.warnings)
+    version = store.latest_version(report.changes[0].article_id)
+    assert version is not None and version.source == "feed"
+    assert "Harbour vote summary" in version.text
+
+
+async def test_fetch_articles_false_versions_entry_text(web, store, store_url):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    settings = settings_from_dict(
+        {
+            "feeds": [{"name": "w", "url": web.url("/rss"), "fetch_articles": False}],
+            "fetch": {"allow_private_addresses": True, "retries": 0},
+            "storage": {"url": store_url},
+        }
+    )
+    first = await run(settings, store, T0)
+    assert kinds(first) == [("new", "harbour")]
+    assert web.hits("/a/harbour") == []  # never fetched
+    web.set("/rss", rss([("Harbour vote annulled", "/a/harbour")], web))
+    second = await run(settings, store, T0 + timedelta(minutes=20))
+    assert kinds(second) == [("changed", "harbour")]
+
+
+async def test_private_addresses_blocked_by_default(web, store, store_url):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    settings = settings_from_dict(
+        {"feeds": [{"name": "w", "url": web.url("/rss")}], "storage": {"url": store_url}}
+    )
+    report = await run(settings, store, T0)
+    assert report.feeds[0].status == FeedStatus.ERROR
+    assert web.requests == []
+
+
+async def test_due_feeds_only_without_force(web, store, store_url):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    settings = settings_for(web, store_url, world="/rss")
+    await check_once(settings, store, T0)
+    early = await check_once(settings, store, T0 + timedelta(minutes=5))
+    assert early.feeds[0].status == FeedStatus.SKIPPED
+    assert len(web.hits("/rss")) == 1
+    later = await check_once(settings, store, T0 + timedelta(minutes=15))
+    assert later.feeds[0].status == FeedStatus.OK
+    assert len(web.hits("/rss")) == 2
+
+
+@pytest.mark.parametrize("ignore", [r"^Sponsored: .*$"])
+async def test_ignore_patterns_suppress_boilerplate_edits(web, store, store_url, ignore):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    web.set("/a/harbour", page("Harbour vote", [*STORY, "Sponsored: visit our shop, code A1"]))
+    settings = settings_from_dict(
+        {
+            "feeds": [{"name": "w", "url": web.url("/rss"), "ignore": [ignore]}],
+            "fetch": {"allow_private_addresses": True, "retries": 0},
+            "storage": {"url": store_url},
+        }
+    )
+    await run(settings, store, T0)
+    web.set("/a/harbour", page("Harbour vote", [*STORY, "Sponsored: visit our shop, code B2"]))
+    assert (await run(settings, store, T0 + timedelta(minutes=20))).changes == ()

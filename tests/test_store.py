@@ -1,0 +1,488 @@
+"""Contract tests for the store, run against SQLite and PostgreSQL (see ``store_url``)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+
+from monitor.errors import StoreError
+from monitor.models import (
+    Article,
+    ArticleStatus,
+    Change,
+    ChangeKind,
+    FeedState,
+    RawBody,
+    TextSource,
+    Version,
+)
+from monitor.store import open_store
+from monitor.store.migrate import head_revision
+from monitor.store.schema import metadata, versions
+from monitor.store.sql import SQLStore, normalize_url
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+CEST = timezone(timedelta(hours=2))
+
+
+def new_article(url: str = "https://news.example/a", **fields: Any) -> Article:
+    defaults: dict[str, Any] = {
+        "id": 0,
+        "feed": "example",
+        "url": url,
+        "current_url": url,
+        "first_seen": T0,
+        "last_in_feed": T0,
+    }
+    defaults.update(fields)
+    return Article(**defaults)
+
+
+def new_version(
+    article_id: int, number: int, text: str = "Body text.", **fields: object
+) -> Version:
+    defaults: dict[str, Any] = {
+        "article_id": article_id,
+        "number": number,
+        "content_hash": f"{number:064x}",
+        "text": text,
+        "fetched_at": T0 + timedelta(hours=number),
+        "url": "https://news.example/a",
+    }
+    defaults.update(fields)
+    return Version(**defaults)
+
+
+def new_change(article: Article, kind: ChangeKind, at: datetime, **fields: Any) -> Change:
+    change = Change(kind, article.id, article.feed, article.url, detected_at=at)
+    return replace(change, **fields)
+
+
+# feeds
+
+
+def test_feed_roundtrip_with_every_field(store: SQLStore) -> None:
+    state = FeedState(
+        name="example",
+        url="https://news.example/feed.xml",
+        etag='W/"abc"',
+        last_modified="Wed, 01 May 2024 10:00:00 GMT",
+        last_checked=T0,
+        # Given in another zone: must come back as the same instant, in UTC.
+        last_success=datetime(2024, 5, 1, 13, 0, tzinfo=CEST),
+        last_status=200,
+        last_error="timeout",
+        failures=3,
+        next_due=T0 + timedelta(minutes=15),
+        entries=20,
+    )
+    store.save_feed(state)
+
+    loaded = store.get_feed("example")
+
+    assert loaded == state
+    assert loaded is not None
+    for value in (loaded.last_checked, loaded.last_success, loaded.next_due):
+        assert value is not None and value.utcoffset() == timedelta(0)
+    assert loaded.last_success == datetime(2024, 5, 1, 11, 0, tzinfo=UTC)
+
+
+def test_feed_with_none_fields_roundtrips(store: SQLStore) -> None:
+    state = FeedState(name="bare", url="https://news.example/rss")
+    store.save_feed(state)
+    assert store.get_feed("bare") == state
+    assert store.get_feed("missing") is None
+
+
+def test_save_feed_replaces_and_list_feeds_sorts_by_name(store: SQLStore) -> None:
+    store.save_feed(FeedState(name="zeta", url="https://z.example/feed"))
+    store.save_feed(FeedState(name="alpha", url="https://a.example/feed", failures=2))
+    replaced = FeedState(name="alpha", url="https://a.example/new", last_checked=T0)
+    store.save_feed(replaced)
+
+    assert store.list_feeds() == [replaced, FeedState(name="zeta", url="https://z.example/feed")]
+
+
+# articles
+
+
+def test_add_article_assigns_id_and_roundtrips_every_field(store: SQLStore) -> None:
+    article = new_article(
+        id=999,  # ignored
+        guid="urn:guid:1",
+        canonical_url="https://news.example/canonical",
+        title="Headline",
+        status=ArticleStatus.REMOVED,
+        last_checked=T0,
+        last_seen=T0,
+        next_check=T0 + timedelta(hours=1),
+        etag='"e"',
+        last_modified="Wed, 01 May 2024 10:00:00 GMT",
+        last_error="HTTP 410",
+        versions=2,
+    )
+    added = store.add_article(article)
+    other = store.add_article(new_article("https://news.example/b"))
+
+    assert added.id != 999 and other.id != added.id
+    assert added == replace(article, id=added.id)
+    assert store.get_article(added.id) == added
+    assert store.get_article(added.id + other.id + 1000) is None
+
+
+def test_add_article_with_existing_url_raises(store: SQLStore) -> None:
+    store.add_article(new_article())
+    with pytest.raises(StoreError, match="already exists"):
+        store.add_article(new_article(feed="another"))
+    assert len(store.list_articles()) == 1
+
+
+def test_find_article_by_each_url_column_and_guid(store: SQLStore) -> None:
+    article = store.add_article(
+        new_article(
+            "https://news.example/a",
+            current_url="https://news.example/moved",
+            canonical_url="https://news.example/canonical",
+            guid="urn:guid:a",
+        )
+    )
+    store.add_article(new_article("https://news.example/b", guid="urn:guid:b"))
+
+    assert store.find_article(["https://news.example/a"]) == article
+    assert store.find_article(["https://other.example", "https://news.example/moved"]) == article
+    assert store.find_article(["https://news.example/canonical"]) == article
+    assert store.find_article(["https://nowhere.example"], guid="urn:guid:a") == article
+    assert store.find_article([], guid="urn:guid:a") == article
+    assert store.find_article(["https://nowhere.example"]) is None
+    assert store.find_article(["https://nowhere.example"], guid="urn:guid:none") is None
+
+
+def test_find_article_prefers_url_matches_over_guid_and_url_over_other_columns(
+    store: SQLStore,
+) -> None:
+    moved = store.add_article(
+        new_article("https://news.example/old", current_url="https://news.example/x", guid="g")
+    )
+    exact = store.add_article(new_article("https://news.example/x"))
+
+    assert store.find_article(["https://news.example/x"]) == exact
+    assert store.find_article(["https://news.example/x"], guid="g") == exact
+    assert store.find_article(["https://news.example/old"], guid="nope") == moved
+
+
+def test_update_article_replaces_fields(store: SQLStore) -> None:
+    article = store.add_article(new_article(guid="g"))
+    updated = replace(
+        article,
+        current_url="https://news.example/moved",
+        canonical_url="https://news.example/canonical",
+        title="New headline",
+        status=ArticleStatus.REMOVED,
+        last_checked=T0 + timedelta(hours=1),
+        next_check=None,
+        last_error="HTTP 404",
+        versions=4,
+        guid=None,
+    )
+    store.update_article(updated)
+    assert store.get_article(article.id) == updated
+
+
+def test_update_missing_article_raises(store: SQLStore) -> None:
+    with pytest.raises(StoreError, match="no article"):
+        store.update_article(new_article(id=12345))
+
+
+def test_list_articles_all_and_by_feed(store: SQLStore) -> None:
+    a = store.add_article(new_article("https://a.example/1", feed="a"))
+    b = store.add_article(new_article("https://b.example/1", feed="b"))
+    a2 = store.add_article(new_article("https://a.example/2", feed="a"))
+
+    assert store.list_articles() == [a, b, a2]
+    assert store.list_articles("a") == [a, a2]
+    assert store.list_articles("none") == []
+
+
+def test_due_articles_most_overdue_first_with_limit(store: SQLStore) -> None:
+    now = T0 + timedelta(days=1)
+    late = store.add_article(new_article("https://x.example/late", next_check=now - timedelta(1)))
+    exactly = store.add_article(new_article("https://x.example/now", next_check=now))
+    store.add_article(new_article("https://x.example/future", next_check=now + timedelta(1)))
+    store.add_article(new_article("https://x.example/never", next_check=None))
+    later = store.add_article(
+        new_article("https://x.example/later", next_check=now - timedelta(hours=1))
+    )
+
+    assert store.due_articles(now) == [late, later, exactly]
+    assert store.due_articles(now, limit=2) == [late, later]
+    # The same instant given in another zone selects the same articles.
+    assert store.due_articles(now.astimezone(CEST)) == [late, later, exactly]
+
+
+def test_naive_datetime_is_refused(store: SQLStore) -> None:
+    with pytest.raises(StoreError, match="naive"):
+        store.add_article(new_article(first_seen=datetime(2024, 5, 1, 12, 0)))
+
+
+# versions and changes
+
+
+def test_record_stores_version_raw_body_and_changes(store: SQLStore) -> None:
+    article = store.add_article(new_article(next_check=T0))
+    version = new_version(
+        article.id,
+        1,
+        title="Headline",
+        byline="A. Writer",
+        published=T0 - timedelta(days=1),
+        modified=T0,
+        canonical_url="https://news.example/canonical",
+        source=TextSource.FEED,
+    )
+    raw = RawBody(b"<html>\x00\xff binary-safe</html>", "text/html; charset=utf-8")
+    checked = replace(article, versions=1, title="Headline", last_checked=T0, next_check=None)
+    changes = [
+        new_change(article, ChangeKind.NEW, T0, version=1, title="Headline"),
+        new_change(article, ChangeKind.MOVED, T0, detail="moved to https://news.example/b"),
+    ]
+
+    saved = store.record(checked, changes, version, raw)
+
+    assert [change.id for change in saved] != [0, 0]
+    assert len({change.id for change in saved}) == 2
+    assert saved == [replace(c, id=s.id) for c, s in zip(changes, saved, strict=True)]
+    assert store.get_article(article.id) == checked
+    assert store.get_version(article.id, 1) == version
+    assert store.get_raw_body(article.id, 1) == raw
+    assert store.list_changes(article.id) == saved
+
+
+def test_record_without_version_only_updates_and_adds_changes(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    removed = replace(article, status=ArticleStatus.REMOVED)
+    saved = store.record(removed, [new_change(article, ChangeKind.REMOVED, T0, detail="HTTP 410")])
+
+    assert store.get_article(article.id) == removed
+    assert store.list_versions(article.id) == []
+    assert store.list_changes() == saved
+    assert store.record(removed, []) == []
+
+
+def test_raw_body_is_byte_identical_and_stored_compressed(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    body = b"<p>The same paragraph, over and over.</p>\n" * 2000
+    store.record(article, [], new_version(article.id, 1), RawBody(body))
+
+    assert store.get_raw_body(article.id, 1) == RawBody(body, None)
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(versions.c.raw_body)).scalar_one()
+    assert len(stored) < len(body) // 10
+
+
+def test_raw_body_is_none_when_not_kept(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    store.record(article, [], new_version(article.id, 1))
+    assert store.get_raw_body(article.id, 1) is None
+    assert store.get_raw_body(article.id, 2) is None
+
+
+def test_duplicate_version_raises_and_rolls_back_the_whole_record(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    first = store.record(
+        replace(article, versions=1),
+        [new_change(article, ChangeKind.NEW, T0, version=1)],
+        new_version(article.id, 1, "First."),
+    )
+
+    with pytest.raises(StoreError, match="already exists"):
+        store.record(
+            replace(article, versions=2, title="Must not persist"),
+            [new_change(article, ChangeKind.CHANGED, T0 + timedelta(hours=1), version=1)],
+            new_version(article.id, 1, "Second."),
+            RawBody(b"second"),
+        )
+
+    assert store.get_article(article.id) == replace(article, versions=1)
+    assert store.list_changes() == first
+    assert [v.text for v in store.list_versions(article.id)] == ["First."]
+    assert store.get_raw_body(article.id, 1) is None
+
+
+def test_record_for_missing_article_raises_and_keeps_nothing(store: SQLStore) -> None:
+    ghost = new_article(id=4242)
+    with pytest.raises(StoreError, match="no article"):
+        store.record(ghost, [new_change(ghost, ChangeKind.NEW, T0)], new_version(4242, 1))
+    assert store.list_changes() == []
+
+
+def test_version_lookups_and_ordering(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    other = store.add_article(new_article("https://news.example/other"))
+    assert store.latest_version(article.id) is None
+    assert store.list_versions(article.id) == []
+
+    v2 = new_version(article.id, 2, "Two.")
+    v1 = new_version(article.id, 1, "One.")
+    v3 = new_version(article.id, 3, "Three.")
+    for version in (v2, v1, v3):  # out of order on purpose
+        store.record(article, [], version)
+    store.record(other, [], new_version(other.id, 1, "Other."))
+
+    assert store.latest_version(article.id) == v3
+    assert store.get_version(article.id, 2) == v2
+    assert store.get_version(article.id, 4) is None
+    assert store.list_versions(article.id) == [v1, v2, v3]
+    assert store.list_versions(other.id) == [new_version(other.id, 1, "Other.")]
+
+
+def test_list_changes_filters_by_article_and_time(store: SQLStore) -> None:
+    a = store.add_article(new_article("https://news.example/a"))
+    b = store.add_article(new_article("https://news.example/b"))
+    (a_new,) = store.record(a, [new_change(a, ChangeKind.NEW, T0)])
+    (b_new,) = store.record(b, [new_change(b, ChangeKind.NEW, T0 + timedelta(minutes=1))])
+    (a_changed,) = store.record(
+        a, [new_change(a, ChangeKind.CHANGED, T0 + timedelta(hours=2), version=2)]
+    )
+
+    assert store.list_changes() == [a_new, b_new, a_changed]
+    assert store.list_changes(article_id=a.id) == [a_new, a_changed]
+    assert store.list_changes(since=T0 + timedelta(minutes=1)) == [b_new, a_changed]
+    assert store.list_changes(article_id=a.id, since=T0 + timedelta(minutes=1)) == [a_changed]
+    assert store.list_changes(since=T0 + timedelta(days=1)) == []
+
+
+# opening, migrations, concurrency
+
+
+def test_reopening_keeps_data_and_migrations_are_idempotent(store_url: str) -> None:
+    with SQLStore.open(store_url) as first:
+        article = first.add_article(new_article())
+        first.save_feed(FeedState(name="example", url="https://news.example/feed"))
+
+    with SQLStore.open(store_url) as again, SQLStore.open(store_url) as third:
+        assert again.get_article(article.id) == article
+        assert third.list_feeds() == [FeedState(name="example", url="https://news.example/feed")]
+
+
+def test_open_store_returns_a_working_store(store_url: str) -> None:
+    opened = open_store(store_url)
+    try:
+        assert opened.list_feeds() == []
+    finally:
+        opened.close()
+
+
+def test_migration_leaves_version_table_at_head_and_schema_matches(store: SQLStore) -> None:
+    with store.engine.connect() as conn:
+        revisions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert revisions == [head_revision()]
+    assert differences == []
+
+
+def test_two_stores_write_concurrently(store_url: str) -> None:
+    stores = [SQLStore.open(store_url), SQLStore.open(store_url)]
+    per_thread, threads_per_store = 15, 2
+    start = threading.Barrier(len(stores) * threads_per_store)
+    errors: list[BaseException] = []
+
+    def write(target: SQLStore, worker: int) -> None:
+        try:
+            start.wait()
+            for n in range(per_thread):
+                article = target.add_article(new_article(f"https://news.example/{worker}/{n}"))
+                target.record(
+                    replace(article, versions=1),
+                    [new_change(article, ChangeKind.NEW, T0, version=1)],
+                    new_version(article.id, 1),
+                    RawBody(b"x" * 1000),
+                )
+                target.list_articles()  # a read between writes, as the scheduler does
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [
+        threading.Thread(target=write, args=(stores[i % len(stores)], i))
+        for i in range(len(stores) * threads_per_store)
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert errors == []
+        total = per_thread * len(workers)
+        assert len(stores[0].list_articles()) == total
+        assert len(stores[1].list_changes()) == total
+    finally:
+        for opened in stores:
+            opened.close()
+
+
+def test_concurrent_first_open_migrates_once(store_url: str) -> None:
+    start = threading.Barrier(3)
+    opened: list[SQLStore] = []
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            opened.append(SQLStore.open(store_url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=open_it) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    try:
+        assert errors == []
+        assert all(each.list_feeds() == [] for each in opened)
+    finally:
+        for each in opened:
+            each.close()
+
+
+# backend specifics (not parametrized)
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+    opened = SQLStore.open(f"sqlite:///{tmp_path / 'monitor.db'}")
+    with opened, opened.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"])
+def test_in_memory_sqlite_is_refused(url: str) -> None:
+    with pytest.raises(StoreError, match="in-memory"):
+        SQLStore.open(url)
+
+
+def test_unsupported_database_is_refused() -> None:
+    with pytest.raises(StoreError, match="unsupported"):
+        SQLStore.open("mysql://user@localhost/db")
+
+
+def test_bare_postgresql_url_uses_psycopg() -> None:
+    assert normalize_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+
+
+def test_connection_failure_names_url_without_password() -> None:
+    # Port 1 on loopback: refused at once, no server needed.
+    with pytest.raises(StoreError) as caught:
+        SQLStore.open("postgresql://newsmonitor:s3cret-pw@127.0.0.1:1/monitor")
+    message = str(caught.value)
+    assert "cannot connect to postgresql+psycopg://newsmonitor:***@127.0.0.1:1/monitor" in message
+    assert "s3cret-pw" not in message
