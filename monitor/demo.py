@@ -28,38 +28,39 @@ ROUND_GAP = timedelta(minutes=20)
 def run_demo(console: Console, max_rounds: int | None = None, seeds_dir: str = "seeds") -> bool:
     """Run the scripted rounds; return True when every expected event was detected."""
     all_ok = True
-    with Newsroom(seed_text=read_seed_text(seeds_dir)) as newsroom:
-        with tempfile.TemporaryDirectory(prefix="newsmonitor-demo-") as tmp:
-            settings = settings_from_dict(
-                {
-                    "feeds": [
-                        {"name": name, "url": url, "interval": "15m"}
-                        for name, url in newsroom.feeds()
-                    ],
-                    "fetch": {"allow_private_addresses": True, "retries": 0, "deadline": 10},
-                    "storage": {"url": f"sqlite:///{Path(tmp) / 'demo.db'}"},
-                    "ignore": [r"^Watch NBS news on YouTube.*$"],
-                },
-                source=Path(tmp) / "demo.toml",
-            )
-            console.print(
-                f"[bold]Newsmonitor demo[/bold]: a newsroom at {newsroom.base_url} with feeds "
-                + ", ".join(name for name, _ in newsroom.feeds())
-            )
-            store = open_store(settings.storage.url)
-            try:
-                now = datetime.now(UTC)
-                rounds = newsroom.rounds[:max_rounds] if max_rounds else newsroom.rounds
-                for index, script in enumerate(rounds):
-                    if index:
-                        newsroom.advance()
-                        now += ROUND_GAP
-                    console.rule(f"Round {script.number}")
-                    console.print(escape(script.description))
-                    report = asyncio.run(check_once(settings, store, now, force=True))
-                    all_ok &= _show_round(console, report, script, newsroom)
-            finally:
-                store.close()
+    with (
+        Newsroom(seed_text=read_seed_text(seeds_dir)) as newsroom,
+        tempfile.TemporaryDirectory(prefix="newsmonitor-demo-") as tmp,
+    ):
+        settings = settings_from_dict(
+            {
+                "feeds": [
+                    {"name": name, "url": url, "interval": "15m"} for name, url in newsroom.feeds()
+                ],
+                "fetch": {"allow_private_addresses": True, "retries": 0, "deadline": 10},
+                "storage": {"url": f"sqlite:///{Path(tmp) / 'demo.db'}"},
+                "ignore": [r"^Watch NBS news on YouTube.*$"],
+            },
+            source=Path(tmp) / "demo.toml",
+        )
+        console.print(
+            f"[bold]Newsmonitor demo[/bold]: a newsroom at {newsroom.base_url} with feeds "
+            + ", ".join(name for name, _ in newsroom.feeds())
+        )
+        store = open_store(settings.storage.url)
+        try:
+            now = datetime.now(UTC)
+            rounds = newsroom.rounds[:max_rounds] if max_rounds else newsroom.rounds
+            for index, script in enumerate(rounds):
+                if index:
+                    newsroom.advance()
+                    now += ROUND_GAP
+                console.rule(f"Round {script.number}")
+                console.print(escape(script.description))
+                report = asyncio.run(check_once(settings, store, now, force=True))
+                all_ok &= _show_round(console, report, script, newsroom)
+        finally:
+            store.close()
     console.rule()
     verdict = "[green]every expected event was detected[/green]"
     console.print(verdict if all_ok else "[red]some expected events were missed[/red]")

@@ -13,9 +13,11 @@ What counts as a feed:
 * no entries and no recognised format (an HTML page, JSON, random text, an unknown XML
   root, an empty body) -> ``FeedParseError`` naming the URL and the reason.
 
-Parsing time grows linearly with size for well-formed XML (expat). Ill-formed documents
-fall back to feedparser's regex-based loose parser, which is slower (a few ms per 100 kB
-in the corpora we test against) but not pathological; the fetcher's byte cap bounds it.
+Cost: well-formed XML goes through expat (the 2,783 corpus files take ~4.5 s in all, the
+slowest 0.3 s for 212 kB). Ill-formed documents fall back to feedparser's loose SGML
+parser, which stays linear but is slow on hostile tag soup: about 7 s per MB of nested
+``<div>`` inside a description, 1.6 s per MB of bare ``<``. Nothing here can interrupt
+it, so the fetcher's byte cap is what bounds the time (10 MB -> about a minute of CPU).
 """
 
 from __future__ import annotations

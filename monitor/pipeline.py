@@ -9,6 +9,7 @@ the next run.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -43,6 +44,7 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 GONE = frozenset({404, 410})
+log = logging.getLogger(__name__)
 
 
 class FeedStatus(StrEnum):
@@ -122,7 +124,11 @@ class Monitor:
         notify = progress or (lambda _label: None)
 
         async def one_feed(feed: FeedConfig) -> FeedReport:
-            report = await self.check_feed(feed, run, force=force or bool(feeds))
+            try:
+                report = await self.check_feed(feed, run, force=force or bool(feeds))
+            except Exception as exc:  # one feed's failure must not end the run
+                log.exception("checking feed %s failed", feed.name)
+                report = FeedReport(feed.name, FeedStatus.ERROR, error=f"{feed.name}: {exc}")
             notify(f"feed {feed.name}")
             return report
 
@@ -182,8 +188,9 @@ class Monitor:
                 )
             )
             return FeedReport(feed.name, FeedStatus.ERROR, status, None, error=str(exc))
-        for entry in _unique_entries(parsed.entries):
-            await self._capture_entry(feed, entry, run)
+        await asyncio.gather(
+            *(self._capture_entry(feed, entry, run) for entry in _unique_entries(parsed.entries))
+        )
         self._save_feed_success(feed, state, result, len(parsed.entries), now)
         return FeedReport(
             feed.name, FeedStatus.OK, result.status, len(parsed.entries), warning=parsed.warning
@@ -270,6 +277,13 @@ class Monitor:
             return
         run.checked.add(article.id)
         run.articles_checked += 1
+        try:
+            await self._check_article(article, run, entry)
+        except Exception as exc:  # one article's failure must not end the run
+            log.exception("checking article %s failed", article.current_url)
+            run.errors.append(f"{article.current_url}: {exc}")
+
+    async def _check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
         now = run.now
         feed = next((f for f in self.settings.feeds if f.name == article.feed), None)
         checked = replace(
@@ -321,8 +335,12 @@ class Monitor:
             self._record_unchanged(checked, run, events)
             return
         try:
-            page = self.extractor.extract(
-                result.body, result.final_url, result.headers.get("content-type")
+            # Extraction is CPU-bound: keep the event loop (and other fetches) moving.
+            page = await asyncio.to_thread(
+                self.extractor.extract,
+                result.body,
+                result.final_url,
+                result.headers.get("content-type"),
             )
         except ExtractError as exc:
             if entry is None:

@@ -10,7 +10,7 @@ from html import escape
 import pytest
 
 from monitor.config import Settings, settings_from_dict
-from monitor.models import ArticleStatus, ChangeKind
+from monitor.models import ArticleStatus
 from monitor.pipeline import CheckReport, FeedStatus, check_once
 from monitor.store import Store
 from tests.webserver import Reply, Request, WebServer

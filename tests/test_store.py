@@ -46,9 +46,7 @@ def new_article(url: str = "https://news.example/a", **fields: Any) -> Article:
     return Article(**defaults)
 
 
-def new_version(
-    article_id: int, number: int, text: str = "Body text.", **fields: object
-) -> Version:
+def new_version(article_id: int, number: int, text: str = "Body text.", **fields: Any) -> Version:
     defaults: dict[str, Any] = {
         "article_id": article_id,
         "number": number,

@@ -7,6 +7,7 @@ requests with a 304, as a well-behaved origin does.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -36,6 +37,11 @@ class Reply:
 Route = Reply | Callable[[Request], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that hang up early (byte caps, deadlines) are expected here."""
+
+
 class WebServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 with a mutable route table."""
 
@@ -57,7 +63,7 @@ class WebServer:
             def do_POST(self) -> None:
                 server._handle(self)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
@@ -139,7 +145,5 @@ class WebServer:
             handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         if body and handler.command != "HEAD":
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 handler.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass

@@ -5,7 +5,7 @@ the same thing after the reference schema moves on.
 
 Revision ID: 0001
 Revises:
-Create Date: 2025-01-01
+Create Date: 2026-11-28
 """
 
 from __future__ import annotations

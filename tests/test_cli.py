@@ -1,0 +1,122 @@
+"""The CLI as a user runs it: check --json, exit codes, feeds/articles/history, docs."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import main
+from tests.test_pipeline import STORY, page, rss
+from tests.webserver import WebServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def config(tmp_path: Path, web: WebServer) -> Path:
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    path = tmp_path / "monitor.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "world"\nurl = "{web.url("/rss")}"\n'
+        "[fetch]\nallow_private_addresses = true\nretries = 0\n"
+        '[storage]\nurl = "sqlite:///data/monitor.db"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def invoke(config: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--config", str(config), *args])
+    return result.exit_code, result.output
+
+
+def test_check_json_and_exit_code(config: Path, web: WebServer) -> None:
+    code, out = invoke(config, "check", "--json", "--exit-code")
+    assert code == 1
+    document = json.loads(out)
+    assert document["feeds"] == [
+        {
+            "name": "world",
+            "status": "ok",
+            "http_status": 200,
+            "entries": 1,
+            "error": None,
+            "warning": None,
+        }
+    ]
+    (change,) = document["changes"]
+    assert change["kind"] == "new"
+    assert change["url"] == web.url("/a/harbour")
+    assert change["feed"] == "world" and change["title"] == "Harbour vote"
+    assert change["version"] == 1 and change["previous_version"] is None
+    assert set(change) >= {
+        "kind",
+        "article_id",
+        "url",
+        "feed",
+        "title",
+        "version",
+        "previous_version",
+        "detected_at",
+    }
+    assert (config.parent / "data" / "monitor.db").exists()  # relative to the config file
+
+    # Nothing changed: exit 0 even with --exit-code; the feed is not due yet.
+    code, out = invoke(config, "check", "--json", "--exit-code")
+    assert code == 0
+    assert json.loads(out)["feeds"][0]["status"] == "skipped"
+
+
+def test_check_table_feeds_articles_history(config: Path) -> None:
+    code, out = invoke(config, "check", "--all")
+    assert code == 0
+    assert "Check summary" in out and "Harbour vote" in out
+    code, out = invoke(config, "feeds")
+    assert code == 0 and "world" in out and "200" in out
+    code, out = invoke(config, "articles", "--json")
+    (article,) = json.loads(out)
+    assert article["versions"] == 1
+    code, out = invoke(config, "history", str(article["id"]), "--json")
+    history = json.loads(out)
+    assert history["versions"][0]["number"] == 1
+    assert len(history["versions"][0]["hash"]) == 64
+    code, out = invoke(config, "history", article["url"])
+    assert code == 0 and "v1" in out
+
+
+def test_user_errors_are_one_line_exit_2(config: Path) -> None:
+    code, out = invoke(config, "check", "--feed", "nope")
+    assert code == 2 and "no feed named 'nope'" in out and "Traceback" not in out
+    code, out = invoke(config, "history", "999")
+    assert code == 2 and "no article '999'" in out
+
+
+def test_broken_store_url_is_clear(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text('[storage]\nurl = "postgresql+psycopg://nobody:pw@127.0.0.1:1/x"\n')
+    code, out = invoke(path, "feeds")
+    assert code != 0 and "Traceback" not in out
+    assert "pw@" not in out  # the password never reaches the output
+
+
+def test_every_command_documented_in_readme_and_has_help() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name, command in main.commands.items():
+        assert f"`{name}" in readme, f"README does not document `{name}`"
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0 and command.help
+    assert re.search(r"make demo", readme) and re.search(r"make test", readme)
+
+
+def test_python_dash_m_monitor_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "--version"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0 and "newsmonitor" in result.stdout
