@@ -168,7 +168,9 @@ class Monitor:
             if result.not_modified:
                 self._save_feed_success(feed, state, result, state.entries, now)
                 return FeedReport(feed.name, FeedStatus.NOT_MODIFIED, 304, state.entries)
-            parsed = parse_feed(result.body, result.final_url, result.headers)
+            parsed = await asyncio.to_thread(
+                parse_feed, result.body, result.final_url, result.headers
+            )
             if parsed.bozo and not parsed.entries:
                 # Malformed and empty: a broken feed, not a quiet news day.
                 raise FeedParseError(

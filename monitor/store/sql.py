@@ -12,6 +12,8 @@ libpq, so ``?options=-csearch_path%3Dmyschema`` selects a schema.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -470,11 +472,30 @@ def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) 
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         # WAL: readers never block the writer, which matters with scheduler threads.
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(cursor)
         # NORMAL is durable across application crashes in WAL mode and much faster.
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch to WAL, retrying while another process holds the lock.
+
+    SQLite does not apply the busy timeout to a journal-mode change on a brand-new file, so
+    two processes opening a fresh database at once would otherwise fail with "locked".
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _begin_sqlite_transaction(conn: Connection) -> None:
