@@ -226,24 +226,26 @@ class Monitor:
         """Record that ``entry`` is in the feed; capture it when it is a new article."""
         assert entry.link is not None
         url = normalize_url(entry.link)
-        article = self.store.find_article([url], guid=entry.guid)
-        if article is not None and article.feed != feed.name and article.url != url:
-            article = None  # a GUID collision with another feed's article, not the same story
+        article = self.store.find_article([url])
+        if article is None and entry.guid:
+            # A GUID is only unique within its feed ("1", "42" are common): same feed only.
+            by_guid = self.store.find_article([], guid=entry.guid)
+            article = by_guid if by_guid is not None and by_guid.feed == feed.name else None
         if article is None:
-            article = self.store.add_article(
-                Article(
-                    id=0,
-                    feed=feed.name,
-                    url=url,
-                    current_url=entry.link,
-                    first_seen=run.now,
-                    last_in_feed=run.now,
-                    guid=entry.guid,
-                    title=entry.title or None,
-                    next_check=run.now,
-                )
+            # Provisional (id 0) until its first fetch is committed: the page's canonical URL
+            # may show it is an article we already track under another link.
+            provisional = Article(
+                id=0,
+                feed=feed.name,
+                url=url,
+                current_url=entry.link,
+                first_seen=run.now,
+                last_in_feed=run.now,
+                guid=entry.guid,
+                title=entry.title or None,
+                next_check=run.now,
             )
-            await self.check_article(article, run, entry)
+            await self.check_article(provisional, run, entry)
             return
         article = replace(article, last_in_feed=run.now)
         self.store.update_article(article)
@@ -275,9 +277,10 @@ class Monitor:
 
     async def check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
         """Fetch one article's page (or take the feed entry) and record what changed."""
-        if article.id in run.checked:
-            return
-        run.checked.add(article.id)
+        if article.id:
+            if article.id in run.checked:
+                return
+            run.checked.add(article.id)
         run.articles_checked += 1
         try:
             await self._check_article(article, run, entry)
@@ -501,7 +504,31 @@ class Monitor:
         version: Version | None = None,
         raw: RawBody | None = None,
     ) -> None:
+        if article.id == 0:
+            inserted = self._insert_new(article, run)
+            if inserted is None:
+                return
+            changes = [replace(change, article_id=inserted.id) for change in changes]
+            version = replace(version, article_id=inserted.id) if version else None
+            article = replace(article, id=inserted.id)
         run.changes.extend(self.store.record(article, changes, version, raw))
+
+    def _insert_new(self, article: Article, run: _Run) -> Article | None:
+        """Insert a provisional article, unless it turned out to be one already tracked.
+
+        Same canonical URL: the link becomes an alias of the known article. Same URL: another
+        feed captured it while this fetch was in flight.
+        """
+        urls = [article.url] + ([article.canonical_url] if article.canonical_url else [])
+        known = self.store.find_article(urls)
+        if known is not None:
+            if known.url != article.url:
+                self.store.add_alias(known.id, article.url, run.now)
+                log.info("%s is article %d (same canonical URL)", article.url, known.id)
+            return None
+        inserted = self.store.add_article(article)
+        run.checked.add(inserted.id)
+        return inserted
 
 
 def _unique_entries(entries: Sequence[FeedEntry]) -> list[FeedEntry]:

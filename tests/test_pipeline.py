@@ -288,3 +288,76 @@ async def test_ignore_patterns_suppress_boilerplate_edits(web, store, store_url,
     await run(settings, store, T0)
     web.set("/a/harbour", page("Harbour vote", [*STORY, "Sponsored: visit our shop, code B2"]))
     assert (await run(settings, store, T0 + timedelta(minutes=20))).changes == ()
+
+
+async def test_second_link_with_same_canonical_is_the_same_article(web, store, store_url):
+    canonical = web.url("/a/harbour")
+    web.set("/rss", rss([("Harbour", "/a/harbour")], web))
+    web.set("/atom", atom([("Harbour (politics)", "/politics/harbour")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY, canonical=canonical))
+    web.set("/politics/harbour", page("Harbour vote", STORY, canonical=canonical))
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+    both = settings_for(web, store_url, world="/rss", politics="/atom")
+    report = await run(both, store, T0 + timedelta(minutes=20))
+    assert report.changes == ()
+    assert len(store.list_articles()) == 1
+    # The alias is remembered: the second link is not fetched again on the next pass.
+    hits = len(web.hits("/politics/harbour"))
+    await run(both, store, T0 + timedelta(minutes=40))
+    assert len(web.hits("/politics/harbour")) == hits == 1
+
+
+async def test_guid_only_matches_within_its_feed(web, store, store_url):
+    def numbered(path: str, link: str) -> None:
+        web.set(
+            path,
+            Reply(
+                '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+                f'<item><title>x</title><link>{web.url(link)}</link><guid isPermaLink="false">1'
+                "</guid></item></channel></rss>",
+                content_type="application/rss+xml",
+            ),
+        )
+
+    numbered("/one", "/a/harbour")
+    numbered("/two", "/a/budget")
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    web.set(
+        "/a/budget", page("Budget passes", ["The budget passed by 30 votes to 12.", *STORY[1:]])
+    )
+    report = await run(settings_for(web, store_url, one="/one", two="/two"), store, T0)
+    assert kinds(report) == [("new", "budget"), ("new", "harbour")]
+
+
+@pytest.mark.parametrize("status", [404, 410])
+async def test_gone_statuses_mean_removed(web, store, store_url, status):
+    web.set("/rss", rss([("Harbour", "/a/harbour")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+    web.set("/a/harbour", Reply("no such page", status=status))
+    report = await run(settings, store, T0 + timedelta(minutes=20))
+    assert kinds(report) == [("removed", "harbour")]
+    assert report.changes[0].detail == f"HTTP {status}"
+
+
+async def test_unchanged_article_page_costs_one_conditional_request(web, store, store_url):
+    calls: list[str] = []
+    fixed = page("Harbour vote", STORY)
+
+    def validated(request: Request) -> Reply:
+        calls.append(request.headers.get("if-none-match", ""))
+        reply = fixed(request)  # type: ignore[operator]
+        reply.etag = '"v1"'
+        return reply
+
+    web.set("/rss", rss([("Harbour", "/a/harbour")], web))
+    web.set("/a/harbour", validated)
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+    report = await run(settings, store, T0 + timedelta(minutes=20))
+    assert report.changes == () and report.articles_checked == 1
+    assert calls == ["", '"v1"']  # the re-check was conditional and answered 304
+    article = store.list_articles()[0]
+    assert article.last_checked == T0 + timedelta(minutes=20) and article.versions == 1

@@ -176,6 +176,20 @@ def test_find_article_prefers_url_matches_over_guid_and_url_over_other_columns(
     assert store.find_article(["https://news.example/old"], guid="nope") == moved
 
 
+def test_aliases_find_the_article_and_are_idempotent(store: SQLStore) -> None:
+    article = store.add_article(new_article("https://news.example/a", guid="g1"))
+    other = store.add_article(new_article("https://news.example/b"))
+    store.add_alias(article.id, "https://news.example/section/a", T0)
+    store.add_alias(article.id, "https://news.example/section/a", T0)  # known: kept as is
+
+    assert store.find_article(["https://news.example/section/a"]) == article
+    # A direct URL match beats an alias, and an alias beats a GUID.
+    store.add_alias(article.id, "https://news.example/b", T0)
+    assert store.find_article(["https://news.example/b"]) == other
+    assert store.find_article(["https://news.example/section/a"], guid="zzz") == article
+    assert store.find_article(["https://news.example/none"], guid="g1") == article
+
+
 def test_update_article_replaces_fields(store: SQLStore) -> None:
     article = store.add_article(new_article(guid="g"))
     updated = replace(

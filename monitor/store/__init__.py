@@ -34,8 +34,12 @@ class Store(Protocol):
     def update_article(self, article: Article) -> None: ...
     def get_article(self, article_id: int) -> Article | None: ...
     def find_article(self, urls: Sequence[str], guid: str | None = None) -> Article | None:
-        """The article whose url, current_url or canonical_url is one of ``urls``;
-        failing that, the one with feed GUID ``guid``."""
+        """The article whose url, current_url or canonical_url is one of ``urls``; failing
+        that, the one with one of ``urls`` as an alias; failing that, the one with feed
+        GUID ``guid``."""
+
+    def add_alias(self, article_id: int, url: str, now: datetime) -> None:
+        """Remember ``url`` as another address of the article (idempotent)."""
 
     def list_articles(self, feed: str | None = None) -> list[Article]: ...
     def due_articles(self, now: datetime, limit: int | None = None) -> list[Article]:

@@ -112,6 +112,22 @@ Index(None, articles.c.current_url)
 Index(None, articles.c.canonical_url)
 Index(None, articles.c.guid)
 
+# Other addresses of an article: links that turned out to name the same page (by canonical
+# URL), so a second link to a known story is recognized without fetching it again.
+article_urls = Table(
+    "article_urls",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+Index(None, article_urls.c.article_id)
+
 versions = Table(
     "versions",
     metadata,

@@ -54,7 +54,7 @@ from monitor.models import (
     Version,
 )
 from monitor.store import migrate
-from monitor.store.schema import articles, feeds, versions
+from monitor.store.schema import article_urls, articles, feeds, versions
 from monitor.store.schema import changes as changes_table
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -202,11 +202,29 @@ class SQLStore:
                 candidates = [_article(row) for row in conn.execute(query).mappings()]
                 if candidates:
                     return min(candidates, key=lambda found: _url_rank(found, wanted))
+                alias = select(article_urls.c.article_id).where(article_urls.c.url.in_(wanted))
+                aliased = _first_article(
+                    conn,
+                    select(articles).where(articles.c.id.in_(alias)).order_by(articles.c.id),
+                )
+                if aliased is not None:
+                    return aliased
             if guid is None:
                 return None
             return _first_article(
                 conn, select(articles).where(articles.c.guid == guid).order_by(articles.c.id)
             )
+
+    def add_alias(self, article_id: int, url: str, now: datetime) -> None:
+        """Remember ``url`` as another address of the article; a known alias is kept."""
+        with self._write("add article alias") as conn:
+            known = conn.execute(
+                select(article_urls.c.url).where(article_urls.c.url == url)
+            ).first()
+            if known is None:
+                conn.execute(
+                    insert(article_urls).values(url=url, article_id=article_id, added_at=now)
+                )
 
     def list_articles(self, feed: str | None = None) -> list[Article]:
         query = select(articles).order_by(articles.c.id)

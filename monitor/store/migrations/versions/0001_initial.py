@@ -1,4 +1,4 @@
-"""Initial schema: feeds, articles, versions, changes.
+"""Initial schema: feeds, articles, article_urls, versions, changes.
 
 Written out in full rather than built from ``schema.py``: a migration must keep meaning
 the same thing after the reference schema moves on.
@@ -67,6 +67,21 @@ def upgrade() -> None:
         op.create_index(f"ix_articles_{column}", "articles", [column])
 
     op.create_table(
+        "article_urls",
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("added_at", _timestamp(), nullable=False),
+        sa.PrimaryKeyConstraint("url", name="pk_article_urls"),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["articles.id"],
+            name="fk_article_urls_article_id_articles",
+            ondelete="CASCADE",
+        ),
+    )
+    op.create_index("ix_article_urls_article_id", "article_urls", ["article_id"])
+
+    op.create_table(
         "versions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=False),
@@ -120,5 +135,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("changes")
     op.drop_table("versions")
+    op.drop_table("article_urls")
     op.drop_table("articles")
     op.drop_table("feeds")
