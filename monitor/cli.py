@@ -107,7 +107,7 @@ def check(
       newsmonitor check --all --json        # everything, machine-readable
       newsmonitor check --feed world --exit-code
     """
-    from monitor.pipeline import check_once
+    from monitor.pipeline import FeedStatus, check_once
 
     settings = _settings(ctx)
     for name in feeds:
@@ -141,6 +141,11 @@ def check(
         if report.changes:
             out.print(render.changes_table(report.changes))
         out.print(render.summary_table(report))
+        if all(feed.status == FeedStatus.SKIPPED for feed in report.feeds):
+            console.print(
+                "No feed was due yet; `newsmonitor feeds` shows when each is due, "
+                "`check --all` checks them now."
+            )
         for feed in report.feeds:
             if feed.error:
                 console.print(f"[red]feed {feed.name}:[/red] {feed.error}", highlight=False)
@@ -162,11 +167,12 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
     """Status of each configured feed: last check, HTTP status, errors, next due time."""
     settings = _settings(ctx)
     with _store(settings) as store:
-        rows = [render.feed_to_json(store.get_feed(f.name), f.name, f.url) for f in settings.feeds]
+        states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
     if as_json:
+        rows = [render.feed_to_json(state, name, url) for name, url, state in states]
         click.echo(json.dumps(rows, indent=2))
     else:
-        Console().print(render.feeds_table(rows))
+        Console().print(render.feeds_table(states))
 
 
 @main.command()

@@ -130,12 +130,17 @@ class TrafilaturaExtractor:
             raise ExtractError(f"{url}: extraction failed: {exc}") from exc
         if not isinstance(document, Document):
             raise ExtractError(f"{url}: no article text found")
+        title = _clean(document.title)
         paragraphs = _paragraphs(document.text or "")
+        if title and paragraphs and paragraphs[0] == title:
+            # The <h1> repeated as the first paragraph: the headline is tracked as the
+            # title, and keeping it in the body would report every headline edit twice.
+            paragraphs = paragraphs[1:]
         if sum(map(len, paragraphs)) < max(self._min_chars, 1):
             raise ExtractError(f"{url}: no article text found")
         published, modified = _declared_dates(tree)
         return Page(
-            title=_clean(document.title),
+            title=title,
             paragraphs=paragraphs,
             byline=_clean(document.author),
             # trafilatura's own guess is day-precise and may come from the page chrome, so

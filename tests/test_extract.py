@@ -166,6 +166,17 @@ def test_headline_edit_changes_hash(extractor: Extractor) -> None:
     assert page_hash(after) != page_hash(before)
 
 
+def test_headline_is_not_repeated_as_first_paragraph(extractor: Extractor) -> None:
+    before = extractor.extract(article_page().encode(), URL)
+    after = extractor.extract(
+        article_page(headline="Council rejects transport budget").encode(), URL
+    )
+
+    assert before.title == "Council approves transport budget"
+    assert all(before.title not in paragraph for paragraph in before.paragraphs)
+    assert after.paragraphs == before.paragraphs  # a headline edit is not a body edit
+
+
 def test_date_only_change_keeps_hash(extractor: Extractor) -> None:
     html = article_page()
     bumped = html.replace("2024-03-06T10:00:00Z", "2024-03-09T17:45:00Z")

@@ -19,6 +19,11 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+def short_time(moment: datetime | None) -> str:
+    """A timestamp for tables: minutes are precise enough for a glance (UTC)."""
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
 def change_to_json(change: Change) -> dict[str, Any]:
     return {
         "id": change.id,
@@ -128,21 +133,30 @@ def feed_to_json(state: FeedState | None, name: str, url: str) -> dict[str, Any]
     }
 
 
-def feeds_table(rows: Sequence[dict[str, Any]]) -> Table:
-    table = Table(title="Feeds")
-    for column in ("name", "last checked", "status", "entries", "next due", "last error"):
+def feeds_table(states: Sequence[tuple[str, str, FeedState | None]]) -> Table:
+    """Feeds as (name, url, stored state or None when never checked)."""
+    table = Table(title="Feeds (times in UTC)")
+    table.add_column("name", overflow="fold", min_width=8)
+    table.add_column("status", no_wrap=True)
+    for column in ("last checked", "next due"):
         table.add_column(column)
-    for row in rows:
-        status = "never checked" if row["last_checked"] is None else str(row["last_status"] or "")
-        if row["failures"]:
-            status += f" ({row['failures']} failures)"
+    table.add_column("entries", justify="right")
+    table.add_column("last error", overflow="fold", min_width=16)
+    for name, url, state in states:
+        if state is None or state.last_checked is None:
+            status = "never checked"
+        elif state.failures:
+            status = f"[red]failing ×{state.failures}[/red]"
+        else:
+            status = f"ok ({state.last_status})" if state.last_status else "ok"
+        error = (state.last_error or "") if state else ""
         table.add_row(
-            escape(row["name"]),
-            row["last_checked"] or "",
+            escape(name),
             status,
-            "" if row["entries"] is None else str(row["entries"]),
-            row["next_due"] or "now",
-            escape(row["last_error"] or ""),
+            short_time(state.last_checked) if state else "",
+            short_time(state.next_due) if state and state.next_due else "now",
+            "" if state is None or state.entries is None else str(state.entries),
+            escape(error.removeprefix(f"{url}: ")),
         )
     return table
 
@@ -177,7 +191,7 @@ def articles_table(articles: Sequence[Article]) -> Table:
             str(article.versions),
             escape(article.title or ""),
             escape(article.current_url),
-            iso(article.next_check) or "done",
+            short_time(article.next_check) or "done",
         )
     return table
 
@@ -204,7 +218,7 @@ def history_table(article: Article, versions: Sequence[Version]) -> Table:
     for version in versions:
         table.add_row(
             f"v{version.number}",
-            iso(version.fetched_at) or "",
+            short_time(version.fetched_at),
             escape(version.title or ""),
             version.content_hash[:12],
             str(version.size),
