@@ -26,7 +26,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/feed_corpus.py
-	$(BIN)/python bench/extraction.py
+	$(BIN)/python -m bench.extraction
+	$(BIN)/python -m bench.pipeline
 
 check: $(STAMP)
 	$(BIN)/newsmonitor check

@@ -10,7 +10,8 @@ from html import escape
 import pytest
 
 from monitor.config import Settings, settings_from_dict
-from monitor.models import ArticleStatus
+from monitor.extract import TrafilaturaExtractor
+from monitor.models import ArticleStatus, ChangeKind, Page
 from monitor.pipeline import CheckReport, FeedStatus, check_once
 from monitor.store import Store
 from tests.webserver import Reply, Request, WebServer
@@ -361,3 +362,56 @@ async def test_unchanged_article_page_costs_one_conditional_request(web, store, 
     assert calls == ["", '"v1"']  # the re-check was conditional and answered 304
     article = store.list_articles()[0]
     assert article.last_checked == T0 + timedelta(minutes=20) and article.versions == 1
+
+
+class _Crash(BaseException):
+    """Stands in for the process dying (SIGKILL, power loss) in the middle of a run."""
+
+
+class _FlakyExtractor:
+    """The real extractor, except on pages whose URL contains ``trigger``."""
+
+    def __init__(self, trigger: str, error: BaseException) -> None:
+        self.trigger, self.error = trigger, error
+        self.real = TrafilaturaExtractor()
+
+    def extract(self, html: bytes, url: str, content_type: str | None = None) -> Page:
+        if self.trigger in url:
+            raise self.error
+        return self.real.extract(html, url, content_type)
+
+
+def three_stories(web: WebServer) -> None:
+    web.set("/rss", rss([("A", "/a/harbour"), ("B", "/a/budget"), ("C", "/a/wire")], web))
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    web.set(
+        "/a/budget", page("Budget passes", ["The budget passed by 30 votes to 12.", *STORY[1:]])
+    )
+    web.set("/a/wire", page("Wire story", ["A wire report about shipping.", STORY[2]]))
+
+
+async def test_unexpected_error_in_one_article_does_not_stop_the_run(web, store, store_url):
+    three_stories(web)
+    settings = settings_for(web, store_url, world="/rss")
+    flaky = _FlakyExtractor("budget", RuntimeError("extractor bug"))
+    report = await check_once(settings, store, T0, force=True, extractor=flaky)
+    assert kinds(report) == [("new", "harbour"), ("new", "wire")]
+    assert any("budget" in e and "extractor bug" in e for e in report.errors)
+    again = await run(settings, store, T0 + timedelta(minutes=20))
+    assert kinds(again) == [("new", "budget")]
+
+
+async def test_run_killed_midway_is_completed_by_the_next_run(web, store, store_url):
+    three_stories(web)
+    settings = settings_for(web, store_url, world="/rss")
+    with pytest.raises(_Crash):
+        await check_once(
+            settings, store, T0, force=True, extractor=_FlakyExtractor("wire", _Crash())
+        )
+    assert store.get_feed("world") is None  # feed state is saved only after its entries
+    report = await run(settings, store, T0 + timedelta(minutes=1))
+    captured = {a.url.rsplit("/", 1)[-1]: a.versions for a in store.list_articles()}
+    assert captured == {"harbour": 1, "budget": 1, "wire": 1}
+    assert ("new", "wire") in kinds(report)
+    assert all(c.kind == ChangeKind.NEW for c in store.list_changes())
+    assert len(store.list_changes()) == 3  # nothing recorded twice
