@@ -19,7 +19,7 @@ from pathlib import Path
 from monitor.config import settings_from_dict
 from monitor.pipeline import check_once
 from monitor.store import open_store
-from tests.webserver import Reply, Request, WebServer
+from tests.webserver import Reply, WebServer
 
 PARAGRAPH = (
     "The council met on {day} to discuss item {n} of the agenda, which concerns the harbour, "
