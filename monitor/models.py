@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class ChangeKind(StrEnum):
@@ -17,6 +17,7 @@ class ChangeKind(StrEnum):
 
     NEW = "new"  # first version captured
     CHANGED = "changed"  # a new distinct version
+    REVERTED = "reverted"  # a new version identical to an earlier one (revert, A/B flip)
     REMOVED = "removed"  # the page answered 404/410
     RESTORED = "restored"  # back after removal
     MOVED = "moved"  # redirect or canonical change to a new address
@@ -163,10 +164,130 @@ class Version:
     published: datetime | None = None
     modified: datetime | None = None
     canonical_url: str | None = None
+    feed_title: str | None = None  # the entry's title in the feed, tracked beside the page's
 
     @property
     def size(self) -> int:
         return len(self.text)
+
+
+class Op(IntEnum):
+    """A diff operation, with diff-match-patch's numbering."""
+
+    DELETE = -1
+    EQUAL = 0
+    INSERT = 1
+
+
+DiffOp = tuple[Op, str]  # joined, EQUAL+DELETE texts give the old text, EQUAL+INSERT the new
+
+
+class SentenceStatus(StrEnum):
+    """How a sentence of the old text relates to the new one."""
+
+    UNCHANGED = "unchanged"
+    ADDED = "added"
+    DELETED = "deleted"
+    EDITED = "edited"  # matched to a similar sentence; ``ops`` is its word diff
+    MOVED = "moved"  # found elsewhere in the text (possibly also edited: see ``ops``)
+
+
+@dataclass(frozen=True)
+class SentenceDiff:
+    """One aligned sentence pair (or a lone added/deleted sentence)."""
+
+    status: SentenceStatus
+    old: str | None
+    new: str | None
+    old_index: int | None = None  # position among the old text's sentences
+    new_index: int | None = None  # position among the new text's sentences
+    paragraph: int | None = None  # paragraph index in the new text (old text for deletions)
+    ops: tuple[DiffOp, ...] = ()  # word diff of old -> new, when both exist and differ
+    similarity: float = 1.0  # 0..1, of old and new
+
+
+@dataclass(frozen=True)
+class DiffStats:
+    """Counts that summarize a text diff."""
+
+    words_added: int = 0
+    words_removed: int = 0
+    sentences_added: int = 0
+    sentences_removed: int = 0
+    sentences_edited: int = 0
+    sentences_moved: int = 0
+    similarity: float = 1.0  # 0..1: share of the words of both texts left unchanged
+    chars_changed: int = 0  # characters inserted plus characters deleted
+
+
+@dataclass(frozen=True)
+class TextDiff:
+    """A word-level diff of two texts, with the sentence alignment on top."""
+
+    ops: tuple[DiffOp, ...]
+    sentences: tuple[SentenceDiff, ...]
+    stats: DiffStats
+    timed_out: bool = False  # the time limit was hit: ops are a coarse delete+insert
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A metadata field that differs between two versions."""
+
+    field: str  # headline, feed_title, byline, published, modified, canonical_url
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """Everything that differs between two versions: fields and body."""
+
+    fields: tuple[FieldChange, ...]
+    body: TextDiff
+
+    @property
+    def empty(self) -> bool:
+        return not self.fields and all(op == Op.EQUAL for op, _ in self.body.ops)
+
+
+class Significance(StrEnum):
+    """How much a change matters to a reader; ordered from least to most."""
+
+    COSMETIC = "cosmetic"  # whitespace, punctuation, case, a small typo fix
+    MINOR = "minor"
+    MAJOR = "major"
+    REWRITE = "rewrite"
+
+    @property
+    def rank(self) -> int:
+        return list(Significance).index(self)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The verdict on a change: how much it matters and what kind of change it is."""
+
+    significance: Significance
+    tags: tuple[str, ...] = ()  # headline, byline, numbers, quotes, correction, lede, deletion
+
+
+@dataclass(frozen=True)
+class DiffDocument:
+    """A diff ready to render: what was compared with what, the diff and its verdict."""
+
+    diff: VersionDiff
+    classification: Classification
+    title: str | None  # the headline of the newer side
+    url: str
+    old_label: str  # e.g. "v1, 2026-11-28 12:00 UTC" or "seed 000_c6811b779e006353"
+    new_label: str
+    feed: str | None = None
+    article_id: int | None = None
+    old_version: int | None = None
+    new_version: int | None = None
+    old_time: datetime | None = None
+    new_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +303,10 @@ class Change:
     version: int | None = None
     previous_version: int | None = None
     detail: str | None = None  # e.g. "moved to https://..." or "HTTP 410"
+    significance: Significance | None = None  # for changed and reverted
+    tags: tuple[str, ...] = ()
+    stats: DiffStats | None = None
+    reverted_to: int | None = None  # for reverted: the earlier identical version
     id: int = 0
 
 
