@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/feed_corpus.py
 	$(BIN)/python -m bench.extraction
+	$(BIN)/python -m bench.diff
 	$(BIN)/python -m bench.pipeline
 
 check: $(STAMP)

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -64,6 +64,19 @@ def _check_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
     return patterns
 
 
+class ClassifyRules(_Model):
+    """Thresholds that turn a diff into a significance; see config/example.toml."""
+
+    typo_chars: int = Field(default=3, ge=0)  # a change this small inside one word is a typo fix
+    major_words: int = Field(default=40, ge=1)  # words added + removed for "major"
+    major_ratio: float = Field(default=0.15, gt=0, le=1)  # or this share of the text changed
+    rewrite_similarity: float = Field(default=0.4, ge=0, lt=1)  # below: "rewrite"
+    deletion_words: int = Field(default=25, ge=1)  # net words removed for the "deletion" tag
+    late_after: Duration = timedelta(hours=24)  # edits this long after publication: "late"
+    alert_significance: Literal["cosmetic", "minor", "major", "rewrite"] = "minor"
+    diff_timeout: float = Field(default=2.0, gt=0)  # seconds; a slower diff is a "rewrite"
+
+
 class FeedConfig(_Model):
     """One monitored feed."""
 
@@ -72,6 +85,7 @@ class FeedConfig(_Model):
     interval: Duration = timedelta(minutes=15)
     fetch_articles: bool = True
     ignore: tuple[str, ...] = ()
+    classify: dict[str, Any] = Field(default_factory=dict)  # overrides of [classify] keys
 
     @field_validator("url")
     @classmethod
@@ -164,12 +178,35 @@ class Settings(_Model):
     storage: StorageSettings = StorageSettings()
     seeds: SeedSettings = SeedSettings()
     ignore: tuple[str, ...] = ()  # regexes removed from every article's text before hashing
+    classify: ClassifyRules = ClassifyRules()
     alerts: tuple[AlertChannel, ...] = ()
 
     @field_validator("ignore")
     @classmethod
     def _patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         return _check_patterns(patterns)
+
+    @model_validator(mode="after")
+    def _feed_rules_valid(self) -> Settings:
+        for index, feed in enumerate(self.feeds):
+            try:
+                ClassifyRules.model_validate({**self.classify.model_dump(), **feed.classify})
+            except ValidationError as exc:
+                # Re-raised with the feed's position so the message names the key path.
+                error = exc.errors()[0]
+                key = ".".join(str(part) for part in error["loc"])
+                message = error["msg"].removeprefix("Value error, ")
+                if error["type"] == "extra_forbidden":
+                    message = "unknown key"
+                raise ValueError(f"feeds[{index}].classify.{key}: {message}") from None
+        return self
+
+    def rules(self, feed: str | None) -> ClassifyRules:
+        """The classification rules for ``feed``: [classify] with the feed's overrides."""
+        overrides = next((f.classify for f in self.feeds if f.name == feed), {})
+        if not overrides:
+            return self.classify
+        return ClassifyRules.model_validate({**self.classify.model_dump(), **overrides})
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
@@ -287,7 +324,8 @@ def _describe(exc: ValidationError, source: object) -> str:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
-        lines.append(f"{source}: {_key_path(loc)}: {message}")
+        # Whole-settings checks name their key path in the message itself.
+        lines.append(f"{source}: {_key_path(loc)}: {message}" if loc else f"{source}: {message}")
     return "\n".join(lines)
 
 

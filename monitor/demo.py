@@ -15,12 +15,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from monitor.config import read_seed_text, settings_from_dict
-from monitor.models import Change
+from monitor.compare import compare_stored
+from monitor.config import Settings, read_seed_text, settings_from_dict
+from monitor.models import Change, ChangeKind
 from monitor.newsroom import Newsroom, Round
 from monitor.pipeline import CheckReport, check_once
 from monitor.render import report as render
-from monitor.store import open_store
+from monitor.render.terminal import render_terminal
+from monitor.render.text import render_text
+from monitor.store import Store, open_store
 
 ROUND_GAP = timedelta(minutes=20)
 
@@ -59,6 +62,7 @@ def run_demo(console: Console, max_rounds: int | None = None, seeds_dir: str = "
                 console.print(escape(script.description))
                 report = asyncio.run(check_once(settings, store, now, force=True))
                 all_ok &= _show_round(console, report, script, newsroom)
+                _show_diffs(console, report, store, settings, now)
         finally:
             store.close()
     console.rule()
@@ -96,3 +100,21 @@ def _show_round(console: Console, report: CheckReport, script: Round, newsroom: 
     for kind, slug in sorted(surprising):
         console.print(f"[yellow]unexpected:[/yellow] {kind} {slug}")
     return not missed and not surprising
+
+
+def _show_diffs(
+    console: Console, report: CheckReport, store: Store, settings: Settings, now: datetime
+) -> None:
+    """What `newsmonitor diff` shows for each edit of the round."""
+    for change in report.changes:
+        if change.kind not in (ChangeKind.CHANGED, ChangeKind.REVERTED) or not change.version:
+            continue
+        article = store.get_article(change.article_id)
+        if article is None:
+            continue
+        document = compare_stored(store, settings, article, now, end=change.version)
+        console.print(f"[dim]$ newsmonitor diff {article.id} --context 0[/dim]")
+        if console.is_terminal:
+            console.print(render_terminal(document, context=0))
+        else:  # without colour, struck and green words would be indistinguishable
+            console.print(render_text(document, context=0), markup=False, highlight=False)

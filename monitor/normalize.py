@@ -158,11 +158,13 @@ def content_hash(
     text: str,
     *,
     ignore: Sequence[str] = (),
+    feed_title: str | None = None,
 ) -> str:
     """SHA-256 (hex) identifying one version of an article's content.
 
-    Inclusion list: the headline, the byline and the body text, each normalized (``ignore``
-    applies to the body only). Everything else is excluded on purpose: dates, because a
+    Inclusion list: the headline, the byline, the body text and the entry's title in the
+    feed (headline A/B tests often show only there), each normalized (``ignore`` applies to
+    the body only). Everything else is excluded on purpose: dates, because a
     modified-date bump with the same words is not a new version; the URL and canonical URL,
     because moves are tracked as their own change kind; and the page chrome, which never
     reaches ``text``.
@@ -172,6 +174,7 @@ def content_hash(
         normalize_text(title or ""),
         normalize_text(byline or ""),
         normalize_text(text, ignore),
+        normalize_text(feed_title or ""),
     )
     joined = _FIELD_SEPARATOR.join(fields)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()

@@ -12,11 +12,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from monitor.classify import classify
 from monitor.config import FeedConfig, Settings
+from monitor.diff import diff_versions
 from monitor.errors import ExtractError, FeedParseError, FetchError, HTTPStatusError
 from monitor.extract import Extractor
 from monitor.feeds import parse_feed
@@ -133,7 +135,9 @@ class Monitor:
             return report
 
         reports = await asyncio.gather(*(one_feed(feed) for feed in selected))
-        await self._check_due_articles(run, notify, only_feeds={f.name for f in selected})
+        await self._check_due_articles(
+            run, notify, only_feeds={f.name for f in selected}, everything=force
+        )
         return CheckReport(
             feeds=tuple(reports),
             changes=tuple(run.changes),
@@ -254,12 +258,20 @@ class Monitor:
         elif article.versions == 0 or article.status == ArticleStatus.REMOVED:
             # Never captured (a crash mid-run) or back in the feed after removal: look now.
             await self.check_article(article, run, entry)
+        else:
+            latest = self.store.latest_version(article.id)
+            if latest is not None and _feed_title_changed(entry, latest):
+                await self.check_article(article, run, entry)
 
-    async def _check_due_articles(self, run: _Run, notify: Progress, only_feeds: set[str]) -> None:
+    async def _check_due_articles(
+        self, run: _Run, notify: Progress, only_feeds: set[str], everything: bool = False
+    ) -> None:
         limit = self.settings.tracking.max_articles_per_run or None
+        # ``everything``: every article still tracked, however far off its next check.
+        until = run.now + timedelta(days=36500) if everything else run.now
         due = [
             article
-            for article in self.store.due_articles(run.now, limit=limit)
+            for article in self.store.due_articles(until, limit=limit)
             if article.id not in run.checked and article.feed in only_feeds
         ]
         configured = {feed.name: feed for feed in self.settings.feeds}
@@ -300,7 +312,8 @@ class Monitor:
             assert entry is not None
             # Feed-only articles change only through the feed, checked on every feed pass.
             checked = replace(checked, next_check=None, last_seen=now)
-            self._record_content(checked, run, _version_from_entry(article, entry, now), None, [])
+            version = _version_from_entry(article, entry, now)
+            await self._record_content(checked, run, version, None, [], entry)
             return
         try:
             result = await self.fetcher.get(
@@ -312,10 +325,10 @@ class Monitor:
             if exc.status in GONE:
                 self._record_gone(checked, run, f"HTTP {exc.status}")
                 return
-            self._record_failure(checked, run, entry, exc)
+            await self._record_failure(checked, run, entry, exc)
             return
         except FetchError as exc:
-            self._record_failure(checked, run, entry, exc)
+            await self._record_failure(checked, run, entry, exc)
             return
         checked = replace(
             checked,
@@ -337,7 +350,7 @@ class Monitor:
                 events = self._moved(checked, result.final_url, "redirected", run)
             checked = replace(checked, current_url=result.final_url)
         if result.not_modified:
-            self._record_unchanged(checked, run, events)
+            await self._record_unchanged(checked, run, events, entry)
             return
         try:
             # Extraction is CPU-bound: keep the event loop (and other fetches) moving.
@@ -349,7 +362,7 @@ class Monitor:
             )
         except ExtractError as exc:
             if entry is None:
-                self._record_failure(checked, run, None, exc, keep_validators=False)
+                await self._record_failure(checked, run, None, exc, keep_validators=False)
                 return
             run.warnings.append(f"{article.current_url}: {exc}; using the feed entry's text")
             version = _version_from_entry(article, entry, now)
@@ -374,7 +387,7 @@ class Monitor:
                 canonical_url=page.canonical_url,
             )
         raw = RawBody(result.body, result.headers.get("content-type"))
-        self._record_content(checked, run, version, raw, events)
+        await self._record_content(checked, run, version, raw, events, entry)
 
     def _moved(self, article: Article, new_url: str, why: str, run: _Run) -> list[Change]:
         if normalize_url(new_url) in {normalize_url(article.current_url), article.canonical_url}:
@@ -392,52 +405,100 @@ class Monitor:
             )
         ]
 
-    def _record_content(
+    async def _record_content(
         self,
         article: Article,
         run: _Run,
         version: Version,
         raw: RawBody | None,
         events: list[Change],
+        entry: FeedEntry | None = None,
     ) -> None:
         """Store ``version`` if its normalized content differs from the latest one."""
-        ignore = self.settings.ignore_patterns(article.feed)
-        title = normalize_text(version.title or "") or None
-        byline = normalize_text(version.byline or "") or None
-        text = normalize_text(version.text, ignore)
-        digest = content_hash(title, byline, text)
         latest = self.store.latest_version(article.id)
+        feed_title = entry.title if entry is not None else (latest.feed_title if latest else None)
+        candidate = self._normalized(article.feed, replace(version, feed_title=feed_title))
         changes = list(events)
         if article.status == ArticleStatus.REMOVED:
             changes.append(self._event(article, ChangeKind.RESTORED, run, latest, "back online"))
             article = replace(article, status=ArticleStatus.ACTIVE)
-        if latest is not None and latest.content_hash == digest:
+        if latest is not None and latest.content_hash == candidate.content_hash:
             self._commit(article, run, changes)
             return
         number = latest.number + 1 if latest else 1
-        stored = replace(
-            version, number=number, content_hash=digest, text=text, title=title, byline=byline
+        stored = replace(candidate, number=number)
+        article = replace(article, title=stored.title or article.title, versions=number)
+        change = Change(
+            kind=ChangeKind.NEW,
+            article_id=article.id,
+            feed=article.feed,
+            url=article.current_url,
+            detected_at=run.now,
+            title=article.title,
+            version=number,
+            detail=_source_note(version.source, latest),
         )
-        article = replace(article, title=title or article.title, versions=number)
-        changes.append(
-            Change(
-                kind=ChangeKind.CHANGED if latest else ChangeKind.NEW,
-                article_id=article.id,
-                feed=article.feed,
-                url=article.current_url,
-                detected_at=run.now,
-                title=article.title,
-                version=number,
-                previous_version=latest.number if latest else None,
-                detail=_source_note(version.source, latest),
-            )
-        )
+        if latest is not None:
+            change = await self._classified(change, latest, stored, run.now)
+        changes.append(change)
         self._commit(article, run, changes, stored, raw)
 
-    def _record_unchanged(self, article: Article, run: _Run, events: list[Change]) -> None:
+    def _normalized(self, feed: str, version: Version) -> Version:
+        """``version`` with normalized fields and the content hash over them."""
+        title = normalize_text(version.title or "") or None
+        byline = normalize_text(version.byline or "") or None
+        feed_title = normalize_text(version.feed_title or "") or None
+        text = normalize_text(version.text, self.settings.ignore_patterns(feed))
+        return replace(
+            version,
+            title=title,
+            byline=byline,
+            feed_title=feed_title,
+            text=text,
+            content_hash=content_hash(title, byline, text, feed_title=feed_title),
+        )
+
+    async def _classified(
+        self, change: Change, latest: Version, new: Version, now: datetime
+    ) -> Change:
+        """``change`` as a classified CHANGED or REVERTED event against ``latest``."""
+        rules = self.settings.rules(change.feed)
+        # Diffing is CPU-bound and bounded by diff_timeout: off the event loop.
+        version_diff = await asyncio.to_thread(diff_versions, latest, new, rules.diff_timeout)
+        verdict = classify(latest, new, version_diff, rules, now)
+        change = replace(
+            change,
+            kind=ChangeKind.CHANGED,
+            previous_version=latest.number,
+            significance=verdict.significance,
+            tags=verdict.tags,
+            stats=version_diff.body.stats,
+        )
+        earlier = self.store.find_version_by_hash(change.article_id, new.content_hash)
+        if earlier is None:
+            return change
+        flips = [c for c in self.store.list_changes(change.article_id) if c.kind == "reverted"]
+        # The first revert is news; the second and later flips of an A/B test are not.
+        tags = (*change.tags, "flip-flop") if flips else change.tags
+        return replace(
+            change,
+            kind=ChangeKind.REVERTED,
+            reverted_to=earlier.number,
+            tags=tags,
+            detail=f"identical to v{earlier.number}",
+        )
+
+    async def _record_unchanged(
+        self, article: Article, run: _Run, events: list[Change], entry: FeedEntry | None
+    ) -> None:
+        latest = self.store.latest_version(article.id)
+        if latest is not None and entry is not None and _feed_title_changed(entry, latest):
+            # The page is unchanged, its feed entry's title is not (a headline test).
+            unchanged_page = replace(latest, fetched_at=run.now)
+            await self._record_content(article, run, unchanged_page, None, events, entry)
+            return
         changes = list(events)
         if article.status == ArticleStatus.REMOVED:
-            latest = self.store.latest_version(article.id)
             changes.append(self._event(article, ChangeKind.RESTORED, run, latest, "back online"))
             article = replace(article, status=ArticleStatus.ACTIVE)
         self._commit(article, run, changes)
@@ -456,7 +517,7 @@ class Monitor:
         )
         self._commit(gone, run, [change])
 
-    def _record_failure(
+    async def _record_failure(
         self,
         article: Article,
         run: _Run,
@@ -470,9 +531,8 @@ class Monitor:
         article = replace(article, last_error=str(exc))
         if entry is not None and article.versions == 0:
             run.warnings.append(f"{exc}; using the feed entry's text")
-            self._record_content(
-                article, run, _version_from_entry(article, entry, run.now), None, []
-            )
+            version = _version_from_entry(article, entry, run.now)
+            await self._record_content(article, run, version, None, [], entry)
             return
         run.errors.append(str(exc))
         self._commit(article, run, [])
@@ -585,3 +645,7 @@ async def check_once(
     async with Fetcher(settings.fetch) as fetcher:
         monitor = Monitor(settings, store, fetcher, extractor or TrafilaturaExtractor())
         return await monitor.check(now, feeds=feeds, force=force, progress=progress)
+
+
+def _feed_title_changed(entry: FeedEntry, latest: Version) -> bool:
+    return (normalize_text(entry.title or "") or None) != latest.feed_title

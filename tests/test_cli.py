@@ -120,3 +120,43 @@ def test_python_dash_m_monitor_runs() -> None:
         [sys.executable, "-m", "monitor", "--version"], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0 and "newsmonitor" in result.stdout
+
+
+def test_diff_command_in_every_format(config: Path, web: WebServer) -> None:
+    invoke(config, "check", "--all")
+    web.set("/a/harbour", page("Harbour vote", [STORY[0], STORY[1].replace("1,200", "2,400")]))
+    invoke(config, "check", "--all")
+    code, out = invoke(config, "history", "1", "--json")
+    assert [v["number"] for v in json.loads(out)["versions"]] == [1, 2]
+    (changed,) = [c for c in json.loads(out)["changes"] if c["kind"] == "changed"]
+    assert changed["significance"] == "major" and "numbers" in changed["tags"]
+    assert changed["stats"]["sentences_removed"] == 1
+
+    code, out = invoke(config, "diff", "1", "--format", "text")
+    assert code == 0
+    assert "[-1,200-]" in out and "{+2,400+}" in out and "Significance: major" in out
+    code, out = invoke(config, "diff", "1", "--format", "json")
+    document = json.loads(out)
+    assert (document["old"]["version"], document["new"]["version"]) == (1, 2)
+    code, out = invoke(
+        config, "diff", web.url("/a/harbour"), "--format", "html", "--mode", "side-by-side"
+    )
+    assert code == 0 and out.startswith("<!doctype html>") and "2,400" in out
+    code, out = invoke(config, "diff", "1", "--against", "first")
+    assert code == 0 and "2,400" in out
+
+    code, out = invoke(config, "diff", "1", "--from", "9")
+    assert code == 2 and "no version 9" in out
+    code, out = invoke(config, "diff", "1", "--against", "seed")
+    assert code == 2 and "not linked to a seed" in out
+
+
+def test_check_json_changes_carry_classification(config: Path, web: WebServer) -> None:
+    invoke(config, "check", "--all")
+    web.set("/a/harbour", page("Harbour vote", [*STORY[:2], STORY[2].replace("spring", "summer")]))
+    code, out = invoke(config, "check", "--all", "--json")
+    assert code == 0
+    (change,) = json.loads(out)["changes"]
+    assert change["kind"] == "changed"
+    assert change["significance"] == "minor" and change["tags"] == []
+    assert change["stats"]["words_added"] == 1 and change["stats"]["words_removed"] == 1

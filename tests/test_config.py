@@ -29,12 +29,12 @@ def test_example_config_loads_and_documents_every_key() -> None:
     documented = set(raw) | {
         f"{k}.{sub}" for k, v in raw.items() if isinstance(v, dict) for sub in v
     }
-    for section in ("storage", "seeds", "fetch", "tracking"):
+    for section in ("storage", "seeds", "fetch", "tracking", "classify"):
         model = getattr(Settings.model_fields[section].annotation, "model_fields", {})
         for key in model:
             assert f"{section}.{key}" in documented, f"example.toml lacks {section}.{key}"
     feed_keys = set(raw["feeds"][0])
-    assert feed_keys >= {"name", "url", "interval", "fetch_articles", "ignore"}
+    assert feed_keys >= {"name", "url", "interval", "fetch_articles", "ignore", "classify"}
     text = (ROOT / "config" / "example.toml").read_text()
     assert "[[alerts]]" in text
 
@@ -141,3 +141,18 @@ def test_cli_env_config_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     result = CliRunner().invoke(main, ["feeds", "--json"])
     assert result.exit_code == 0, result.output
     assert '"name": "only"' in result.output
+
+
+def test_per_feed_classify_overrides(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[classify]\nmajor_words = 30\n[[feeds]]\nname = "a"\nurl = "http://x/"\n'
+        "classify = { major_words = 80 }\n"
+        '[[feeds]]\nname = "b"\nurl = "http://y/"\n',
+    )
+    settings = load_settings(path, environ={})
+    assert settings.rules("a").major_words == 80
+    assert settings.rules("b").major_words == 30
+    bad = write(tmp_path, '[[feeds]]\nname = "a"\nurl = "http://x/"\nclassify = { majr = 1 }\n')
+    with pytest.raises(ConfigError, match=r"feeds\[0\]\.classify\.majr: unknown key"):
+        load_settings(bad, environ={})

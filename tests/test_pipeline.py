@@ -415,3 +415,52 @@ async def test_run_killed_midway_is_completed_by_the_next_run(web, store, store_
     assert ("new", "wire") in kinds(report)
     assert all(c.kind == ChangeKind.NEW for c in store.list_changes())
     assert len(store.list_changes()) == 3  # nothing recorded twice
+
+
+async def test_changes_are_classified_and_reverts_recognized(web, store, store_url):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    settings = settings_for(web, store_url, world="/rss")
+    original = page("Harbour vote", STORY)
+    edited = page("Harbour vote", [STORY[0], STORY[1].replace("1,200", "2,400"), STORY[2]])
+    minutes = itertools.count(20, 20)
+
+    async def serve(reply) -> CheckReport:
+        web.set("/a/harbour", reply)
+        return await run(settings, store, T0 + timedelta(minutes=next(minutes)))
+
+    web.set("/a/harbour", original)
+    await run(settings, store, T0)
+    changed = (await serve(edited)).changes[0]
+    assert (changed.kind, changed.significance, changed.tags) == ("changed", "minor", ("numbers",))
+    assert changed.stats is not None and changed.stats.words_added == 1
+
+    first_flip = (await serve(original)).changes[0]
+    assert (first_flip.kind, first_flip.version, first_flip.reverted_to) == ("reverted", 3, 1)
+    assert first_flip.tags == ("numbers",)
+    second_flip = (await serve(edited)).changes[0]
+    assert (second_flip.kind, second_flip.reverted_to) == ("reverted", 2)
+    assert second_flip.tags == ("numbers", "flip-flop")  # not news the second time
+    stored = store.list_changes(changed.article_id)
+    assert [c.kind for c in stored] == ["new", "changed", "reverted", "reverted"]
+    assert stored[-1] == second_flip
+
+
+async def test_feed_title_change_alone_is_a_headline_change(web, store, store_url):
+    fixed = page("Harbour vote", STORY)
+
+    def validated(request: Request) -> Reply:
+        reply = fixed(request)  # type: ignore[operator]
+        reply.etag = '"same"'
+        return reply
+
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    web.set("/a/harbour", validated)
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+    web.set("/rss", rss([("Harbour vote annulled by court", "/a/harbour")], web))
+    report = await run(settings, store, T0 + timedelta(minutes=5))
+    (change,) = report.changes
+    assert (change.kind, change.significance, change.tags) == ("changed", "major", ("headline",))
+    latest = store.latest_version(change.article_id)
+    assert latest is not None and latest.feed_title == "Harbour vote annulled by court"
+    assert latest.text == store.get_version(change.article_id, 1).text  # type: ignore[union-attr]

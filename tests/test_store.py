@@ -19,8 +19,10 @@ from monitor.models import (
     ArticleStatus,
     Change,
     ChangeKind,
+    DiffStats,
     FeedState,
     RawBody,
+    Significance,
     TextSource,
     Version,
 )
@@ -277,6 +279,35 @@ def test_record_stores_version_raw_body_and_changes(store: SQLStore) -> None:
     assert store.list_changes(article.id) == saved
 
 
+def test_classified_changes_and_reverts_roundtrip(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    store.record(replace(article, versions=1), [], new_version(article.id, 1, feed_title="A"))
+    store.record(
+        replace(article, versions=2), [], new_version(article.id, 2, content_hash="b" * 64)
+    )
+    stats = DiffStats(words_added=3, words_removed=1, sentences_edited=1, similarity=0.93)
+    reverted = new_change(
+        article,
+        ChangeKind.REVERTED,
+        T0,
+        version=3,
+        previous_version=2,
+        significance=Significance.MAJOR,
+        tags=("headline", "numbers"),
+        stats=stats,
+        reverted_to=1,
+    )
+    third = new_version(article.id, 3, content_hash=f"{1:064x}")  # the same as version 1
+    (saved,) = store.record(replace(article, versions=3), [reverted], third)
+
+    assert store.list_changes(article.id) == [saved]
+    assert saved.stats == stats and saved.tags == ("headline", "numbers")
+    assert store.get_version(article.id, 1).feed_title == "A"  # type: ignore[union-attr]
+    found = store.find_version_by_hash(article.id, third.content_hash)
+    assert found is not None and found.number == 1  # the earliest of the identical versions
+    assert store.find_version_by_hash(article.id, "f" * 64) is None
+
+
 def test_record_without_version_only_updates_and_adds_changes(store: SQLStore) -> None:
     article = store.add_article(new_article())
     removed = replace(article, status=ArticleStatus.REMOVED)
@@ -498,3 +529,26 @@ def test_connection_failure_names_url_without_password() -> None:
     message = str(caught.value)
     assert "cannot connect to postgresql+psycopg://newsmonitor:***@127.0.0.1:1/monitor" in message
     assert "s3cret-pw" not in message
+
+
+def test_upgrade_from_first_revision_keeps_data(store_url: str) -> None:
+    from alembic import command
+
+    from monitor.store.migrate import alembic_config
+    from monitor.store.sql import create_store_engine
+
+    engine = create_store_engine(store_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.exec_driver_sql(
+            "INSERT INTO articles (feed, url, current_url, status, first_seen, last_in_feed,"
+            " versions) VALUES ('f', 'https://x/a', 'https://x/a', 'active',"
+            " '2024-05-01 12:00:00+00:00', '2024-05-01 12:00:00+00:00', 0)"
+        )
+    engine.dispose()
+    with SQLStore.open(store_url) as upgraded:
+        (article,) = upgraded.list_articles()
+        assert article.url == "https://x/a"
+        with upgraded.engine.connect() as conn:
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert revision == head_revision()

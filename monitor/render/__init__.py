@@ -1,1 +1,1 @@
-"""Renderings of what the monitor found: terminal tables and JSON documents."""
+"""Renderings: report tables and JSON; a diff as terminal, text, HTML or JSON."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,10 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "previous_version": change.previous_version,
         "detected_at": iso(change.detected_at),
         "detail": change.detail,
+        "significance": str(change.significance) if change.significance else None,
+        "tags": list(change.tags),
+        "stats": asdict(change.stats) if change.stats else None,
+        "reverted_to": change.reverted_to,
     }
 
 
@@ -93,12 +98,19 @@ _KIND_STYLE = {
     ChangeKind.REMOVED: "red",
     ChangeKind.RESTORED: "cyan",
     ChangeKind.MOVED: "magenta",
+    ChangeKind.REVERTED: "blue",
+}
+_SIGNIFICANCE_STYLE = {
+    "cosmetic": "dim",
+    "minor": "",
+    "major": "bold yellow",
+    "rewrite": "bold red",
 }
 
 
 def changes_table(changes: Sequence[Change], title: str = "Changes") -> Table:
     table = Table(title=title)
-    for column in ("kind", "article", "version", "feed", "title / detail"):
+    for column in ("kind", "article", "version", "feed", "significance", "title / detail"):
         table.add_column(column)
     for change in changes:
         version = "" if change.version is None else f"v{change.version}"
@@ -107,12 +119,17 @@ def changes_table(changes: Sequence[Change], title: str = "Changes") -> Table:
         text = escape(change.title or change.url)
         if change.detail:
             text += f"\n[dim]{escape(change.detail)}[/dim]"
+        if change.tags:
+            text += f"\n[cyan]{escape(' '.join(change.tags))}[/cyan]"
         style = _KIND_STYLE.get(change.kind, "")
+        significance = str(change.significance or "")
+        weight = _SIGNIFICANCE_STYLE.get(significance) or "default"
         table.add_row(
             f"[{style}]{change.kind}[/{style}]",
             str(change.article_id),
             version,
             escape(change.feed),
+            f"[{weight}]{significance}[/{weight}]" if significance else "",
             text,
         )
     return table

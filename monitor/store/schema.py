@@ -151,6 +151,7 @@ versions = Table(
     Column("fetched_at", UTCDateTime, nullable=False),
     Column("raw_body", LargeBinary),  # zlib-compressed response body
     Column("raw_content_type", Text),
+    Column("feed_title", Text),  # 0002
     UniqueConstraint("article_id", "number"),
 )
 
@@ -172,6 +173,11 @@ changes = Table(
     Column("previous_version", Integer),
     Column("detail", Text),
     Column("detected_at", UTCDateTime, nullable=False),
+    # 0002: the classified diff of changed and reverted versions
+    Column("significance", String(20)),
+    Column("tags", Text),  # JSON list
+    Column("stats", Text),  # JSON object of DiffStats
+    Column("reverted_to", Integer),
 )
 Index(None, changes.c.detected_at)
 Index(None, changes.c.article_id)

@@ -11,13 +11,14 @@ libpq, so ``?options=-csearch_path%3Dmyschema`` selects a schema.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -48,8 +49,10 @@ from monitor.models import (
     ArticleStatus,
     Change,
     ChangeKind,
+    DiffStats,
     FeedState,
     RawBody,
+    Significance,
     TextSource,
     Version,
 )
@@ -274,6 +277,18 @@ class SQLStore:
         with self._read("list versions") as conn:
             return [_version(row) for row in conn.execute(query).mappings()]
 
+    def find_version_by_hash(self, article_id: int, content_hash: str) -> Version | None:
+        """The earliest version of the article with this content hash (to spot reverts)."""
+        query = (
+            select(*_VERSION_COLUMNS)
+            .where(versions.c.article_id == article_id, versions.c.content_hash == content_hash)
+            .order_by(versions.c.number)
+            .limit(1)
+        )
+        with self._read("find version by hash") as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _version(row)
+
     def get_raw_body(self, article_id: int, number: int) -> RawBody | None:
         query = select(versions.c.raw_body, versions.c.raw_content_type).where(
             versions.c.article_id == article_id, versions.c.number == number
@@ -407,6 +422,8 @@ def _insert_changes(conn: Connection, new_changes: Sequence[Change]) -> list[Cha
     for change in new_changes:
         values = _values(change)
         del values["id"]
+        values["tags"] = json.dumps(list(change.tags)) if change.tags else None
+        values["stats"] = json.dumps(asdict(change.stats)) if change.stats else None
         result = conn.execute(insert(changes_table).values(values))
         saved.append(replace(change, id=_inserted_id(result)))
     return saved
@@ -472,6 +489,10 @@ def _version(row: RowMapping) -> Version:
 def _change(row: RowMapping) -> Change:
     values = _pick(row, Change)
     values["kind"] = ChangeKind(values["kind"])
+    if values["significance"] is not None:
+        values["significance"] = Significance(values["significance"])
+    values["tags"] = tuple(json.loads(values["tags"])) if values["tags"] else ()
+    values["stats"] = DiffStats(**json.loads(values["stats"])) if values["stats"] else None
     return Change(**values)
 
 

@@ -1,0 +1,216 @@
+"""Pure classification of a version diff: how much it matters, and what kind of edit it is.
+
+``classify`` takes both versions, their diff, the rules and ``now``; it does no I/O. The
+significance ladder is cosmetic < minor < major < rewrite; tags say what changed:
+
+- ``headline``: the page title or the feed title changed (beyond case and punctuation)
+- ``byline``: the byline changed
+- ``numbers``: a figure changed in an edited sentence or the headline ("30,000" -> "40,000")
+- ``quotes``: text inside quotation marks changed, or a quotation was added or removed
+- ``correction``: an editor's note appeared ("Correction:", "This article has been updated")
+- ``lede``: the first paragraph changed
+- ``deletion``: substantial text was removed
+- ``reordered``: sentences moved
+- ``late``: the edit came long after publication (a stealth edit is news in itself)
+
+A figure or a quotation is never cosmetic, however few characters changed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from monitor.config import ClassifyRules
+from monitor.models import (
+    Classification,
+    DiffOp,
+    Op,
+    SentenceDiff,
+    SentenceStatus,
+    Significance,
+    TextDiff,
+    Version,
+    VersionDiff,
+)
+
+HEADLINE_FIELDS = ("headline", "feed_title")
+# A figure: digits with their thousands/decimal separators, as one token ("30,000", "3.5").
+_NUMBER = re.compile(r"\d(?:[\d.,\u00a0\u202f]*\d)?")
+_QUOTED = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"|«([^»]{2,})»|„([^“”]{2,})[“”]|‘([^’]{6,})’")
+_WORD = re.compile(r"\w+")
+_CORRECTION = re.compile(
+    r"\b(?:correction|clarification|editor['’]s note|update[ds]?)\s*:"
+    r"|\bthis (?:article|story|report|piece) (?:has been|was) (?:updated|corrected|amended)"
+    r"|\ban earlier version of this (?:article|story|report|piece)"
+    r"|\bhas been (?:corrected|amended) to\b",
+    re.IGNORECASE,
+)
+
+
+def classify(
+    old: Version, new: Version, diff: VersionDiff, rules: ClassifyRules, now: datetime
+) -> Classification:
+    """The significance and tags of the change from ``old`` to ``new``."""
+    tags = _tags(old, new, diff, rules, now)
+    return Classification(_significance(old, new, diff, tags, rules), tuple(tags))
+
+
+def _tags(
+    old: Version, new: Version, diff: VersionDiff, rules: ClassifyRules, now: datetime
+) -> list[str]:
+    body = diff.body
+    tags: list[str] = []
+    headlines = [f for f in diff.fields if f.field in HEADLINE_FIELDS]
+    if any(_fold(f.old) != _fold(f.new) for f in headlines):
+        tags.append("headline")
+    if any(f.field == "byline" and _fold(f.old) != _fold(f.new) for f in diff.fields):
+        tags.append("byline")
+    pairs = [(s.old or "", s.new or "") for s in body.sentences if s.old and s.new]
+    pairs += [(f.old or "", f.new or "") for f in headlines]
+    if body.timed_out:
+        pairs.append(("".join(_side(body.ops, Op.DELETE)), "".join(_side(body.ops, Op.INSERT))))
+    if any(_numbers(a) != _numbers(b) for a, b in pairs):
+        tags.append("numbers")
+    if _quotes_changed(body.sentences):
+        tags.append("quotes")
+    if len(_CORRECTION.findall(new.text)) > len(_CORRECTION.findall(old.text)):
+        tags.append("correction")
+    if any(s.paragraph == 0 and s.status != SentenceStatus.UNCHANGED for s in body.sentences):
+        tags.append("lede")
+    if any(s.status == SentenceStatus.MOVED for s in body.sentences):
+        tags.append("reordered")
+    stats = body.stats
+    if stats.words_removed - stats.words_added >= rules.deletion_words:
+        tags.append("deletion")
+    published = new.published or old.published or old.fetched_at
+    if (tags or not _body_cosmetic(body.ops)) and now - published >= rules.late_after:
+        tags.append("late")
+    return tags
+
+
+def _significance(
+    old: Version, new: Version, diff: VersionDiff, tags: list[str], rules: ClassifyRules
+) -> Significance:
+    body = diff.body
+    stats = body.stats
+    if body.timed_out or stats.similarity < rules.rewrite_similarity:
+        return Significance.REWRITE
+    substantive = {"numbers", "quotes", "headline", "byline"} & set(tags)
+    if not substantive and (_body_cosmetic(body.ops) or _typo_only(body.ops, rules.typo_chars)):
+        return Significance.COSMETIC
+    changed = _changed_words(body)
+    longest = max(_word_count(old.text), _word_count(new.text), 1)
+    if (
+        changed >= rules.major_words
+        or changed / longest >= rules.major_ratio
+        or {"headline", "correction", "deletion"} & set(tags)
+    ):
+        return Significance.MAJOR
+    return Significance.MINOR
+
+
+def _changed_words(body: TextDiff) -> int:
+    """Words added, removed or edited, sentence by sentence: a moved sentence costs nothing."""
+    if body.timed_out or not body.sentences:
+        return body.stats.words_added + body.stats.words_removed
+    total = 0
+    for sentence in body.sentences:
+        if sentence.status == SentenceStatus.ADDED:
+            total += _word_count(sentence.new)
+        elif sentence.status == SentenceStatus.DELETED:
+            total += _word_count(sentence.old)
+        elif sentence.ops:
+            total += sum(_word_count(text) for op, text in sentence.ops if op != Op.EQUAL)
+    return total
+
+
+def _word_count(text: str | None) -> int:
+    return len(_WORD.findall(text or ""))
+
+
+def _body_cosmetic(ops: Iterable[DiffOp]) -> bool:
+    """Whether the texts differ only in whitespace, punctuation and case."""
+    ops = list(ops)
+    return _fold("".join(_side(ops, Op.DELETE, keep_equal=True))) == _fold(
+        "".join(_side(ops, Op.INSERT, keep_equal=True))
+    )
+
+
+def _typo_only(ops: Iterable[DiffOp], max_chars: int) -> bool:
+    """Whether every change is a small edit inside one word (no figures), within budget."""
+    budget = max_chars
+    for removed, added in _hunks(ops):
+        if any(ch.isspace() for ch in removed + added) or not removed or not added:
+            return False
+        if _NUMBER.search(removed) or _NUMBER.search(added):
+            return False
+        budget -= _edit_distance(removed, added)
+        if budget < 0:
+            return False
+    return True
+
+
+def _hunks(ops: Iterable[DiffOp]) -> Iterator[tuple[str, str]]:
+    """(removed, added) for each run of non-equal ops."""
+    removed: list[str] = []
+    added: list[str] = []
+    for op, text in ops:
+        if op == Op.EQUAL:
+            if removed or added:
+                yield "".join(removed), "".join(added)
+                removed, added = [], []
+        elif op == Op.DELETE:
+            removed.append(text)
+        else:
+            added.append(text)
+    if removed or added:
+        yield "".join(removed), "".join(added)
+
+
+def _side(ops: Iterable[DiffOp], side: Op, keep_equal: bool = False) -> Iterator[str]:
+    return (text for op, text in ops if op == side or (keep_equal and op == Op.EQUAL))
+
+
+def _quotes_changed(sentences: Iterable[SentenceDiff]) -> bool:
+    # A sentence moved as it was still quotes the same words.
+    return any(
+        _quotations(sentence.old) != _quotations(sentence.new)
+        for sentence in sentences
+        if sentence.status != SentenceStatus.UNCHANGED
+        and not (sentence.status == SentenceStatus.MOVED and not sentence.ops)
+    )
+
+
+def _quotations(text: str | None) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for match in _QUOTED.finditer(text or ""):
+        quoted = next(group for group in match.groups() if group is not None)
+        found[" ".join(quoted.split())] += 1
+    return found
+
+
+def _numbers(text: str) -> Counter[str]:
+    return Counter(_NUMBER.findall(text))
+
+
+def _fold(text: str | None) -> str:
+    """Text with case, punctuation and whitespace removed: what a cosmetic edit can't change."""
+    folded = unicodedata.normalize("NFKC", text or "").casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance; the strings are single words, so the quadratic table is tiny."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
