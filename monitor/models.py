@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import Any
 
 
 class ChangeKind(StrEnum):
@@ -273,6 +274,57 @@ class Classification:
 
 
 @dataclass(frozen=True)
+class Seed:
+    """A story's baseline text, from a document in the seeds folder."""
+
+    id: str  # the file name without its extension, e.g. "000_c6811b779e006353"
+    path: str
+    text: str  # normalized body (front matter removed, ignore patterns applied)
+    title: str | None = None
+    url: str | None = None  # normalized; when set, articles at this address link by URL
+    feeds: tuple[str, ...] = ()  # only articles of these feeds may link (empty: any feed)
+    match: float | None = None  # this seed's own content-match threshold
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedMatch:
+    """Why an article version is linked to a seed."""
+
+    seed_id: str
+    score: float  # the deciding measure, 0..1
+    reasons: tuple[str, ...]  # human-readable, e.g. "containment of the seed 0.91 >= 0.50"
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How far a version of a linked article has moved from its seed."""
+
+    seed_id: str
+    similarity: float  # word similarity to the seed, 0..1
+    sentences_added: int = 0  # in the article, not in the seed
+    sentences_removed: int = 0  # in the seed, not in the article
+    sentences_edited: int = 0
+    numbers_added: tuple[str, ...] = ()  # figures in the article that the seed lacks
+    numbers_removed: tuple[str, ...] = ()  # figures of the seed the article lacks
+    quotes_added: tuple[str, ...] = ()
+    quotes_removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedLink:
+    """An article linked to a seed, with why and how far it has drifted."""
+
+    article_id: int
+    seed_id: str
+    score: float
+    reasons: tuple[str, ...]
+    linked_at: datetime
+    drift: Drift | None = None  # of the article's latest version
+    drift_version: int | None = None  # the version ``drift`` describes
+
+
+@dataclass(frozen=True)
 class DiffDocument:
     """A diff ready to render: what was compared with what, the diff and its verdict."""
 
@@ -307,6 +359,8 @@ class Change:
     tags: tuple[str, ...] = ()
     stats: DiffStats | None = None
     reverted_to: int | None = None  # for reverted: the earlier identical version
+    seed_id: str | None = None  # the seed the article is linked to, if any
+    drift: Drift | None = None  # the new version against that seed
     id: int = 0
 
 
@@ -316,3 +370,40 @@ class RawBody:
 
     content: bytes
     content_type: str | None = None
+
+
+class AlertStatus(StrEnum):
+    """Where an alert is in the outbox."""
+
+    QUEUED = "queued"  # waiting for its (next) delivery attempt
+    DELIVERED = "delivered"
+    DEAD = "dead"  # gave up: a permanent failure, or too many attempts
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One outbox row: an event for one channel, delivered at least once."""
+
+    id: int
+    event_id: str  # stable across retries; receivers deduplicate on it
+    channel: str
+    event_type: str  # article.new, article.changed, article.removed, ...
+    payload: Mapping[str, Any]  # the versioned event document (see alerts/payload.py)
+    created_at: datetime
+    status: AlertStatus = AlertStatus.QUEUED
+    change_id: int | None = None
+    attempts: int = 0
+    next_attempt: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    digest: bool = False  # held for the channel's digest instead of sent on its own
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """What a channel delivers: one event, or several gathered into a digest."""
+
+    event_id: str  # the alert's event id, or the digest's own id
+    event_type: str  # the event's type, or "digest"
+    created_at: datetime
+    events: tuple[Mapping[str, Any], ...]  # event payloads, oldest first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,13 +16,17 @@ from sqlalchemy import select, text
 
 from monitor.errors import StoreError
 from monitor.models import (
+    Alert,
+    AlertStatus,
     Article,
     ArticleStatus,
     Change,
     ChangeKind,
     DiffStats,
+    Drift,
     FeedState,
     RawBody,
+    SeedLink,
     Significance,
     TextSource,
     Version,
@@ -552,3 +557,151 @@ def test_upgrade_from_first_revision_keeps_data(store_url: str) -> None:
         with upgraded.engine.connect() as conn:
             revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         assert revision == head_revision()
+
+
+# seed links and drift
+
+
+def test_seed_links_with_drift_and_changes_carrying_them(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    drift = Drift(
+        "000_seed",
+        0.82,
+        sentences_added=2,
+        sentences_edited=1,
+        numbers_added=("40,000",),
+        numbers_removed=("30,000",),
+        quotes_removed=("a very generous offer",),
+    )
+    link = SeedLink(article.id, "000_seed", 0.91, ("containment 0.91 >= 0.5",), T0, drift, 1)
+    change = new_change(article, ChangeKind.NEW, T0, version=1, seed_id="000_seed", drift=drift)
+    (saved,) = store.record(
+        replace(article, versions=1), [change], new_version(article.id, 1), link=link
+    )
+    assert store.get_seed_link(article.id) == link
+    assert store.list_seed_links("000_seed") == [link]
+    assert store.list_seed_links("other") == []
+    assert store.list_changes(article.id) == [saved] and saved.drift == drift
+
+    moved_on = replace(link, drift=replace(drift, similarity=0.5), drift_version=2)
+    store.record(article, [], link=moved_on)
+    assert store.get_seed_link(article.id) == moved_on  # updated, not duplicated
+    store.remove_seed_link(article.id)
+    assert store.get_seed_link(article.id) is None
+
+
+# the alert outbox
+
+
+def queued_alert(channel: str, n: int, change_id: int | None = None, **fields: Any) -> Alert:
+    defaults: dict[str, Any] = {
+        "id": 0,
+        "event_id": f"evt_{channel}_{n}",
+        "channel": channel,
+        "event_type": "article.changed",
+        "payload": {"version": 1, "n": n, "text": "ünïcode"},
+        "created_at": T0,
+        "change_id": change_id,
+        "next_attempt": T0,
+    }
+    defaults.update(fields)
+    return Alert(**defaults)
+
+
+def test_alerts_are_queued_in_the_changes_transaction(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    change = new_change(article, ChangeKind.NEW, T0, version=1)
+
+    def make(saved: Sequence[Change]) -> list[Alert]:
+        return [queued_alert(ch, saved[0].id, change_id=saved[0].id) for ch in ("hook", "mail")]
+
+    (saved,) = store.record(
+        replace(article, versions=1), [change], new_version(article.id, 1), alerts=make
+    )
+    queued = store.list_alerts(AlertStatus.QUEUED)
+    assert {(a.channel, a.change_id) for a in queued} == {("hook", saved.id), ("mail", saved.id)}
+    assert queued[0].payload["text"] == "ünïcode"
+
+    # A failure anywhere in the transaction leaves neither the change nor its alerts.
+    def broken(saved: Sequence[Change]) -> list[Alert]:
+        return [queued_alert("hook", 1)]  # a duplicate event id
+
+    with pytest.raises(StoreError):
+        store.record(article, [new_change(article, ChangeKind.MOVED, T0)], alerts=broken)
+    assert len(store.list_changes(article.id)) == 1
+    assert len(store.list_alerts()) == 2
+
+
+def test_claims_are_exclusive_until_the_lease_ends(store: SQLStore) -> None:
+    store.add_alerts([queued_alert("hook", n) for n in range(5)])
+    store.add_alerts([queued_alert("hook", 9, next_attempt=T0 + timedelta(hours=1))])
+    lease = T0 + timedelta(minutes=5)
+    first = store.claim_alerts(T0, "relay-a", lease, limit=3)
+    second = store.claim_alerts(T0, "relay-b", lease)
+    assert len(first) == 3 and len(second) == 2  # the future one is not due
+    assert not {a.id for a in first} & {a.id for a in second}
+    assert store.claim_alerts(T0, "relay-c", lease) == []
+
+    # relay-a dies; after its lease another relay takes its rows over.
+    later = T0 + timedelta(minutes=6)
+    taken = store.claim_alerts(later, "relay-c", later + timedelta(minutes=5))
+    assert {a.id for a in taken} == {a.id for a in first} | {a.id for a in second}
+    assert not store.finish_alert(first[0].id, "relay-a", AlertStatus.DELIVERED, 1, later)
+    assert store.finish_alert(first[0].id, "relay-c", AlertStatus.DELIVERED, 1, later)
+    delivered = store.get_alert(first[0].id)
+    assert delivered is not None and delivered.delivered_at == later
+
+
+def test_concurrent_claims_never_overlap(store_url: str) -> None:
+    with SQLStore.open(store_url) as setup:
+        setup.add_alerts([queued_alert("hook", n) for n in range(60)])
+    claimed: list[list[int]] = []
+
+    def relay(name: str) -> None:
+        with SQLStore.open(store_url) as own:
+            ids: list[int] = []
+            while batch := own.claim_alerts(T0, name, T0 + timedelta(minutes=5), limit=4):
+                ids += [a.id for a in batch]
+            claimed.append(ids)
+
+    workers = [threading.Thread(target=relay, args=(f"r{i}",)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    every = [i for ids in claimed for i in ids]
+    assert len(every) == 60 and len(set(every)) == 60
+
+
+def test_failures_retry_and_dead_alerts_can_be_requeued(store: SQLStore) -> None:
+    (alert,) = store.add_alerts([queued_alert("hook", 1)])
+    store.claim_alerts(T0, "r", T0 + timedelta(minutes=5))
+    retry_at = T0 + timedelta(minutes=1)
+    store.finish_alert(alert.id, "r", AlertStatus.QUEUED, 1, T0, retry_at, "HTTP 503")
+    assert store.claim_alerts(T0, "r", T0 + timedelta(minutes=5)) == []
+    (again,) = store.claim_alerts(retry_at, "r", retry_at + timedelta(minutes=5))
+    assert (again.attempts, again.last_error) == (1, "HTTP 503")
+    store.finish_alert(alert.id, "r", AlertStatus.DEAD, 2, retry_at, None, "HTTP 400")
+    assert store.count_alerts() == {
+        AlertStatus.QUEUED: 0,
+        AlertStatus.DELIVERED: 0,
+        AlertStatus.DEAD: 1,
+    }
+    assert store.requeue_alerts(None, retry_at) == 1
+    (requeued,) = store.list_alerts(AlertStatus.QUEUED)
+    assert requeued.attempts == 0 and requeued.next_attempt == retry_at
+
+
+def test_digest_alerts_are_held_apart(store: SQLStore) -> None:
+    store.add_alerts(
+        [
+            queued_alert("mail", n, digest=True, created_at=T0 + timedelta(minutes=n))
+            for n in range(3)
+        ]
+    )
+    store.add_alerts([queued_alert("hook", 7)])
+    assert [a.channel for a in store.claim_alerts(T0, "r", T0 + timedelta(minutes=5))] == ["hook"]
+    assert store.oldest_queued_digest("mail") == T0
+    assert store.oldest_queued_digest("hook") is None
+    held = store.claim_alerts(T0, "r", T0 + timedelta(minutes=5), digest=True, channel="mail")
+    assert len(held) == 3

@@ -6,11 +6,20 @@ tests in ``tests/test_store.py`` run against both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from monitor.models import Article, Change, FeedState, RawBody, Version
+from monitor.models import (
+    Alert,
+    AlertStatus,
+    Article,
+    Change,
+    FeedState,
+    RawBody,
+    SeedLink,
+    Version,
+)
 
 
 class Store(Protocol):
@@ -59,15 +68,55 @@ class Store(Protocol):
         changes: Sequence[Change],
         version: Version | None = None,
         raw: RawBody | None = None,
+        link: SeedLink | None = None,
+        alerts: Callable[[Sequence[Change]], Sequence[Alert]] | None = None,
     ) -> list[Change]:
         """In one transaction: update ``article``, insert ``version`` (with ``raw``, kept
-        compressed) if given, and insert ``changes``; return the changes with their ids.
+        compressed) if given, insert ``changes``, save the seed ``link`` if given, and queue
+        the alerts that ``alerts`` makes of the saved changes; return the saved changes.
 
         Raises StoreError if ``version.number`` already exists for the article."""
-
     def list_changes(
         self, article_id: int | None = None, since: datetime | None = None
     ) -> list[Change]: ...
+
+
+    # seed links
+    def get_seed_link(self, article_id: int) -> SeedLink | None: ...
+    def list_seed_links(self, seed_id: str | None = None) -> list[SeedLink]: ...
+    def remove_seed_link(self, article_id: int) -> None: ...
+
+    # the alert outbox
+    def add_alerts(self, new_alerts: Sequence[Alert]) -> list[Alert]: ...
+    def claim_alerts(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        limit: int = 100,
+        digest: bool = False,
+        channel: str | None = None,
+    ) -> list[Alert]:
+        """Lease due queued alerts (digest-held ones when ``digest``) for ``owner``."""
+    def finish_alert(
+        self,
+        alert_id: int,
+        owner: str,
+        status: AlertStatus,
+        attempts: int,
+        now: datetime,
+        next_attempt: datetime | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Record an attempt on a claimed alert; False when ``owner`` lost the lease."""
+    def get_alert(self, alert_id: int) -> Alert | None: ...
+    def list_alerts(
+        self, status: AlertStatus | None = None, limit: int | None = None
+    ) -> list[Alert]: ...
+    def count_alerts(self) -> dict[AlertStatus, int]: ...
+    def oldest_queued_digest(self, channel: str) -> datetime | None: ...
+    def requeue_alerts(self, ids: Sequence[int] | None, now: datetime) -> int:
+        """Queue the alerts ``ids`` (or every dead one, for None) for delivery now."""
 
 
 def open_store(url: str) -> Store:

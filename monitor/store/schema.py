@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -178,6 +181,54 @@ changes = Table(
     Column("tags", Text),  # JSON list
     Column("stats", Text),  # JSON object of DiffStats
     Column("reverted_to", Integer),
+    # 0003: seeds
+    Column("seed_id", Text),
+    Column("drift", Text),  # JSON object of Drift
 )
 Index(None, changes.c.detected_at)
 Index(None, changes.c.article_id)
+
+
+# 0003: articles linked to seed baselines (one seed per article).
+seed_links = Table(
+    "seed_links",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seed_id", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list
+    Column("linked_at", UTCDateTime, nullable=False),
+    Column("drift", Text),  # JSON object of Drift
+    Column("drift_version", Integer),
+)
+Index(None, seed_links.c.seed_id)
+
+# 0003: the alert outbox, written in the same transaction as the changes it reports.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("change_id", Integer, ForeignKey("changes.id", ondelete="SET NULL")),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt", UTCDateTime),
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime),
+    Column("digest", Boolean, nullable=False, server_default=false()),
+    # A relay owns a claimed row until lease_until; a crashed relay's rows come due again.
+    Column("lease_owner", Text),
+    Column("lease_until", UTCDateTime),
+    UniqueConstraint("event_id"),
+)
+Index(None, alerts.c.status, alerts.c.next_attempt)
+Index(None, alerts.c.channel)

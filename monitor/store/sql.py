@@ -16,7 +16,7 @@ import re
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields, replace
 from datetime import datetime
@@ -45,19 +45,31 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from monitor.errors import StoreError
 from monitor.models import (
+    Alert,
+    AlertStatus,
     Article,
     ArticleStatus,
     Change,
     ChangeKind,
     DiffStats,
+    Drift,
     FeedState,
     RawBody,
+    SeedLink,
     Significance,
     TextSource,
     Version,
 )
 from monitor.store import migrate
-from monitor.store.schema import article_urls, articles, feeds, versions
+from monitor.store.schema import (
+    UTCDateTime,
+    article_urls,
+    articles,
+    feeds,
+    seed_links,
+    versions,
+)
+from monitor.store.schema import alerts as alerts_table
 from monitor.store.schema import changes as changes_table
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -69,6 +81,8 @@ RAW_COMPRESSION_LEVEL = 6
 # Connection execution option read by the SQLite "begin" listener.
 _SQLITE_BEGIN = "newsmonitor_sqlite_begin"
 _VERSION_COLUMNS = [versions.c[f.name] for f in fields(Version)]
+# Called inside record()'s transaction with the saved changes: the alerts to queue for them.
+AlertFactory = Callable[[Sequence[Change]], Sequence[Alert]]
 
 
 def normalize_url(url: str) -> URL:
@@ -311,9 +325,13 @@ class SQLStore:
         changes: Sequence[Change],
         version: Version | None = None,
         raw: RawBody | None = None,
+        link: SeedLink | None = None,
+        alerts: AlertFactory | None = None,
     ) -> list[Change]:
         """In one transaction: update ``article``, insert ``version`` (with ``raw``, kept
-        compressed) if given, and insert ``changes``; return the changes with their ids.
+        compressed) if given, insert ``changes``, save the article's seed ``link`` if given,
+        and queue the alerts ``alerts`` makes of the saved changes; return the changes with
+        their ids.
 
         Raises StoreError if ``version.number`` already exists for the article."""
         if version is None and raw is not None:
@@ -321,12 +339,161 @@ class SQLStore:
         if version is not None and version.article_id != article.id:
             raise ValueError(f"version of article {version.article_id} recorded for {article.id}")
         with self._write("record article") as conn:
-            # Each step takes the open connection so later inserts (the alert outbox) can
-            # join this same transaction.
             _update_article(conn, article)
             if version is not None:
                 _insert_version(conn, version, raw)
-            return _insert_changes(conn, changes)
+            saved = _insert_changes(conn, changes)
+            if link is not None:
+                _save_seed_link(conn, link)
+            if alerts is not None:
+                _insert_alerts(conn, alerts(saved))
+            return saved
+
+    # seeds
+
+    def get_seed_link(self, article_id: int) -> SeedLink | None:
+        query = select(seed_links).where(seed_links.c.article_id == article_id)
+        with self._read("read seed link") as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _seed_link(row)
+
+    def list_seed_links(self, seed_id: str | None = None) -> list[SeedLink]:
+        query = select(seed_links).order_by(seed_links.c.seed_id, seed_links.c.article_id)
+        if seed_id is not None:
+            query = query.where(seed_links.c.seed_id == seed_id)
+        with self._read("list seed links") as conn:
+            return [_seed_link(row) for row in conn.execute(query).mappings()]
+
+    def remove_seed_link(self, article_id: int) -> None:
+        with self._write("remove seed link") as conn:
+            conn.execute(seed_links.delete().where(seed_links.c.article_id == article_id))
+
+    # the alert outbox
+
+    def add_alerts(self, new_alerts: Sequence[Alert]) -> list[Alert]:
+        """Queue alerts outside a change's transaction (tests, `alerts test`)."""
+        with self._write("queue alerts") as conn:
+            return _insert_alerts(conn, new_alerts)
+
+    def claim_alerts(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        limit: int = 100,
+        digest: bool = False,
+        channel: str | None = None,
+    ) -> list[Alert]:
+        """Lease up to ``limit`` queued alerts that are due and not leased by a live relay.
+
+        One statement: UPDATE ... WHERE id IN (due ids) RETURNING, the due ids locked with
+        FOR UPDATE SKIP LOCKED on PostgreSQL, so two relays never claim the same row.
+        """
+        due = (
+            select(alerts_table.c.id)
+            .where(
+                alerts_table.c.status == AlertStatus.QUEUED.value,
+                alerts_table.c.digest == digest,
+                or_(alerts_table.c.next_attempt.is_(None), alerts_table.c.next_attempt <= now),
+                or_(alerts_table.c.lease_until.is_(None), alerts_table.c.lease_until < now),
+            )
+            .order_by(alerts_table.c.next_attempt, alerts_table.c.id)
+            .limit(limit)
+        )
+        if channel is not None:
+            due = due.where(alerts_table.c.channel == channel)
+        if self._engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(alerts_table)
+            .where(alerts_table.c.id.in_(due.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(*alerts_table.c)
+        )
+        with self._write("claim alerts") as conn:
+            rows = conn.execute(claim).mappings().all()
+        return sorted((_alert(row) for row in rows), key=lambda a: a.id)
+
+    def finish_alert(
+        self,
+        alert_id: int,
+        owner: str,
+        status: AlertStatus,
+        attempts: int,
+        now: datetime,
+        next_attempt: datetime | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Record a delivery attempt of a claimed alert; False if the lease was lost."""
+        values: dict[str, Any] = {
+            "status": status.value,
+            "attempts": attempts,
+            "next_attempt": next_attempt,
+            "last_error": error,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if status == AlertStatus.DELIVERED:
+            values["delivered_at"] = now
+        query = (
+            update(alerts_table)
+            .where(alerts_table.c.id == alert_id, alerts_table.c.lease_owner == owner)
+            .values(**values)
+        )
+        with self._write("finish alert") as conn:
+            return conn.execute(query).rowcount == 1
+
+    def get_alert(self, alert_id: int) -> Alert | None:
+        query = select(alerts_table).where(alerts_table.c.id == alert_id)
+        with self._read("read alert") as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _alert(row)
+
+    def list_alerts(
+        self, status: AlertStatus | None = None, limit: int | None = None
+    ) -> list[Alert]:
+        """Alerts, newest first."""
+        query = select(alerts_table).order_by(alerts_table.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(alerts_table.c.status == status.value)
+        with self._read("list alerts") as conn:
+            return [_alert(row) for row in conn.execute(query).mappings()]
+
+    def count_alerts(self) -> dict[AlertStatus, int]:
+        query = select(alerts_table.c.status, func.count()).group_by(alerts_table.c.status)
+        with self._read("count alerts") as conn:
+            counts = {AlertStatus(status): n for status, n in conn.execute(query)}
+        return {status: counts.get(status, 0) for status in AlertStatus}
+
+    def oldest_queued_digest(self, channel: str) -> datetime | None:
+        """When the oldest alert waiting for ``channel``'s digest was queued."""
+        query = select(func.min(alerts_table.c.created_at)).where(
+            alerts_table.c.channel == channel,
+            alerts_table.c.digest.is_(True),
+            alerts_table.c.status == AlertStatus.QUEUED.value,
+        )
+        with self._read("read digest queue") as conn:
+            oldest = conn.execute(query).scalar()
+        return UTCDateTime().process_result_value(oldest, self._engine.dialect)
+
+    def requeue_alerts(self, ids: Sequence[int] | None, now: datetime) -> int:
+        """Queue alerts again for delivery now: those in ``ids``, or every dead one."""
+        query = update(alerts_table).values(
+            status=AlertStatus.QUEUED.value,
+            next_attempt=now,
+            attempts=0,
+            lease_owner=None,
+            lease_until=None,
+        )
+        if ids is None:
+            query = query.where(alerts_table.c.status == AlertStatus.DEAD.value)
+        else:
+            query = query.where(
+                alerts_table.c.id.in_(list(ids)),
+                alerts_table.c.status != AlertStatus.DELIVERED.value,
+            )
+        with self._write("requeue alerts") as conn:
+            return conn.execute(query).rowcount
 
     def list_changes(
         self, article_id: int | None = None, since: datetime | None = None
@@ -424,6 +591,7 @@ def _insert_changes(conn: Connection, new_changes: Sequence[Change]) -> list[Cha
         del values["id"]
         values["tags"] = json.dumps(list(change.tags)) if change.tags else None
         values["stats"] = json.dumps(asdict(change.stats)) if change.stats else None
+        values["drift"] = json.dumps(asdict(change.drift)) if change.drift else None
         result = conn.execute(insert(changes_table).values(values))
         saved.append(replace(change, id=_inserted_id(result)))
     return saved
@@ -493,7 +661,55 @@ def _change(row: RowMapping) -> Change:
         values["significance"] = Significance(values["significance"])
     values["tags"] = tuple(json.loads(values["tags"])) if values["tags"] else ()
     values["stats"] = DiffStats(**json.loads(values["stats"])) if values["stats"] else None
+    values["drift"] = _drift(values["drift"])
     return Change(**values)
+
+
+def _drift(text: str | None) -> Drift | None:
+    if not text:
+        return None
+    values: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in json.loads(text).items()
+    }
+    return Drift(**values)
+
+
+def _seed_link(row: RowMapping) -> SeedLink:
+    values = _pick(row, SeedLink)
+    values["reasons"] = tuple(json.loads(values["reasons"]))
+    values["drift"] = _drift(values["drift"])
+    return SeedLink(**values)
+
+
+def _save_seed_link(conn: Connection, link: SeedLink) -> None:
+    values = {
+        **_values(link),
+        "reasons": json.dumps(list(link.reasons)),
+        "drift": json.dumps(asdict(link.drift)) if link.drift else None,
+    }
+    table_keys = seed_links.c.article_id == link.article_id
+    if conn.execute(update(seed_links).where(table_keys).values(values)).rowcount == 0:
+        conn.execute(insert(seed_links).values(values))
+
+
+def _alert(row: RowMapping) -> Alert:
+    values = _pick(row, Alert)
+    values["status"] = AlertStatus(values["status"])
+    values["payload"] = json.loads(values["payload"])
+    values["digest"] = bool(values["digest"])
+    return Alert(**values)
+
+
+def _insert_alerts(conn: Connection, new_alerts: Sequence[Alert]) -> list[Alert]:
+    saved = []
+    for alert in new_alerts:
+        values = _values(alert)
+        del values["id"]
+        values["payload"] = json.dumps(alert.payload, ensure_ascii=False)
+        result = conn.execute(insert(alerts_table).values(values))
+        saved.append(replace(alert, id=_inserted_id(result)))
+    return saved
 
 
 # engine setup
