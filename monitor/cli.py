@@ -17,12 +17,13 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from monitor import __version__
 from monitor.config import CONFIG_ENV, Settings, load_settings
 from monitor.errors import ConfigError, MonitorError
-from monitor.models import Article
+from monitor.models import AlertStatus, Article
 from monitor.render import report as render
 from monitor.store import Store, open_store
 
@@ -136,8 +137,17 @@ def check(
             report = asyncio.run(
                 check_once(settings, store, now, feeds=feeds or None, force=force, progress=advance)
             )
+        delivery = None
+        if settings.alerts:
+            from monitor.alerts.outbox import deliver
+
+            wait = settings.outbox.check_wait.total_seconds()
+            delivery = asyncio.run(deliver(settings, store, wait))
     if as_json:
-        click.echo(json.dumps(render.report_to_json(report), indent=2))
+        document = render.report_to_json(report)
+        if delivery is not None:
+            document["alerts"] = render.delivery_to_json(delivery)
+        click.echo(json.dumps(document, indent=2))
     else:
         out = Console()
         if report.changes:
@@ -150,13 +160,21 @@ def check(
             )
         for feed in report.feeds:
             if feed.error:
-                console.print(f"[red]feed {feed.name}:[/red] {feed.error}", highlight=False)
+                console.print(f"[red]feed {escape(feed.name)}:[/red] {escape(feed.error)}")
             elif feed.warning:
-                console.print(f"[yellow]feed {feed.name}:[/yellow] {feed.warning}", highlight=False)
+                console.print(f"[yellow]feed {escape(feed.name)}:[/yellow] {escape(feed.warning)}")
         for line in report.errors:
-            console.print(f"[red]error:[/red] {line}", highlight=False, markup=True)
+            console.print(f"[red]error:[/red] {escape(line)}", highlight=False)
         for line in report.warnings:
-            console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
+            console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
+        if delivery is not None:
+            console.print(
+                f"alerts: {delivery.delivered} delivered, {delivery.retried} queued for retry, "
+                f"{delivery.dead} dead",
+                highlight=False,
+            )
+            for line in delivery.errors:
+                console.print(f"[red]alert error:[/red] {escape(line)}", highlight=False)
     if exit_code and report.changes:
         sys.exit(EXIT_CHANGED)
 
@@ -315,6 +333,85 @@ def diff(
             console.print(render_terminal(document, context=context))
         else:  # piped: colours are gone, so mark words the way the text format does
             click.echo(render_text(document, context=context), nl=False)
+
+
+@main.group(invoke_without_command=True)
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in AlertStatus]),
+    default=None,
+    help="Only alerts in this state.",
+)
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+@friendly
+def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) -> None:
+    """The alert outbox: what was sent, what waits for a retry, what failed for good.
+
+    \b
+    Examples:
+      newsmonitor alerts --status dead        # why did an alert fail?
+      newsmonitor alerts retry --dead         # send every dead alert again
+      newsmonitor alerts test my-webhook      # send a sample alert now
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        rows = store.list_alerts(AlertStatus(status) if status else None, limit=limit)
+        counts = store.count_alerts()
+    if as_json:
+        click.echo(json.dumps([render.alert_to_json(a) for a in rows], indent=2))
+        return
+    console = Console()
+    console.print(render.alerts_table(rows))
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
+
+
+@alerts.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--dead", "all_dead", is_flag=True, help="Every dead alert.")
+@click.pass_context
+@friendly
+def alerts_retry(ctx: click.Context, ids: tuple[int, ...], all_dead: bool) -> None:
+    """Queue alerts IDS (or --dead: every dead one) for delivery again, now."""
+    if bool(ids) == all_dead:
+        raise UserError("give alert ids or --dead (one of the two)")
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        count = store.requeue_alerts(None if all_dead else ids, datetime.now(UTC))
+    click.echo(f"{count} alert(s) queued again; `newsmonitor alerts send` delivers them now")
+
+
+@alerts.command("send")
+@click.option("--wait", type=click.FloatRange(0), default=0, help="Seconds to keep retrying.")
+@click.pass_context
+@friendly
+def alerts_send(ctx: click.Context, wait: float) -> None:
+    """Deliver every queued alert that is due (what the daemon does continuously)."""
+    from monitor.alerts.outbox import deliver
+
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        report = asyncio.run(deliver(settings, store, wait))
+    click.echo(f"{report.delivered} delivered, {report.retried} to retry, {report.dead} dead")
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+
+
+@alerts.command("test")
+@click.argument("channel")
+@click.pass_context
+@friendly
+def alerts_test(ctx: click.Context, channel: str) -> None:
+    """Send a sample alert to CHANNEL now, built from the latest stored change if any."""
+    from monitor.alerts.outbox import send_test
+
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        described = asyncio.run(send_test(settings, store, channel, datetime.now(UTC)))
+    click.echo(f"sent to {channel}: {described}")
 
 
 def find_article(store: Store, ref: str) -> Article:

@@ -6,12 +6,14 @@ the file resolve against the file's own directory, so a config works from any cw
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,12 +22,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitor.errors import ConfigError
+from monitor.models import Change, ChangeKind, Significance
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 CONFIG_ENV = "NEWSMONITOR_CONFIG"
@@ -160,12 +167,253 @@ class SeedSettings(_Model):
     dir: str = "seeds"
 
 
-class AlertChannel(BaseModel):
-    """An alert channel table; validated in full by the alerts module."""
+SignificanceName = Literal["cosmetic", "minor", "major", "rewrite"]
+ChangeKindName = Literal["new", "changed", "reverted", "removed", "restored", "moved"]
+# New articles are left out by default: a busy feed publishes dozens a day, and what a
+# change monitor is for is what happens to an article after it is published.
+DEFAULT_ALERT_KINDS: tuple[ChangeKindName, ...] = (
+    "changed",
+    "reverted",
+    "removed",
+    "restored",
+    "moved",
+)
+FLIP_FLOP_TAG = "flip-flop"  # the pipeline's tag on the second and later reverts
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
+# Headers the webhook channel writes itself; a config table may not replace them.
+_RESERVED_HEADERS = frozenset(
+    (
+        "content-type",
+        "content-length",
+        "host",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "transfer-encoding",
+        "connection",
+    )
+)
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+
+class _AlertChannelBase(_Model):
+    """Keys every [[alerts]] table has: which changes reach the channel, and how."""
+
     name: str = Field(min_length=1)
-    type: str = Field(min_length=1)
+    feeds: tuple[str, ...] = ()  # only changes of these feeds (empty: every feed)
+    seeds: tuple[str, ...] = ()  # only articles linked to one of these seeds (empty: any)
+    kinds: tuple[ChangeKindName, ...] = DEFAULT_ALERT_KINDS
+    min_significance: SignificanceName | None = None  # None: [classify].alert_significance
+    digest: Duration | None = None  # gather alerts and send one message per period
+    max_attempts: int = Field(default=10, ge=1)  # delivery attempts before giving up
+    max_age: Duration = timedelta(days=2)  # an alert older than this is not sent any more
+
+    @field_validator("digest")
+    @classmethod
+    def _min_digest(cls, digest: timedelta | None) -> timedelta | None:
+        if digest is not None and digest < timedelta(minutes=1):
+            raise ValueError("must be at least 1m")
+        return digest
+
+    @field_validator("max_age")
+    @classmethod
+    def _positive_age(cls, max_age: timedelta) -> timedelta:
+        if max_age <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return max_age
+
+    def accepts(self, change: Change, seed_id: str | None, default_min: str) -> bool:
+        """Whether ``change`` goes to this channel.
+
+        ``seed_id`` is the seed the article is linked to (``change.seed_id`` when None);
+        ``default_min`` is the feed's ``alert_significance``, used when the channel sets
+        no ``min_significance``. The threshold applies to changed and reverted events,
+        the only ones with a significance; an A/B test's second and later flips (tagged
+        "flip-flop" by the pipeline) are never alerted.
+        """
+        if self.feeds and change.feed not in self.feeds:
+            return False
+        seed = seed_id if seed_id is not None else change.seed_id
+        if self.seeds and seed not in self.seeds:
+            return False
+        if str(change.kind) not in self.kinds:
+            return False
+        if change.kind == ChangeKind.REVERTED and FLIP_FLOP_TAG in change.tags:
+            return False
+        if change.kind in (ChangeKind.CHANGED, ChangeKind.REVERTED) and change.significance:
+            threshold = Significance(self.min_significance or default_min)
+            return Significance(change.significance).rank >= threshold.rank
+        return True
+
+
+class WebhookConfig(_AlertChannelBase):
+    """[[alerts]] type = "webhook": signed JSON POSTs (Standard Webhooks headers)."""
+
+    type: Literal["webhook"]
+    # The URL is kept out of reprs: hook URLs often carry a token in their path.
+    url: str = Field(repr=False)
+    secret: SecretStr  # "whsec_<base64>" (the key is the decoded bytes) or any string
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)  # may hold tokens
+    timeout: float = Field(default=10.0, gt=0)  # seconds per connect/read/write
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        # The message never repeats the value: it may contain a token.
+        if not re.match(r"^https?://[^/\s?#]+(?:[/?#]\S*)?$", url):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
+
+    @field_validator("secret")
+    @classmethod
+    def _usable_secret(cls, secret: SecretStr) -> SecretStr:
+        value = secret.get_secret_value()
+        if not value:
+            raise ValueError("must not be empty")
+        if value.startswith(WHSEC_PREFIX):
+            try:
+                key = base64.b64decode(value.removeprefix(WHSEC_PREFIX), validate=True)
+            except ValueError:
+                raise ValueError("a 'whsec_' secret must be followed by base64") from None
+            if not key:
+                raise ValueError("a 'whsec_' secret must be followed by base64")
+        return secret
+
+    @field_validator("headers")
+    @classmethod
+    def _valid_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"invalid header name {name!r}")
+            if name.lower() in _RESERVED_HEADERS:
+                raise ValueError(f"header {name!r} is set by Newsmonitor itself")
+            if any(char in value for char in "\r\n\0"):
+                raise ValueError(f"header {name!r}: line breaks are not allowed in a value")
+        return headers
+
+
+class EmailConfig(_AlertChannelBase):
+    """[[alerts]] type = "email": text + HTML mail over SMTP."""
+
+    type: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=0, ge=0, le=65535)  # 0: 25, 587 or 465 by ``security``
+    security: Literal["plain", "starttls", "tls"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str
+    recipients: tuple[str, ...]
+    timeout: float = Field(default=30.0, gt=0)  # seconds per SMTP operation
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_address(cls, sender: str) -> str:
+        return _check_address(sender)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipient_addresses(cls, recipients: tuple[str, ...]) -> tuple[str, ...]:
+        if not recipients:
+            raise ValueError("needs at least one address")
+        for address in recipients:
+            _check_address(address)
+        return recipients
+
+    @model_validator(mode="after")
+    def _login_pair(self) -> EmailConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("set both 'username' and 'password', or neither")
+        return self
+
+    @property
+    def smtp_port(self) -> int:
+        """The configured port, or the usual one for the security mode."""
+        return self.port or {"plain": 25, "starttls": 587, "tls": 465}[self.security]
+
+
+class AppriseConfig(_AlertChannelBase):
+    """[[alerts]] type = "apprise": any service Apprise knows (needs newsmonitor[apprise])."""
+
+    type: Literal["apprise"]
+    urls: tuple[SecretStr, ...]  # apprise URLs carry tokens
+
+    @field_validator("urls")
+    @classmethod
+    def _some_urls(cls, urls: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if not urls:
+            raise ValueError("needs at least one apprise URL")
+        return urls
+
+
+ALERT_CHANNEL_TYPES = ("webhook", "email", "apprise")
+WHSEC_PREFIX = "whsec_"
+
+
+def _channel_errors(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Validate one [[alerts]] table, with errors that name its keys and nothing else.
+
+    A discriminated union puts the type's tag into every error location
+    (``alerts[0].webhook.url``) and words a bad type in pydantic's terms; here an unknown
+    type names the known ones and locations lose the tag, so errors read ``alerts[0].url``.
+    """
+    if not isinstance(value, Mapping):
+        return handler(value)
+    given = value.get("type")
+    if given not in ALERT_CHANNEL_TYPES:
+        problem = "missing" if given is None else f"unknown type {given!r}"
+        raise ValidationError.from_exception_data(
+            "AlertChannelConfig",
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError(
+                        "alert_channel_type",
+                        "{problem}: use one of {known}",
+                        {"problem": problem, "known": ", ".join(ALERT_CHANNEL_TYPES)},
+                    ),
+                    loc=("type",),
+                    input=given,
+                )
+            ],
+        )
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        details = [
+            InitErrorDetails(
+                # The message goes in as context, never as the template: it may hold braces.
+                type=PydanticCustomError(error["type"], "{message}", {"message": error["msg"]}),
+                loc=error["loc"][1:] if error["loc"][:1] == (given,) else error["loc"],
+                input=error["input"],
+            )
+            for error in exc.errors()
+        ]
+        raise ValidationError.from_exception_data(exc.title, details) from None
+
+
+AlertChannelConfig = Annotated[
+    Annotated[WebhookConfig | EmailConfig | AppriseConfig, Field(discriminator="type")],
+    WrapValidator(_channel_errors),
+]
+
+
+def _check_address(address: str) -> str:
+    """A mail address, optionally with a display name: "Desk <desk@example.org>"."""
+    if any(char in address for char in "\r\n\0"):
+        raise ValueError("line breaks are not allowed in a mail address")
+    _, addr = parseaddr(address)
+    local, at, domain = addr.rpartition("@")
+    if not (at and local and domain and "." not in (domain[0], domain[-1])):
+        raise ValueError(f"not a mail address: {address!r}")
+    return address
+
+
+class OutboxSettings(_Model):
+    """How the alert outbox is emptied."""
+
+    # `newsmonitor check` keeps delivering (and retrying) its alerts this long before it
+    # exits; what is left stays queued for the next run or the daemon.
+    check_wait: Duration = timedelta(seconds=10)
+    # A relay owns the alerts it claimed this long; if it dies, another sends them after.
+    lease: Duration = timedelta(minutes=5)
 
 
 class Settings(_Model):
@@ -179,7 +427,8 @@ class Settings(_Model):
     seeds: SeedSettings = SeedSettings()
     ignore: tuple[str, ...] = ()  # regexes removed from every article's text before hashing
     classify: ClassifyRules = ClassifyRules()
-    alerts: tuple[AlertChannel, ...] = ()
+    alerts: tuple[AlertChannelConfig, ...] = ()
+    outbox: OutboxSettings = OutboxSettings()
 
     @field_validator("ignore")
     @classmethod
@@ -215,6 +464,26 @@ class Settings(_Model):
         if duplicated:
             raise ValueError(f"feed names must be unique: {', '.join(duplicated)}")
         return self
+
+    @model_validator(mode="after")
+    def _alert_channels_consistent(self) -> Settings:
+        names = [channel.name for channel in self.alerts]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"alert channel names must be unique: {', '.join(duplicated)}")
+        feeds = {feed.name for feed in self.feeds}
+        for index, channel in enumerate(self.alerts):
+            unknown = [name for name in channel.feeds if name not in feeds]
+            if unknown:
+                raise ValueError(f"alerts[{index}].feeds: no feed named {unknown[0]!r}")
+        return self
+
+    def alert_channel(self, name: str) -> AlertChannelConfig:
+        for channel in self.alerts:
+            if channel.name == name:
+                return channel
+        known = ", ".join(c.name for c in self.alerts) or "none configured"
+        raise ConfigError(f"{self.source}: no alert channel named {name!r} (channels: {known})")
 
     def feed(self, name: str) -> FeedConfig:
         for feed in self.feeds:

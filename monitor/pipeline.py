@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from monitor.classify import classify
+from monitor.alerts.payload import build_event, event_id_for, event_type
+from monitor.compare import compare_versions
 from monitor.config import FeedConfig, Settings
-from monitor.diff import diff_versions
 from monitor.errors import ExtractError, FeedParseError, FetchError, HTTPStatusError
 from monitor.extract import Extractor
 from monitor.feeds import parse_feed
 from monitor.fetch import Fetcher
 from monitor.models import (
+    Alert,
     Article,
     ArticleStatus,
     Change,
     ChangeKind,
+    DiffDocument,
     FeedEntry,
     FeedState,
     FetchResult,
@@ -438,10 +440,13 @@ class Monitor:
             version=number,
             detail=_source_note(version.source, latest),
         )
+        documents: dict[int, DiffDocument] = {}
         if latest is not None:
-            change = await self._classified(change, latest, stored, run.now)
+            change, documents[len(changes)] = await self._classified(
+                change, article, latest, stored, run.now
+            )
         changes.append(change)
-        self._commit(article, run, changes, stored, raw)
+        self._commit(article, run, changes, stored, raw, documents)
 
     def _normalized(self, feed: str, version: Version) -> Version:
         """``version`` with normalized fields and the content hash over them."""
@@ -459,34 +464,36 @@ class Monitor:
         )
 
     async def _classified(
-        self, change: Change, latest: Version, new: Version, now: datetime
-    ) -> Change:
+        self, change: Change, article: Article, latest: Version, new: Version, now: datetime
+    ) -> tuple[Change, DiffDocument]:
         """``change`` as a classified CHANGED or REVERTED event against ``latest``."""
-        rules = self.settings.rules(change.feed)
         # Diffing is CPU-bound and bounded by diff_timeout: off the event loop.
-        version_diff = await asyncio.to_thread(diff_versions, latest, new, rules.diff_timeout)
-        verdict = classify(latest, new, version_diff, rules, now)
+        document = await asyncio.to_thread(
+            compare_versions, article, latest, new, self.settings, now
+        )
+        verdict = document.classification
         change = replace(
             change,
             kind=ChangeKind.CHANGED,
             previous_version=latest.number,
             significance=verdict.significance,
             tags=verdict.tags,
-            stats=version_diff.body.stats,
+            stats=document.diff.body.stats,
         )
         earlier = self.store.find_version_by_hash(change.article_id, new.content_hash)
         if earlier is None:
-            return change
+            return change, document
         flips = [c for c in self.store.list_changes(change.article_id) if c.kind == "reverted"]
         # The first revert is news; the second and later flips of an A/B test are not.
         tags = (*change.tags, "flip-flop") if flips else change.tags
-        return replace(
+        reverted = replace(
             change,
             kind=ChangeKind.REVERTED,
             reverted_to=earlier.number,
             tags=tags,
             detail=f"identical to v{earlier.number}",
         )
+        return reverted, document
 
     async def _record_unchanged(
         self, article: Article, run: _Run, events: list[Change], entry: FeedEntry | None
@@ -563,7 +570,12 @@ class Monitor:
         changes: list[Change],
         version: Version | None = None,
         raw: RawBody | None = None,
+        documents: Mapping[int, DiffDocument] | None = None,
     ) -> None:
+        """Record in one transaction, queueing an alert per accepting channel and change.
+
+        ``documents`` maps the position of a change in ``changes`` to its diff.
+        """
         if article.id == 0:
             inserted = self._insert_new(article, run)
             if inserted is None:
@@ -571,7 +583,39 @@ class Monitor:
             changes = [replace(change, article_id=inserted.id) for change in changes]
             version = replace(version, article_id=inserted.id) if version else None
             article = replace(article, id=inserted.id)
-        run.changes.extend(self.store.record(article, changes, version, raw))
+        factory = self._alerts_for(run.now, documents or {}) if self.settings.alerts else None
+        run.changes.extend(self.store.record(article, changes, version, raw, alerts=factory))
+
+    def _alerts_for(
+        self, now: datetime, documents: Mapping[int, DiffDocument]
+    ) -> Callable[[Sequence[Change]], list[Alert]]:
+        """The outbox rows for saved changes: one per change and accepting channel."""
+
+        def make(saved: Sequence[Change]) -> list[Alert]:
+            alerts = []
+            for index, change in enumerate(saved):
+                threshold = self.settings.rules(change.feed).alert_significance
+                for channel in self.settings.alerts:
+                    if not channel.accepts(change, None, threshold):
+                        continue
+                    event_id = event_id_for(change, channel.name)
+                    payload = build_event(change, event_id, documents.get(index), now)
+                    alerts.append(
+                        Alert(
+                            id=0,
+                            event_id=event_id,
+                            channel=channel.name,
+                            event_type=event_type(change),
+                            payload=payload,
+                            created_at=now,
+                            change_id=change.id,
+                            next_attempt=now,
+                            digest=channel.digest is not None,
+                        )
+                    )
+            return alerts
+
+        return make
 
     def _insert_new(self, article: Article, run: _Run) -> Article | None:
         """Insert a provisional article, unless it turned out to be one already tracked.

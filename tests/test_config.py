@@ -10,7 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import Settings, load_settings, parse_duration, settings_from_dict
+from monitor.config import (
+    Settings,
+    WebhookConfig,
+    load_settings,
+    parse_duration,
+    settings_from_dict,
+)
 from monitor.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,11 +63,14 @@ def test_env_interpolation(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         '[storage]\nurl = "postgresql+psycopg://u:${PGPASS}@h/db"\n'
-        '[[alerts]]\nname = "hook"\ntype = "webhook"\nsecret = "$${literal}"\n',
+        '[[alerts]]\nname = "hook"\ntype = "webhook"\nurl = "https://h.example/"\n'
+        'secret = "$${literal}"\n',
     )
     settings = load_settings(path, environ={"PGPASS": "s3cret"})
     assert settings.storage.url == "postgresql+psycopg://u:s3cret@h/db"
-    assert settings.alerts[0].model_extra == {"secret": "${literal}"}
+    hook = settings.alerts[0]
+    assert isinstance(hook, WebhookConfig)
+    assert hook.secret.get_secret_value() == "${literal}"
 
 
 def test_missing_env_var_names_file_and_key(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]  # lower-cased names
+    body: bytes = b""
 
 
 @dataclass
@@ -91,12 +92,12 @@ class WebServer:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
-        if length:
-            handler.rfile.read(length)
+        body = handler.rfile.read(length) if length else b""
         request = Request(
             handler.command,
             handler.path,
             {k.lower(): v for k, v in handler.headers.items()},
+            body,
         )
         with self._lock:
             self.requests.append(request)

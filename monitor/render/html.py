@@ -68,9 +68,14 @@ def render_html(
     mode: HtmlMode = "inline",
     context: int = 1,
     full_document: bool = True,
+    links: bool = True,
 ) -> str:
-    """The document as HTML: a whole page when ``full_document``, else a fragment to embed."""
-    rows = [header_row(doc)]
+    """The document as HTML: a whole page when ``full_document``, else a fragment to embed.
+
+    ``links=False`` writes no ``<a href>`` at all (the article URL is shown as text), for
+    fragments that travel in alert payloads and get embedded by receivers we do not know.
+    """
+    rows = [header_row(doc, links)]
     body = doc.diff.body
     if not doc.diff.fields and not has_body_changes(body):
         rows.append(row(f'<p style="{PARAGRAPH}font-weight:bold;">{esc(NO_DIFFERENCES)}</p>'))
@@ -96,7 +101,7 @@ def row(content: str, style: str = CELL) -> str:
     return f'<tr><td style="{style}">{content}</td></tr>'
 
 
-def header_row(doc: DiffDocument) -> str:
+def header_row(doc: DiffDocument, links: bool = True) -> str:
     """Headline, feed, URL, both sides, the verdict and the counts."""
     parts = [f'<p style="{HEADLINE}">{esc(doc.title or "(untitled)")}</p>']
     if doc.feed or doc.article_id is not None:
@@ -104,7 +109,7 @@ def header_row(doc: DiffDocument) -> str:
         if doc.article_id is not None:
             where += f"{' &middot; ' if where else ''}article {doc.article_id}"
         parts.append(f'<p style="{META}">{where}</p>')
-    parts.append(f'<p style="{META}">{url_html(doc.url)}</p>')
+    parts.append(f'<p style="{META}">{url_html(doc.url, links)}</p>')
     old = esc(side_label(doc.old_label, doc.old_time))
     new = esc(side_label(doc.new_label, doc.new_time))
     parts.append(
@@ -121,7 +126,7 @@ def header_row(doc: DiffDocument) -> str:
     return row("".join(parts), HEADER_CELL)
 
 
-def url_html(url: str) -> str:
+def url_html(url: str, links: bool = True) -> str:
     """The article URL, a link only when it is plain http(s): no javascript: or data: hrefs."""
     try:
         parts = urlsplit(url)
@@ -131,6 +136,8 @@ def url_html(url: str) -> str:
         # Shown as text only; the colon as a character reference too, so that a filter
         # scanning the mail for "javascript:" finds nothing to flag.
         return esc(url).replace(":", "&#58;")
+    if not links:
+        return esc(url)
     return f'<a href="{esc(url)}" style="{LINK}">{esc(url)}</a>'
 
 

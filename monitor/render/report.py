@@ -10,7 +10,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from monitor.models import Article, Change, ChangeKind, FeedState, Version
+from monitor.alerts.outbox import RelayReport
+from monitor.models import Alert, Article, Change, ChangeKind, FeedState, Version
 from monitor.pipeline import CheckReport, FeedStatus
 
 JSON_SCHEMA_VERSION = 1
@@ -242,3 +243,54 @@ def history_table(article: Article, versions: Sequence[Version]) -> Table:
             str(version.source),
         )
     return table
+
+
+def alert_to_json(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "event_id": alert.event_id,
+        "channel": alert.channel,
+        "type": alert.event_type,
+        "status": str(alert.status),
+        "change_id": alert.change_id,
+        "created_at": iso(alert.created_at),
+        "attempts": alert.attempts,
+        "next_attempt": iso(alert.next_attempt),
+        "delivered_at": iso(alert.delivered_at),
+        "last_error": alert.last_error,
+        "digest": alert.digest,
+    }
+
+
+def alerts_table(alerts: Sequence[Alert]) -> Table:
+    table = Table(title="Alerts (times in UTC)")
+    table.add_column("id", justify="right")
+    table.add_column("channel / type", overflow="fold")
+    table.add_column("status")
+    table.add_column("tries", justify="right")
+    table.add_column("next / done")
+    table.add_column("last error", overflow="fold", ratio=1, min_width=20)
+    styles = {"queued": "yellow", "delivered": "green", "dead": "red"}
+    for alert in alerts:
+        style = styles[str(alert.status)]
+        when = alert.delivered_at if alert.delivered_at else alert.next_attempt
+        kind = escape(alert.event_type) + (" (digest)" if alert.digest else "")
+        table.add_row(
+            str(alert.id),
+            f"{escape(alert.channel)}\n[dim]{kind}[/dim]",
+            f"[{style}]{alert.status}[/{style}]",
+            str(alert.attempts),
+            short_time(when),
+            escape(alert.last_error or ""),
+        )
+    return table
+
+
+def delivery_to_json(report: RelayReport) -> dict[str, Any]:
+    """What the relay did at the end of `check`."""
+    return {
+        "delivered": report.delivered,
+        "retried": report.retried,
+        "dead": report.dead,
+        "errors": list(report.errors),
+    }

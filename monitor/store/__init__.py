@@ -76,10 +76,10 @@ class Store(Protocol):
         the alerts that ``alerts`` makes of the saved changes; return the saved changes.
 
         Raises StoreError if ``version.number`` already exists for the article."""
+
     def list_changes(
         self, article_id: int | None = None, since: datetime | None = None
     ) -> list[Change]: ...
-
 
     # seed links
     def get_seed_link(self, article_id: int) -> SeedLink | None: ...
@@ -98,6 +98,7 @@ class Store(Protocol):
         channel: str | None = None,
     ) -> list[Alert]:
         """Lease due queued alerts (digest-held ones when ``digest``) for ``owner``."""
+
     def finish_alert(
         self,
         alert_id: int,
@@ -109,6 +110,7 @@ class Store(Protocol):
         error: str | None = None,
     ) -> bool:
         """Record an attempt on a claimed alert; False when ``owner`` lost the lease."""
+
     def get_alert(self, alert_id: int) -> Alert | None: ...
     def list_alerts(
         self, status: AlertStatus | None = None, limit: int | None = None

@@ -1,0 +1,52 @@
+"""The channel seam: what every alert channel is, and how its failures are reported."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol
+
+from monitor.config import AlertChannelConfig
+from monitor.errors import MonitorError
+from monitor.models import AlertMessage
+
+
+class DeliveryError(MonitorError):
+    """A channel could not deliver a message.
+
+    ``permanent`` failures (a 4xx answer, a refused recipient) are not retried;
+    transient ones are, no sooner than ``retry_after`` seconds when the receiver said so.
+    The message names the channel and what went wrong, never a secret.
+    """
+
+    def __init__(
+        self,
+        channel: str,
+        message: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{channel}: {message}")
+        self.channel = channel
+        self.reason = message
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class AlertChannel(Protocol):
+    """Delivers alert messages somewhere: ``send`` returns on success, raises on failure."""
+
+    kind: ClassVar[str]  # the config's ``type``
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def config(self) -> AlertChannelConfig: ...
+
+    async def send(self, message: AlertMessage) -> None:
+        """Deliver ``message`` once; raise ``DeliveryError`` when it was not delivered."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections the channel holds."""
+        ...

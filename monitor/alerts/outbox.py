@@ -1,0 +1,259 @@
+"""The relay: deliver queued alerts from the outbox, at least once, and never lose one.
+
+Alerts are written by the pipeline in the same transaction as their changes. The relay
+leases due rows (so two relays, or a relay and a crashed one, never send the same row at
+the same time), sends each through its channel and records the outcome under its lease:
+delivered; queued again after an exponential backoff with jitter (or the receiver's
+Retry-After); or dead after a permanent failure, ``max_attempts`` or ``max_age``. A relay
+killed between sending and recording leaves the row leased; when the lease runs out it is
+sent again with the same event id, which receivers use to deduplicate.
+
+Digest channels hold their alerts until the oldest is ``digest`` old, then send them all
+as one message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from monitor.alerts.base import AlertChannel, DeliveryError
+from monitor.alerts.payload import DIGEST_TYPE, build_event, digest_id, event_type
+from monitor.compare import compare_stored
+from monitor.config import AlertChannelConfig, Settings
+from monitor.errors import ConfigError, MonitorError
+from monitor.models import (
+    Alert,
+    AlertMessage,
+    AlertStatus,
+    Change,
+    ChangeKind,
+    DiffDocument,
+    Significance,
+)
+from monitor.store import Store
+
+LEASE = timedelta(minutes=5)
+BACKOFF = timedelta(seconds=30)  # after the first failure; doubled after each next one
+MAX_BACKOFF = timedelta(hours=2)
+BATCH = 100
+
+
+@dataclass
+class RelayReport:
+    """What one relay pass did."""
+
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: RelayReport) -> None:
+        self.delivered += other.delivered
+        self.retried += other.retried
+        self.dead += other.dead
+        self.errors += other.errors
+
+
+def retry_delay(attempts: int, retry_after: float | None, jitter: float) -> timedelta:
+    """Backoff after ``attempts`` failed attempts; ``jitter`` in [0, 1) spreads retries."""
+    backoff = min(BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF) * (1 + 0.25 * jitter)
+    if retry_after is not None:
+        return max(backoff, timedelta(seconds=retry_after))
+    return backoff
+
+
+class Relay:
+    """Delivers due alerts of the configured channels."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, AlertChannel],
+        owner: str | None = None,
+        lease: timedelta = LEASE,
+        random_source: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.channels = channels
+        self.owner = owner or f"relay-{secrets.token_hex(6)}"
+        self.lease = lease
+        self._random = random_source
+
+    async def run_once(self, now: datetime) -> RelayReport:
+        """Send every alert due at ``now`` (in batches) and every digest that is due."""
+        report = RelayReport()
+        while batch := self.store.claim_alerts(now, self.owner, now + self.lease, limit=BATCH):
+            results = await asyncio.gather(*(self._deliver([alert], now) for alert in batch))
+            for result in results:
+                report.add(result)
+        for name, channel in self.channels.items():
+            window = channel.config.digest
+            oldest = self.store.oldest_queued_digest(name)
+            if window is None or oldest is None or oldest + window > now:
+                continue
+            held = self.store.claim_alerts(
+                now, self.owner, now + self.lease, limit=10_000, digest=True, channel=name
+            )
+            if held:
+                report.add(await self._deliver(held, now))
+        return report
+
+    async def deliver_pending(
+        self, clock: Callable[[], datetime], wait: float, poll: float = 0.5
+    ) -> RelayReport:
+        """Deliver what is due now, retrying soon-due alerts for at most ``wait`` seconds.
+
+        ``newsmonitor check`` calls this before it exits; whatever is still queued after
+        ``wait`` stays in the outbox for the next run or the daemon.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        report = RelayReport()
+        while True:
+            report.add(await self.run_once(clock()))
+            pending = [
+                alert
+                for alert in self.store.list_alerts(AlertStatus.QUEUED)
+                if not alert.digest and alert.channel in self.channels
+            ]
+            soonest = min((a.next_attempt or clock() for a in pending), default=None)
+            if soonest is None:
+                return report
+            pause = max((soonest - clock()).total_seconds(), poll)
+            if loop.time() + pause > deadline:
+                return report
+            await asyncio.sleep(pause)
+
+    async def _deliver(self, alerts: Sequence[Alert], now: datetime) -> RelayReport:
+        """Send ``alerts`` (one, or a digest's worth) and record the outcome of each."""
+        report = RelayReport()
+        first = alerts[0]
+        channel = self.channels.get(first.channel)
+        if channel is None:
+            error = f"channel {first.channel!r} is not configured (any more)"
+            for alert in alerts:
+                self._finish(alert, AlertStatus.DEAD, now, error=error)
+            report.dead += len(alerts)
+            report.errors.append(error)
+            return report
+        if len(alerts) == 1 and not first.digest:
+            message = AlertMessage(
+                first.event_id, first.event_type, first.created_at, (first.payload,)
+            )
+        else:
+            message = AlertMessage(
+                digest_id(a.event_id for a in alerts),
+                DIGEST_TYPE,
+                now,
+                tuple(a.payload for a in alerts),
+            )
+        try:
+            await channel.send(message)
+        except DeliveryError as exc:
+            report.errors.append(str(exc))
+            jitter = self._random()
+            for alert in alerts:
+                attempts = alert.attempts + 1
+                config: AlertChannelConfig = channel.config
+                expired = now - alert.created_at >= config.max_age
+                if exc.permanent or attempts >= config.max_attempts or expired:
+                    self._finish(alert, AlertStatus.DEAD, now, attempts, error=str(exc))
+                    report.dead += 1
+                else:
+                    retry_at = now + retry_delay(attempts, exc.retry_after, jitter)
+                    self._finish(alert, AlertStatus.QUEUED, now, attempts, retry_at, str(exc))
+                    report.retried += 1
+            return report
+        for alert in alerts:
+            self._finish(alert, AlertStatus.DELIVERED, now, alert.attempts + 1)
+        report.delivered += len(alerts)
+        return report
+
+    def _finish(
+        self,
+        alert: Alert,
+        status: AlertStatus,
+        now: datetime,
+        attempts: int | None = None,
+        next_attempt: datetime | None = None,
+        error: str | None = None,
+    ) -> None:
+        attempts = alert.attempts if attempts is None else attempts
+        self.store.finish_alert(alert.id, self.owner, status, attempts, now, next_attempt, error)
+
+
+@asynccontextmanager
+async def open_channels(settings: Settings) -> AsyncIterator[dict[str, AlertChannel]]:
+    """Every configured channel, by name, closed on exit."""
+    from monitor.alerts import build_channel
+
+    channels = {config.name: build_channel(config) for config in settings.alerts}
+    try:
+        yield channels
+    finally:
+        for channel in channels.values():
+            await channel.aclose()
+
+
+async def deliver(settings: Settings, store: Store, wait: float = 0.0) -> RelayReport:
+    """Deliver what is due in the outbox, retrying for up to ``wait`` seconds."""
+    async with open_channels(settings) as channels:
+        relay = Relay(store, channels, lease=settings.outbox.lease)
+        return await relay.deliver_pending(lambda: datetime.now(UTC), wait)
+
+
+async def send_test(settings: Settings, store: Store, name: str, now: datetime) -> str:
+    """Send a sample alert to channel ``name`` at once; say what was sent.
+
+    The sample is the latest stored change with its diff when there is one, so what the
+    receiver sees is what a real alert looks like; else a made-up change.
+    """
+    configs = {config.name: config for config in settings.alerts}
+    if name not in configs:
+        known = ", ".join(configs) or "none configured"
+        raise ConfigError(f"{settings.source}: no alert channel named {name!r} ({known})")
+    change, document = _sample_change(settings, store, now)
+    event_id = f"test_{secrets.token_hex(8)}"
+    payload = build_event(change, event_id, document, now)
+    message = AlertMessage(event_id, event_type(change), now, (payload,))
+    only = settings.model_copy(update={"alerts": (configs[name],)})
+    async with open_channels(only) as channels:
+        await channels[name].send(message)
+    title = change.title or change.url
+    return f"{event_type(change)} of {title!r} (event {event_id})"
+
+
+def _sample_change(
+    settings: Settings, store: Store, now: datetime
+) -> tuple[Change, DiffDocument | None]:
+    for change in reversed(store.list_changes()):
+        if change.kind not in (ChangeKind.CHANGED, ChangeKind.REVERTED) or not change.version:
+            continue
+        article = store.get_article(change.article_id)
+        if article is None:
+            continue
+        try:
+            document = compare_stored(store, settings, article, now, end=change.version)
+        except MonitorError:
+            continue
+        return change, document
+    sample = Change(
+        kind=ChangeKind.CHANGED,
+        article_id=0,
+        feed="sample",
+        url="https://example.org/news/sample-article",
+        detected_at=now,
+        title="Sample alert from Newsmonitor",
+        version=2,
+        previous_version=1,
+        significance=Significance.MINOR,
+        tags=("numbers",),
+        detail="a test alert: no change has been stored yet",
+    )
+    return sample, None
