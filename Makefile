@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/feed_corpus.py
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.diff
+	$(BIN)/python -m bench.seeds
 	$(BIN)/python -m bench.pipeline
 
 check: $(STAMP)

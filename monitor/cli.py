@@ -115,9 +115,13 @@ def check(
     settings = _settings(ctx)
     for name in feeds:
         settings.feed(name)  # unknown names are a user error before any work starts
-    if not settings.feeds:
-        raise UserError(f"{settings.source}: no [[feeds]] configured")
     console = Console(stderr=True)
+    if not settings.feeds:
+        console.print(
+            f"{escape(settings.source)}: no [[feeds]] configured; only seeds with a url are "
+            "watched",
+            highlight=False,
+        )
     now = datetime.now(UTC)
     with _store(settings) as store:
         show_progress = console.is_terminal and not as_json
@@ -412,6 +416,75 @@ def alerts_test(ctx: click.Context, channel: str) -> None:
     with _store(settings) as store:
         described = asyncio.run(send_test(settings, store, channel, datetime.now(UTC)))
     click.echo(f"sent to {channel}: {described}")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+@friendly
+def seeds(ctx: click.Context, as_json: bool) -> None:
+    """Seed baselines, each with the articles linked to it and how far they drifted.
+
+    A seed is a story's baseline text in the seeds folder; every new article version is
+    matched against the seeds (by URL, else by content) and diffed against its seed.
+
+    \b
+    Examples:
+      newsmonitor seeds
+      newsmonitor seeds show 000_c6811b779e006353
+      newsmonitor diff 3 --against seed
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.compare import seeds_overview
+
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        overview = seeds_overview(store, settings)
+    if as_json:
+        click.echo(json.dumps(render.seeds_to_json(overview), indent=2, ensure_ascii=False))
+    elif not overview:
+        click.echo(f"no seeds in {settings.seeds.dir}")
+    else:
+        Console().print(render.seeds_table(overview))
+
+
+@seeds.command("show")
+@click.argument("seed")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+@friendly
+def seeds_show(ctx: click.Context, seed: str, as_json: bool) -> None:
+    """Timeline of every linked article's versions against SEED (a seed id)."""
+    from monitor.compare import CompareError, seed_timeline
+
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        try:
+            found, linked, points = seed_timeline(store, settings, seed)
+        except CompareError as exc:
+            raise UserError(str(exc)) from exc
+    if as_json:
+        document = {
+            "seed": {"id": found.id, "title": found.title, "url": found.url},
+            "links": render.seeds_to_json([(found, linked)])[0]["articles"],
+            "timeline": [
+                {
+                    "article_id": point.article.id,
+                    "version": point.version.number,
+                    "fetched_at": render.iso(point.version.fetched_at),
+                    "title": point.version.title,
+                    "drift": render.drift_to_json(point.drift),
+                }
+                for point in points
+            ],
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    console.print(render.timeline_table(found, points))
+    for line in render.link_reasons(linked):
+        console.print(escape(line), highlight=False)
 
 
 def find_article(store: Store, ref: str) -> Article:

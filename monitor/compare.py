@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -9,7 +10,8 @@ from monitor.classify import classify
 from monitor.config import Settings
 from monitor.diff import diff_versions
 from monitor.errors import MonitorError
-from monitor.models import Article, DiffDocument, Version
+from monitor.models import Article, DiffDocument, Drift, Seed, SeedLink, Version
+from monitor.seeds import compute_drift, load_seeds
 from monitor.store import Store
 
 Against = Literal["previous", "first", "seed"]
@@ -36,7 +38,7 @@ def pick_versions(
     elif against == "first":
         old = versions[0]
     elif against == "seed":
-        raise CompareError("this article is not linked to a seed")
+        raise CompareError("compare with a seed through compare_stored")
     else:
         earlier = [v for v in versions if v.number < new.number]
         old = earlier[-1] if earlier else new
@@ -75,8 +77,39 @@ def compare_stored(
     against: Against = "previous",
 ) -> DiffDocument:
     """Load the versions named by ``start``/``end``/``against`` and compare them."""
-    old, new = pick_versions(store.list_versions(article.id), start, end, against)
+    versions = store.list_versions(article.id)
+    if against == "seed" and start is None:
+        _, new = pick_versions(versions, None, end, "first")
+        seed = linked_seed(store, settings, article)
+        baseline = seed_version(seed, article.id, new.fetched_at)
+        document = compare_versions(article, baseline, new, settings, now)
+        return replace(document, old_label=f"seed {seed.id}", old_version=None, old_time=None)
+    old, new = pick_versions(versions, start, end, against)
     return compare_versions(article, old, new, settings, now)
+
+
+def linked_seed(store: Store, settings: Settings, article: Article) -> Seed:
+    """The seed ``article`` is linked to, loaded from the seeds folder."""
+    link = store.get_seed_link(article.id)
+    if link is None:
+        raise CompareError("this article is not linked to a seed (see `newsmonitor seeds`)")
+    for seed in load_seeds(settings.seeds.dir, settings.ignore):
+        if seed.id == link.seed_id:
+            return seed
+    raise CompareError(f"its seed {link.seed_id!r} is no longer in {settings.seeds.dir}")
+
+
+def seed_version(seed: Seed, article_id: int, at: datetime) -> Version:
+    """A seed dressed as version 0 of an article (as of ``at``), to diff against."""
+    return Version(
+        article_id=article_id,
+        number=0,
+        content_hash="",
+        text=seed.text,
+        fetched_at=at,
+        url=seed.url or seed.path,
+        title=seed.title,
+    )
 
 
 def version_label(version: Version) -> str:
@@ -85,3 +118,51 @@ def version_label(version: Version) -> str:
 
 def _span(versions: list[Version]) -> str:
     return f"{versions[0].number}-{versions[-1].number}"
+
+
+@dataclass(frozen=True)
+class LinkedArticle:
+    """An article linked to a seed: the link (with the latest drift) and the article."""
+
+    link: SeedLink
+    article: Article
+
+
+@dataclass(frozen=True)
+class DriftPoint:
+    """One version of a linked article measured against its seed."""
+
+    article: Article
+    version: Version
+    drift: Drift
+
+
+def seeds_overview(store: Store, settings: Settings) -> list[tuple[Seed, list[LinkedArticle]]]:
+    """Every seed in the folder with the articles linked to it."""
+    overview = []
+    for seed in load_seeds(settings.seeds.dir, settings.ignore):
+        linked = []
+        for link in store.list_seed_links(seed.id):
+            article = store.get_article(link.article_id)
+            if article is not None:
+                linked.append(LinkedArticle(link, article))
+        overview.append((seed, linked))
+    return overview
+
+
+def seed_timeline(
+    store: Store, settings: Settings, seed_id: str
+) -> tuple[Seed, list[LinkedArticle], list[DriftPoint]]:
+    """Every version of every article linked to ``seed_id``, against the seed, in time order."""
+    for seed, linked in seeds_overview(store, settings):
+        if seed.id != seed_id:
+            continue
+        points = []
+        for item in linked:
+            rules = settings.rules(item.article.feed)
+            for version in store.list_versions(item.article.id):
+                drift = compute_drift(seed, version.text, rules.diff_timeout)
+                points.append(DriftPoint(item.article, version, drift))
+        points.sort(key=lambda p: (p.version.fetched_at, p.article.id, p.version.number))
+        return seed, linked, points
+    raise CompareError(f"no seed {seed_id!r} in {settings.seeds.dir}")

@@ -164,7 +164,11 @@ class StorageSettings(_Model):
 
 
 class SeedSettings(_Model):
+    """Where seed baselines live, and how often a seed's own `url` is checked."""
+
     dir: str = "seeds"
+    # A seed with a `url` and no `feeds` is watched directly, like a single-page monitor.
+    interval: Duration = timedelta(hours=1)
 
 
 SignificanceName = Literal["cosmetic", "minor", "major", "rewrite"]
@@ -542,7 +546,9 @@ def settings_from_dict(
     return settings.model_copy(
         update={
             "storage": StorageSettings(url=resolve_storage_url(settings.storage.url, base)),
-            "seeds": SeedSettings(dir=os.path.normpath(base / settings.seeds.dir)),
+            "seeds": settings.seeds.model_copy(
+                update={"dir": os.path.normpath(base / settings.seeds.dir)}
+            ),
         }
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from monitor.compare import compare_stored
+from monitor.compare import compare_stored, seeds_overview
 from monitor.config import Settings, read_seed_text, settings_from_dict
 from monitor.models import Change, ChangeKind
 from monitor.newsroom import Newsroom, Round
@@ -43,6 +43,7 @@ def run_demo(console: Console, max_rounds: int | None = None, seeds_dir: str = "
                 "fetch": {"allow_private_addresses": True, "retries": 0, "deadline": 10},
                 "storage": {"url": f"sqlite:///{Path(tmp) / 'demo.db'}"},
                 "ignore": [r"^Watch NBS news on YouTube.*$"],
+                "seeds": {"dir": str(Path(seeds_dir).resolve())},
             },
             source=Path(tmp) / "demo.toml",
         )
@@ -63,6 +64,9 @@ def run_demo(console: Console, max_rounds: int | None = None, seeds_dir: str = "
                 report = asyncio.run(check_once(settings, store, now, force=True))
                 all_ok &= _show_round(console, report, script, newsroom)
                 _show_diffs(console, report, store, settings, now)
+            console.rule("The seed story, wherever it appeared")
+            console.print("[dim]$ newsmonitor seeds[/dim]")
+            console.print(render.seeds_table(seeds_overview(store, settings)))
         finally:
             store.close()
     console.rule()

@@ -34,12 +34,16 @@ from monitor.models import (
     FeedState,
     FetchResult,
     RawBody,
+    Seed,
+    SeedLink,
+    Significance,
     TextSource,
     Validators,
     Version,
 )
 from monitor.normalize import content_hash, normalize_text, normalize_url
 from monitor.schedule import is_due, next_article_check, next_feed_check
+from monitor.seeds import SeedIndex, compute_drift, load_seeds
 from monitor.store import Store
 
 FEED_ACCEPT = (
@@ -48,6 +52,7 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 GONE = frozenset({404, 410})
+SEED_FEED_PREFIX = "seed:"
 log = logging.getLogger(__name__)
 
 
@@ -107,12 +112,19 @@ class Monitor:
     """Runs checks against a store with one shared fetcher and an extractor."""
 
     def __init__(
-        self, settings: Settings, store: Store, fetcher: Fetcher, extractor: Extractor
+        self,
+        settings: Settings,
+        store: Store,
+        fetcher: Fetcher,
+        extractor: Extractor,
+        seeds: Sequence[Seed] = (),
     ) -> None:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
         self.extractor = extractor
+        self.seeds = {seed.id: seed for seed in seeds}
+        self.seed_index = SeedIndex(seeds) if seeds else None
 
     async def check(
         self,
@@ -137,9 +149,10 @@ class Monitor:
             return report
 
         reports = await asyncio.gather(*(one_feed(feed) for feed in selected))
-        await self._check_due_articles(
-            run, notify, only_feeds={f.name for f in selected}, everything=force
-        )
+        watched = [] if feeds else [s for s in self.seeds.values() if s.url and not s.feeds]
+        await asyncio.gather(*(self._watch_seed(seed, run) for seed in watched))
+        only_feeds = {f.name for f in selected} | {seed_feed(s) for s in watched}
+        await self._check_due_articles(run, notify, only_feeds=only_feeds, everything=force)
         return CheckReport(
             feeds=tuple(reports),
             changes=tuple(run.changes),
@@ -265,6 +278,23 @@ class Monitor:
             if latest is not None and _feed_title_changed(entry, latest):
                 await self.check_article(article, run, entry)
 
+    async def _watch_seed(self, seed: Seed, run: _Run) -> None:
+        """Start tracking the page of a seed that names a URL and no feed."""
+        assert seed.url is not None
+        if self.store.find_article([seed.url]) is not None:
+            return  # tracked already: re-checked on its schedule
+        page = Article(
+            id=0,
+            feed=seed_feed(seed),
+            url=seed.url,
+            current_url=seed.url,
+            first_seen=run.now,
+            last_in_feed=run.now,
+            title=seed.title,
+            next_check=run.now,
+        )
+        await self.check_article(page, run, None)
+
     async def _check_due_articles(
         self, run: _Run, notify: Progress, only_feeds: set[str], everything: bool = False
     ) -> None:
@@ -305,11 +335,12 @@ class Monitor:
     async def _check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
         now = run.now
         feed = next((f for f in self.settings.feeds if f.name == article.feed), None)
-        checked = replace(
-            article,
-            last_checked=now,
-            next_check=next_article_check(article.first_seen, now, self.settings.tracking.schedule),
-        )
+        if article.feed.startswith(SEED_FEED_PREFIX):
+            next_check: datetime | None = now + self.settings.seeds.interval
+        else:
+            schedule = self.settings.tracking.schedule
+            next_check = next_article_check(article.first_seen, now, schedule)
+        checked = replace(article, last_checked=now, next_check=next_check)
         if feed is not None and not feed.fetch_articles:
             assert entry is not None
             # Feed-only articles change only through the feed, checked on every feed pass.
@@ -445,8 +476,43 @@ class Monitor:
             change, documents[len(changes)] = await self._classified(
                 change, article, latest, stored, run.now
             )
+        link = await self._seed_link(article, stored, change, run)
+        if link is not None:
+            change = replace(change, seed_id=link.seed_id, drift=link.drift)
         changes.append(change)
-        self._commit(article, run, changes, stored, raw, documents)
+        self._commit(article, run, changes, stored, raw, documents, link)
+
+    async def _seed_link(
+        self, article: Article, version: Version, change: Change, run: _Run
+    ) -> SeedLink | None:
+        """The article's seed link with the drift of ``version``; None when unlinked.
+
+        An unlinked article is matched against the seeds on every new version; a linked one
+        keeps its seed until it changes a lot (a URL reused for another story must unlink).
+        """
+        if self.seed_index is None:
+            return None
+        current = self.store.get_seed_link(article.id) if article.id else None
+        big_change = change.significance in (Significance.MAJOR, Significance.REWRITE)
+        if current is None or big_change:
+            found = self.seed_index.match(
+                version.text, article.url, article.canonical_url, article.feed
+            )
+            if found is None:
+                if current is not None:
+                    self.store.remove_seed_link(article.id)
+                    run.warnings.append(
+                        f"{article.current_url}: no longer matches seed {current.seed_id}; unlinked"
+                    )
+                return None
+            if current is None or current.seed_id != found.seed_id:
+                current = SeedLink(article.id, found.seed_id, found.score, found.reasons, run.now)
+        seed = self.seeds.get(current.seed_id)
+        if seed is None:
+            return None  # its seed file is gone: the link stays as it was
+        rules = self.settings.rules(article.feed)
+        drift = await asyncio.to_thread(compute_drift, seed, version.text, rules.diff_timeout)
+        return replace(current, drift=drift, drift_version=version.number)
 
     def _normalized(self, feed: str, version: Version) -> Version:
         """``version`` with normalized fields and the content hash over them."""
@@ -552,6 +618,7 @@ class Monitor:
         latest: Version | None,
         detail: str,
     ) -> Change:
+        link = self.store.get_seed_link(article.id) if self.seeds and article.id else None
         return Change(
             kind=kind,
             article_id=article.id,
@@ -561,6 +628,8 @@ class Monitor:
             title=article.title,
             version=latest.number if latest else None,
             detail=detail,
+            seed_id=link.seed_id if link else None,
+            drift=link.drift if link else None,
         )
 
     def _commit(
@@ -571,6 +640,7 @@ class Monitor:
         version: Version | None = None,
         raw: RawBody | None = None,
         documents: Mapping[int, DiffDocument] | None = None,
+        link: SeedLink | None = None,
     ) -> None:
         """Record in one transaction, queueing an alert per accepting channel and change.
 
@@ -582,9 +652,11 @@ class Monitor:
                 return
             changes = [replace(change, article_id=inserted.id) for change in changes]
             version = replace(version, article_id=inserted.id) if version else None
+            link = replace(link, article_id=inserted.id) if link else None
             article = replace(article, id=inserted.id)
         factory = self._alerts_for(run.now, documents or {}) if self.settings.alerts else None
-        run.changes.extend(self.store.record(article, changes, version, raw, alerts=factory))
+        saved = self.store.record(article, changes, version, raw, link=link, alerts=factory)
+        run.changes.extend(saved)
 
     def _alerts_for(
         self, now: datetime, documents: Mapping[int, DiffDocument]
@@ -686,9 +758,15 @@ async def check_once(
     """One pass with a fresh shared HTTP client: what ``newsmonitor check`` runs."""
     from monitor.extract import TrafilaturaExtractor
 
+    seeds = load_seeds(settings.seeds.dir, settings.ignore)
     async with Fetcher(settings.fetch) as fetcher:
-        monitor = Monitor(settings, store, fetcher, extractor or TrafilaturaExtractor())
+        monitor = Monitor(settings, store, fetcher, extractor or TrafilaturaExtractor(), seeds)
         return await monitor.check(now, feeds=feeds, force=force, progress=progress)
+
+
+def seed_feed(seed: Seed) -> str:
+    """The feed name under which a directly watched seed page is tracked."""
+    return SEED_FEED_PREFIX + seed.id
 
 
 def _feed_title_changed(entry: FeedEntry, latest: Version) -> bool:

@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from monitor.alerts.outbox import RelayReport
-from monitor.models import Alert, Article, Change, ChangeKind, FeedState, Version
+from monitor.compare import DriftPoint, LinkedArticle
+from monitor.models import Alert, Article, Change, ChangeKind, Drift, FeedState, Seed, Version
 from monitor.pipeline import CheckReport, FeedStatus
+from monitor.render.summary import percent
 
 JSON_SCHEMA_VERSION = 1
 
@@ -42,7 +44,15 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "tags": list(change.tags),
         "stats": asdict(change.stats) if change.stats else None,
         "reverted_to": change.reverted_to,
+        "seed_id": change.seed_id,
+        "drift": drift_to_json(change.drift),
     }
+
+
+def drift_to_json(drift: Drift | None) -> dict[str, Any] | None:
+    if drift is None:
+        return None
+    return {key: list(v) if isinstance(v, tuple) else v for key, v in asdict(drift).items()}
 
 
 def report_to_json(report: CheckReport) -> dict[str, Any]:
@@ -122,6 +132,9 @@ def changes_table(changes: Sequence[Change], title: str = "Changes") -> Table:
             text += f"\n[dim]{escape(change.detail)}[/dim]"
         if change.tags:
             text += f"\n[cyan]{escape(' '.join(change.tags))}[/cyan]"
+        if change.seed_id:
+            drift = drift_summary(change.drift)
+            text += f"\n[magenta]seed {escape(change.seed_id)}[/magenta] {escape(drift)}"
         style = _KIND_STYLE.get(change.kind, "")
         significance = str(change.significance or "")
         weight = _SIGNIFICANCE_STYLE.get(significance) or "default"
@@ -294,3 +307,85 @@ def delivery_to_json(report: RelayReport) -> dict[str, Any]:
         "dead": report.dead,
         "errors": list(report.errors),
     }
+
+
+def drift_summary(drift: Drift | None) -> str:
+    """ "82% like the seed; +2 -1 ~1 sentences; figures 30,000 -> 40,000" """
+    if drift is None:
+        return ""
+    text = (
+        f"{percent(drift.similarity)} like the seed; sentences +{drift.sentences_added} "
+        f"-{drift.sentences_removed} ~{drift.sentences_edited}"
+    )
+    if drift.numbers_added or drift.numbers_removed:
+        text += f"; figures {', '.join(drift.numbers_removed) or '-'} -> "
+        text += ", ".join(drift.numbers_added) or "-"
+    if drift.quotes_added or drift.quotes_removed:
+        text += f"; quotes +{len(drift.quotes_added)} -{len(drift.quotes_removed)}"
+    return text
+
+
+def seeds_to_json(overview: Sequence[tuple[Seed, Sequence[LinkedArticle]]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": seed.id,
+            "title": seed.title,
+            "url": seed.url,
+            "feeds": list(seed.feeds),
+            "articles": [
+                {
+                    "article": article_to_json(item.article),
+                    "score": item.link.score,
+                    "reasons": list(item.link.reasons),
+                    "linked_at": iso(item.link.linked_at),
+                    "drift_version": item.link.drift_version,
+                    "drift": drift_to_json(item.link.drift),
+                }
+                for item in linked
+            ],
+        }
+        for seed, linked in overview
+    ]
+
+
+def seeds_table(overview: Sequence[tuple[Seed, Sequence[LinkedArticle]]]) -> Table:
+    table = Table(title="Seeds")
+    table.add_column("seed", overflow="fold")
+    table.add_column("linked article", overflow="fold")
+    table.add_column("drift of its latest version", overflow="fold")
+    for seed, linked in overview:
+        name = escape(seed.id) + (f"\n[dim]{escape(seed.title)}[/dim]" if seed.title else "")
+        if not linked:
+            table.add_row(name, "[dim]none yet[/dim]", "")
+        for index, item in enumerate(linked):
+            article = item.article
+            table.add_row(
+                name if index == 0 else "",
+                f"{article.id} {escape(article.feed)}: {escape(article.title or article.url)}",
+                f"v{item.link.drift_version}: {escape(drift_summary(item.link.drift))}",
+            )
+    return table
+
+
+def timeline_table(seed: Seed, points: Sequence[DriftPoint]) -> Table:
+    table = Table(title=escape(f"Seed {seed.id}: every linked version against the seed"))
+    for column in ("time (UTC)", "article", "version", "title"):
+        table.add_column(column, overflow="fold")
+    table.add_column("against the seed", overflow="fold")
+    for point in points:
+        table.add_row(
+            short_time(point.version.fetched_at),
+            f"{point.article.id} {escape(point.article.feed)}",
+            f"v{point.version.number}",
+            escape(point.version.title or ""),
+            escape(drift_summary(point.drift)),
+        )
+    return table
+
+
+def link_reasons(linked: Sequence[LinkedArticle]) -> list[str]:
+    return [
+        f"article {item.article.id} linked {short_time(item.link.linked_at)}: "
+        + "; ".join(item.link.reasons)
+        for item in linked
+    ]
