@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.diff
 	$(BIN)/python -m bench.seeds
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.daemon_idle
 
 check: $(STAMP)
 	$(BIN)/newsmonitor check

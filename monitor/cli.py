@@ -184,6 +184,73 @@ def check(
 
 
 @main.command()
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines for people, or JSON lines for a log collector.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+@click.pass_context
+@friendly
+def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
+    """Keep watching: check each feed on its schedule, re-check articles, send alerts.
+
+    Runs until SIGTERM or SIGINT (Ctrl-C): in-flight checks finish within [daemon] grace,
+    queued alerts are flushed, and it exits 0; a second signal exits at once. SIGHUP
+    reloads the configuration (an invalid file is reported and the old one kept).
+
+    \b
+    Examples:
+      newsmonitor run
+      newsmonitor --config /etc/newsmonitor.toml run --log-format json
+    """
+    import logging
+
+    from monitor.logs import setup_logging
+    from monitor.scheduler import run_daemon
+
+    settings = _settings(ctx)
+    level = logging.DEBUG if verbose else logging.INFO
+    setup_logging(log_format, level, settings.secret_values())  # type: ignore[arg-type]
+    with _store(settings) as store:
+        code = asyncio.run(run_daemon(settings, store, ctx.obj))
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_context
+@friendly
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Each feed's last check, next due time and last error; counts of articles, versions
+    and alerts. Reads the store only: safe while the daemon runs."""
+    settings = _settings(ctx)
+    with _store(settings) as store:
+        states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
+        counts = store.counts()
+        alerts = store.count_alerts()
+    document = {
+        "feeds": [render.feed_to_json(state, name, url) for name, url, state in states],
+        "articles": counts["articles"],
+        "versions": counts["versions"],
+        "changes": counts["changes"],
+        "alerts": {str(k): v for k, v in alerts.items()},
+    }
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+        return
+    console = Console()
+    console.print(render.feeds_table(states))
+    console.print(
+        f"{counts['articles']} articles, {counts['versions']} versions, "
+        f"{counts['changes']} changes; alerts: " + ", ".join(f"{n} {s}" for s, n in alerts.items()),
+        highlight=False,
+    )
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 @friendly

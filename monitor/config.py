@@ -93,6 +93,19 @@ class FeedConfig(_Model):
     fetch_articles: bool = True
     ignore: tuple[str, ...] = ()
     classify: dict[str, Any] = Field(default_factory=dict)  # overrides of [classify] keys
+    cron: str | None = None  # the daemon's schedule instead of `interval`, e.g. "*/10 * * * *"
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, cron: str | None) -> str | None:
+        if cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(cron)
+            except ValueError as exc:
+                raise ValueError(f"invalid cron expression {cron!r}: {exc}") from exc
+        return cron
 
     @field_validator("url")
     @classmethod
@@ -410,6 +423,16 @@ def _check_address(address: str) -> str:
     return address
 
 
+class DaemonSettings(_Model):
+    """How `newsmonitor run` schedules its jobs and stops."""
+
+    articles_every: Duration = timedelta(minutes=1)  # how often due articles are looked for
+    relay_every: Duration = timedelta(seconds=15)  # how often the alert outbox is emptied
+    jitter: Duration = timedelta(seconds=30)  # feed jobs drift by up to this (or interval/10)
+    misfire_grace: Duration = timedelta(minutes=5)  # a job this late still runs (once)
+    grace: Duration = timedelta(seconds=30)  # on SIGTERM, in-flight checks get this long
+
+
 class OutboxSettings(_Model):
     """How the alert outbox is emptied."""
 
@@ -433,6 +456,7 @@ class Settings(_Model):
     classify: ClassifyRules = ClassifyRules()
     alerts: tuple[AlertChannelConfig, ...] = ()
     outbox: OutboxSettings = OutboxSettings()
+    daemon: DaemonSettings = DaemonSettings()
 
     @field_validator("ignore")
     @classmethod
@@ -453,6 +477,20 @@ class Settings(_Model):
                     message = "unknown key"
                 raise ValueError(f"feeds[{index}].classify.{key}: {message}") from None
         return self
+
+    def secret_values(self) -> list[str]:
+        """Every configured value that must never be logged: secrets, passwords, tokens."""
+        found: list[str] = []
+        for channel in self.alerts:
+            for value in vars(channel).values():
+                values = value if isinstance(value, tuple) else (value,)
+                found += [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+            if isinstance(channel, WebhookConfig):
+                found += [channel.url, *channel.headers.values()]
+        password = re.search(r"://[^/:@]+:([^@/]+)@", self.storage.url)
+        if password:
+            found.append(password.group(1))
+        return [value for value in found if value]
 
     def rules(self, feed: str | None) -> ClassifyRules:
         """The classification rules for ``feed``: [classify] with the feed's overrides."""

@@ -123,6 +123,13 @@ class Monitor:
         self.store = store
         self.fetcher = fetcher
         self.extractor = extractor
+        self.use_seeds(seeds)
+        # Articles being checked by any pass of this monitor: the daemon's feed and
+        # article jobs overlap, and one article must not be checked twice at once.
+        self._in_flight: set[int] = set()
+
+    def use_seeds(self, seeds: Sequence[Seed]) -> None:
+        """Match new versions against ``seeds`` from now on."""
         self.seeds = {seed.id: seed for seed in seeds}
         self.seed_index = SeedIndex(seeds) if seeds else None
 
@@ -133,15 +140,36 @@ class Monitor:
         force: bool = False,
         progress: Progress | None = None,
     ) -> CheckReport:
-        """One pass: the due feeds (``force``: all of them, or those named in ``feeds``),
-        then every tracked article whose re-check is due."""
+        """One pass (`newsmonitor check`): the due feeds (``force``: all of them; named
+        ``feeds``: those, now), then every tracked article whose re-check is due."""
+        return await self._pass(now, feeds, force or bool(feeds), progress, articles=True)
+
+    async def check_scheduled_feed(self, now: datetime, name: str) -> CheckReport:
+        """The daemon's job for one feed: check it if due (so backoff holds), no re-checks."""
+        return await self._pass(now, [name], force=False, progress=None, articles=False)
+
+    async def check_due_articles(self, now: datetime) -> CheckReport:
+        """The daemon's article job: watched seed pages and every tracked article now due."""
+        return await self._pass(now, [], force=False, progress=None, articles=True)
+
+    async def _pass(
+        self,
+        now: datetime,
+        feeds: Sequence[str] | None,
+        force: bool,
+        progress: Progress | None,
+        articles: bool,
+    ) -> CheckReport:
+        """``feeds`` None: every feed; [] no feed (articles only); else the named ones."""
         run = _Run(now)
-        selected = [self.settings.feed(n) for n in feeds] if feeds else list(self.settings.feeds)
+        selected = (
+            list(self.settings.feeds) if feeds is None else [self.settings.feed(n) for n in feeds]
+        )
         notify = progress or (lambda _label: None)
 
         async def one_feed(feed: FeedConfig) -> FeedReport:
             try:
-                report = await self.check_feed(feed, run, force=force or bool(feeds))
+                report = await self._check_feed(feed, run, force=force)
             except Exception as exc:  # one feed's failure must not end the run
                 log.exception("checking feed %s failed", feed.name)
                 report = FeedReport(feed.name, FeedStatus.ERROR, error=f"{feed.name}: {exc}")
@@ -149,10 +177,15 @@ class Monitor:
             return report
 
         reports = await asyncio.gather(*(one_feed(feed) for feed in selected))
-        watched = [] if feeds else [s for s in self.seeds.values() if s.url and not s.feeds]
-        await asyncio.gather(*(self._watch_seed(seed, run) for seed in watched))
-        only_feeds = {f.name for f in selected} | {seed_feed(s) for s in watched}
-        await self._check_due_articles(run, notify, only_feeds=only_feeds, everything=force)
+        if articles:
+            everywhere = not feeds
+            watched = (
+                [s for s in self.seeds.values() if s.url and not s.feeds] if everywhere else []
+            )
+            await asyncio.gather(*(self._watch_seed(seed, run) for seed in watched))
+            names = self.settings.feeds if everywhere else selected
+            only_feeds = {f.name for f in names} | {seed_feed(s) for s in watched}
+            await self._check_due_articles(run, notify, only_feeds=only_feeds, everything=force)
         return CheckReport(
             feeds=tuple(reports),
             changes=tuple(run.changes),
@@ -171,7 +204,7 @@ class Monitor:
             return True
         return is_due(state.next_due, feed.interval, now)
 
-    async def check_feed(self, feed: FeedConfig, run: _Run, force: bool = False) -> FeedReport:
+    async def _check_feed(self, feed: FeedConfig, run: _Run, force: bool = False) -> FeedReport:
         """Fetch and parse one feed, then capture its new articles."""
         now = run.now
         state = self.store.get_feed(feed.name)
@@ -322,15 +355,18 @@ class Monitor:
     async def check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
         """Fetch one article's page (or take the feed entry) and record what changed."""
         if article.id:
-            if article.id in run.checked:
+            if article.id in run.checked or article.id in self._in_flight:
                 return
             run.checked.add(article.id)
+            self._in_flight.add(article.id)
         run.articles_checked += 1
         try:
             await self._check_article(article, run, entry)
         except Exception as exc:  # one article's failure must not end the run
             log.exception("checking article %s failed", article.current_url)
             run.errors.append(f"{article.current_url}: {exc}")
+        finally:
+            self._in_flight.discard(article.id)
 
     async def _check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
         now = run.now

@@ -81,6 +81,9 @@ class Store(Protocol):
         self, article_id: int | None = None, since: datetime | None = None
     ) -> list[Change]: ...
 
+    def counts(self) -> dict[str, int]:
+        """Rows held: {"articles": n, "versions": n, "changes": n}."""
+
     # seed links
     def get_seed_link(self, article_id: int) -> SeedLink | None: ...
     def list_seed_links(self, seed_id: str | None = None) -> list[SeedLink]: ...

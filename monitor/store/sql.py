@@ -349,6 +349,18 @@ class SQLStore:
                 _insert_alerts(conn, alerts(saved))
             return saved
 
+    def counts(self) -> dict[str, int]:
+        """How many articles, versions and changes the store holds."""
+        with self._read("count rows") as conn:
+            return {
+                name: int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+                for name, table in (
+                    ("articles", articles),
+                    ("versions", versions),
+                    ("changes", changes_table),
+                )
+            }
+
     # seeds
 
     def get_seed_link(self, article_id: int) -> SeedLink | None:

@@ -1,0 +1,277 @@
+"""`newsmonitor run`: APScheduler jobs that call the pipeline and the alert relay.
+
+One asyncio scheduler holds a job per feed (its interval, jittered so feeds do not fire in
+lockstep, or its cron expression), a job that re-checks tracked articles as they come due,
+and the relay (which also sends digests when they are due). Every job has
+``max_instances=1``, coalesces missed runs and has a misfire grace time; between jobs the
+process sleeps on the event loop's timer, so idle means idle.
+
+Signals: SIGTERM/SIGINT stop new work, give in-flight checks ``[daemon] grace`` to finish,
+flush the outbox and exit 0; a second one exits at once (every store write is a
+transaction, so nothing is half-written). SIGHUP reloads the configuration: feeds added,
+removed or re-timed without a restart; an invalid file is reported and the old one kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.alerts.outbox import Relay, open_channels
+from monitor.config import FeedConfig, Settings, load_settings
+from monitor.errors import ConfigError
+from monitor.extract import TrafilaturaExtractor
+from monitor.fetch import Fetcher
+from monitor.pipeline import CheckReport, FeedStatus, Monitor
+from monitor.seeds import load_seeds
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+ARTICLES_JOB = "articles"
+RELAY_JOB = "relay"
+FEED_JOB_PREFIX = "feed:"
+EXIT_AT_ONCE = 130  # the second signal: stop now
+
+
+def feed_trigger(feed: FeedConfig, max_jitter: timedelta) -> CronTrigger | IntervalTrigger:
+    """The schedule of a feed's job: its cron expression, else its jittered interval."""
+    if feed.cron:
+        return CronTrigger.from_crontab(feed.cron, timezone=UTC)
+    jitter = min(max_jitter, feed.interval / 10).total_seconds()
+    return IntervalTrigger(
+        seconds=feed.interval.total_seconds(), jitter=jitter or None, timezone=UTC
+    )
+
+
+class Daemon:
+    """The long-running monitor: schedule, signals, reloads, clean shutdown."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        config_path: str | os.PathLike[str] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.config_path = Path(config_path) if config_path else None
+        self.clock = clock
+        self._stopping = asyncio.Event()
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._signals = 0
+
+    async def run(self) -> int:
+        """Run until a signal stops the daemon; the exit code."""
+        loop = asyncio.get_running_loop()
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={
+                "max_instances": 1,
+                "coalesce": True,
+                "misfire_grace_time": int(self.settings.daemon.misfire_grace.total_seconds()),
+            },
+        )
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
+        async with Fetcher(self.settings.fetch) as fetcher:
+            self.fetcher = fetcher
+            self.monitor = self._monitor(self.settings)
+            async with open_channels(self.settings) as channels:
+                self.relay = Relay(self.store, channels, lease=self.settings.outbox.lease)
+                self._schedule_all()
+                self.scheduler.start()
+                log.info(
+                    "newsmonitor running: %d feeds, %d seeds, %d alert channels",
+                    len(self.settings.feeds),
+                    len(self.monitor.seeds),
+                    len(channels),
+                )
+                await self._stopping.wait()
+                await self._shutdown()
+        return 0
+
+    # jobs
+
+    def _monitor(self, settings: Settings) -> Monitor:
+        seeds = load_seeds(settings.seeds.dir, settings.ignore)
+        return Monitor(settings, self.store, self.fetcher, TrafilaturaExtractor(), seeds)
+
+    def _schedule_all(self) -> None:
+        daemon = self.settings.daemon
+        self.scheduler.add_job(
+            self._tracked(self._articles_job),
+            IntervalTrigger(seconds=daemon.articles_every.total_seconds(), timezone=UTC),
+            id=ARTICLES_JOB,
+            next_run_time=self.clock(),
+        )
+        self.scheduler.add_job(
+            self._tracked(self._relay_job),
+            IntervalTrigger(seconds=daemon.relay_every.total_seconds(), timezone=UTC),
+            id=RELAY_JOB,
+            next_run_time=self.clock(),
+        )
+        for feed in self.settings.feeds:
+            self._schedule_feed(feed, first_run=self.clock())
+
+    def _schedule_feed(self, feed: FeedConfig, first_run: datetime | None = None) -> None:
+        self.scheduler.add_job(
+            self._tracked(self._feed_job),
+            feed_trigger(feed, self.settings.daemon.jitter),
+            args=(feed.name,),
+            id=FEED_JOB_PREFIX + feed.name,
+            name=f"feed {feed.name}",
+            replace_existing=True,
+            **({"next_run_time": first_run} if first_run else {}),
+        )
+
+    def _tracked(self, job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """``job`` that registers itself as in-flight work and refuses to start when stopping."""
+
+        async def run(*args: object) -> None:
+            if self._stopping.is_set():
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._tasks.add(task)
+            try:
+                await job(*args)
+            except Exception:  # a job's failure is logged; the daemon keeps running
+                log.exception("job %s failed", getattr(job, "__name__", job))
+            finally:
+                self._tasks.discard(task)
+
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    async def _feed_job(self, name: str) -> None:
+        started = time.monotonic()
+        report = await self.monitor.check_scheduled_feed(self.clock(), name)
+        (feed,) = report.feeds
+        if feed.status == FeedStatus.SKIPPED:
+            return  # backing off after failures, or checked by `check` a moment ago
+        self._log_report(f"feed {name}", report, time.monotonic() - started)
+
+    async def _articles_job(self) -> None:
+        started = time.monotonic()
+        report = await self.monitor.check_due_articles(self.clock())
+        if report.articles_checked:
+            self._log_report("articles", report, time.monotonic() - started)
+
+    async def _relay_job(self) -> None:
+        report = await self.relay.run_once(self.clock())
+        if report.delivered or report.retried or report.dead:
+            log.info(
+                "alerts: %d delivered, %d to retry, %d dead",
+                report.delivered,
+                report.retried,
+                report.dead,
+                extra={"delivered": report.delivered, "retried": report.retried},
+            )
+        for error in report.errors:
+            log.warning("alert delivery: %s", error)
+
+    @staticmethod
+    def _log_report(label: str, report: CheckReport, seconds: float) -> None:
+        counts = {
+            kind: sum(1 for c in report.changes if c.kind == kind)
+            for kind in ("new", "changed", "reverted", "removed", "restored", "moved")
+        }
+        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "no changes"
+        log.info(
+            "%s checked in %.2fs: %d articles, %s",
+            label,
+            seconds,
+            report.articles_checked,
+            summary,
+            extra={
+                "job": label,
+                "duration": round(seconds, 3),
+                "articles_checked": report.articles_checked,
+                "changes": counts,
+                "errors": len(report.errors),
+            },
+        )
+        for feed in report.feeds:
+            if feed.error:
+                log.warning("feed %s: %s", feed.name, feed.error, extra={"feed": feed.name})
+            elif feed.warning:
+                log.info("feed %s: %s", feed.name, feed.warning, extra={"feed": feed.name})
+        for error in report.errors:
+            log.warning("%s", error)
+
+    # signals
+
+    def _on_stop_signal(self, sig: signal.Signals) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            log.warning("second %s: exiting at once", sig.name)
+            logging.shutdown()
+            os._exit(EXIT_AT_ONCE)
+        log.info(
+            "%s: finishing in-flight checks (up to %s), then exiting",
+            sig.name,
+            self.settings.daemon.grace,
+        )
+        self._stopping.set()
+
+    def _on_reload_signal(self) -> None:
+        log.info("SIGHUP: reloading %s", self.config_path or "the configuration")
+        try:
+            new = load_settings(self.config_path)
+            seeds = load_seeds(new.seeds.dir, new.ignore)
+        except ConfigError as exc:
+            log.error("configuration not reloaded, keeping the running one: %s", exc)
+            return
+        old = {feed.name: feed for feed in self.settings.feeds}
+        wanted = {feed.name: feed for feed in new.feeds}
+        for name in old.keys() - wanted.keys():
+            self.scheduler.remove_job(FEED_JOB_PREFIX + name)
+            log.info("feed %s removed", name)
+        self.settings = new
+        self.monitor.settings = new
+        self.monitor.use_seeds(seeds)
+        for name, feed in wanted.items():
+            if name not in old:
+                self._schedule_feed(feed, first_run=self.clock())
+                log.info("feed %s added", name)
+            elif feed != old[name]:
+                self._schedule_feed(feed)
+                log.info("feed %s rescheduled", name)
+        if [c.name for c in new.alerts] != list(self.relay.channels):
+            log.warning("alert channels changed: they take effect after a restart")
+
+    async def _shutdown(self) -> None:
+        # Pause, not shut down, first: APScheduler's shutdown cancels running coroutine jobs,
+        # and in-flight checks are to be given their grace period.
+        self.scheduler.pause()
+        grace = self.settings.daemon.grace.total_seconds()
+        pending = [task for task in self._tasks if task is not asyncio.current_task()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning(
+                    "%d checks did not finish within %ss; they will be redone", len(late), grace
+                )
+        self.scheduler.shutdown(wait=False)
+        report = await self.relay.run_once(self.clock())
+        log.info("stopped (%d alerts delivered on the way out)", report.delivered)
+
+
+async def run_daemon(settings: Settings, store: Store, config_path: str | None) -> int:
+    """What `newsmonitor run` runs."""
+    return await Daemon(settings, store, config_path).run()
