@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -94,10 +95,22 @@ def _store(settings: Settings) -> Iterator[Store]:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when anything changed.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for another running check before skipping this one.",
+)
 @click.pass_context
 @friendly
 def check(
-    ctx: click.Context, feeds: tuple[str, ...], force: bool, as_json: bool, exit_code: bool
+    ctx: click.Context,
+    feeds: tuple[str, ...],
+    force: bool,
+    as_json: bool,
+    exit_code: bool,
+    wait: float,
 ) -> None:
     """One pass over the due feeds and the due tracked articles (for cron).
 
@@ -110,7 +123,8 @@ def check(
       newsmonitor check --all --json        # everything, machine-readable
       newsmonitor check --feed world --exit-code
     """
-    from monitor.pipeline import FeedStatus, check_once
+    from monitor.errors import RunLockedError
+    from monitor.pipeline import FeedStatus, check_once, exclusive_check
 
     settings = _settings(ctx)
     for name in feeds:
@@ -123,7 +137,12 @@ def check(
             highlight=False,
         )
     now = datetime.now(UTC)
-    with _store(settings) as store:
+    with _store(settings) as store, contextlib.ExitStack() as lease:
+        try:
+            lease.enter_context(exclusive_check(store, wait))
+        except RunLockedError as exc:
+            console.print(f"newsmonitor check: {exc}", highlight=False)
+            return
         show_progress = console.is_terminal and not as_json
         with Progress(
             TextColumn("[progress.description]{task.description}"),

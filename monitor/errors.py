@@ -12,7 +12,9 @@
     │   └── HTTPStatusError        final response had an error status (4xx/5xx)
     ├── FeedParseError         fetched bytes are not a usable feed (no entries and bozo)
     ├── ExtractError           article HTML yielded no text
-    └── StoreError             the database refused or failed an operation
+    ├── StoreError             the database refused or failed an operation
+    ├── RunLockedError         another `check` holds the store's run lease
+    └── DeliveryError          an alert channel could not deliver (alerts/base.py)
 """
 
 from __future__ import annotations
@@ -70,3 +72,7 @@ class ExtractError(MonitorError):
 
 class StoreError(MonitorError):
     """The store failed an operation."""
+
+
+class RunLockedError(MonitorError):
+    """Another run holds the lease on this store."""

@@ -172,8 +172,28 @@ def decode_html(html: bytes, content_type: str | None = None) -> str | None:
         try:
             return html.decode(python_name)
         except UnicodeDecodeError:
+            if python_name == "utf-8":
+                return _contradicted_utf8(html)
             continue
     return None
+
+
+def _contradicted_utf8(html: bytes) -> str | None:
+    """A page declared UTF-8 whose bytes are not: a few stray bytes in UTF-8 text, or a whole
+    page in windows-1252 (the usual mislabel); None when it is neither.
+
+    Charset detection is no help with the first (one bad byte would turn every accented
+    letter of the article into mojibake, and fixing the byte later into a rewrite), and
+    often picks a neighbouring code page for the second.
+    """
+    text = html.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd")
+    if sum(1 for char in text if char > "\x7f") - replaced > replaced:
+        return text
+    try:
+        return html.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
 
 
 def _python_encoding(label: str) -> str | None:

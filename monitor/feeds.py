@@ -52,6 +52,7 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
         raise FeedParseError(f"{url}: not a feed: empty document")
 
     response_headers = {name.lower(): value for name, value in (headers or {}).items()}
+    data, mended = _mend_utf8(data, response_headers.get("content-type", ""))
     # With any headers at all but no Content-Type, feedparser flags every document as
     # bozo and decodes undeclared bodies as ISO-8859-1. "application/xml" gives exactly
     # its header-less behaviour (declared encoding, else UTF-8) while we still pass the
@@ -70,6 +71,8 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     version: str = result.get("version") or ""
     bozo = bool(result.get("bozo"))
     warning = _describe(result.get("bozo_exception")) if bozo else None
+    if mended and not warning:
+        warning = f"character encoding: {mended} invalid UTF-8 sequence(s) replaced"
     if not raw_entries and not version:
         raise FeedParseError(f"{url}: not a feed: {_why_not_a_feed(data, warning)}")
 
@@ -217,8 +220,53 @@ class _TextCollector(HTMLParser):
             self.chunks.append(" ".join(data.split("\n")) if "\n" in data else data)
 
 
+_BINARY_FORMATS = (
+    (b"%PDF-", "PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip file"),
+)
+_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)""")
+_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+
+
+def _mend_utf8(data: bytes, content_type: str) -> tuple[bytes, int]:
+    """UTF-8 with a few invalid bytes -> valid UTF-8, U+FFFD for each bad sequence (and
+    how many there were; 0 when ``data`` is returned as it is).
+
+    Given a document declared (or defaulting to) UTF-8 that does not decode, feedparser
+    falls back to windows-1252 or ISO-8859-2 for the whole of it: one stray byte would
+    garble every accented letter of every entry. That fallback is right for a document
+    that is not UTF-8 at all (no valid multi-byte sequence), so it is left to it then.
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return data, 0
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data, 0  # UTF-16 with a BOM: feedparser's business
+    labels = []
+    if header := _CHARSET.search(content_type):
+        labels.append(header.group(1))
+    if declaration := _DECLARED_ENCODING.match(data[:512].removeprefix(b"\xef\xbb\xbf")):
+        labels.append(declaration.group(1).decode("ascii"))
+    if any(label.lower() not in ("utf-8", "utf8") for label in labels):
+        return data, 0  # declared as something else: feedparser decides
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd")
+    decoded = sum(1 for char in text if char > "\x7f") - replaced
+    return (text.encode("utf-8"), replaced) if decoded > replaced else (data, 0)
+
+
 def _why_not_a_feed(data: bytes, warning: str | None) -> str:
     """A short reason why a document with no entries and no known format is not a feed."""
+    for signature, kind in _BINARY_FORMATS:
+        if data.startswith(signature):
+            return kind
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if re.search(rb"<!doctype\s+html|<html[\s>]", head):
         return "HTML page"

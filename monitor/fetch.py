@@ -417,12 +417,24 @@ def _translate(url: str, exc: httpx.HTTPError) -> FetchError:
     elif isinstance(exc, httpx.ConnectError):
         reason = _connect_reason(exc)
     elif isinstance(exc, httpx.RemoteProtocolError):
-        reason = f"protocol error: {exc}"
+        reason = f"protocol error: {_detail(exc)}"
     elif isinstance(exc, httpx.NetworkError):
-        reason = f"network error: {exc}"
+        reason = f"network error: {_detail(exc)}"
     else:
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = f"{type(exc).__name__}: {_detail(exc)}"
     return FetchError(url, reason)
+
+
+def _detail(exc: BaseException) -> str:
+    """The first message along ``exc``'s causes: httpx's ReadError for a reset is empty."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by peer"
+        if str(cause):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__
 
 
 def _connect_reason(exc: BaseException) -> str:

@@ -147,6 +147,8 @@ class Article:
     last_modified: str | None = None
     last_error: str | None = None
     versions: int = 0  # number of stored versions
+    suspect_hash: str | None = None  # content of a suspect fetch awaiting confirmation
+    swings: int = 0  # suspect fetches that the next fetch contradicted
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import os
+import re
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
 from monitor.alerts.payload import build_event, event_id_for, event_type
 from monitor.compare import compare_versions
 from monitor.config import FeedConfig, Settings
-from monitor.errors import ExtractError, FeedParseError, FetchError, HTTPStatusError
+from monitor.errors import (
+    ExtractError,
+    FeedParseError,
+    FetchError,
+    HTTPStatusError,
+    RunLockedError,
+)
 from monitor.extract import Extractor
 from monitor.feeds import parse_feed
 from monitor.fetch import Fetcher
@@ -53,6 +65,21 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 GONE = frozenset({404, 410})
 SEED_FEED_PREFIX = "seed:"
+SWINGS_FLAGGED = 2  # contradicted suspect fetches before a page is reported as unstable
+# Short pages that say they are not the article: bot challenges, blocks, paywalls, errors.
+_NOT_THE_ARTICLE = re.compile(
+    r"just a moment|checking (?:your browser|if the site connection is secure)"
+    r"|enable (?:javascript|cookies)|are you a (?:robot|human)|verify (?:that )?you are"
+    r"|captcha|access denied|access to this page has been denied|403 forbidden"
+    r"|request (?:was )?blocked|subscribe (?:now )?to (?:continue|keep) reading"
+    r"|(?:only )?available (?:only )?to (?:paying )?subscribers|already a subscriber\?"
+    r"|sign in to (?:continue|read)|page not found|404 not found|temporarily unavailable",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+")
+SHORT_PAGE_WORDS = 150  # a "not the article" phrase only counts on a page this short
+COLLAPSE_RATIO = 0.35  # a version this much shorter than the last is suspect ...
+COLLAPSE_MIN_WORDS = 80  # ... when the last one had at least this many words
 log = logging.getLogger(__name__)
 
 
@@ -492,8 +519,35 @@ class Monitor:
             changes.append(self._event(article, ChangeKind.RESTORED, run, latest, "back online"))
             article = replace(article, status=ArticleStatus.ACTIVE)
         if latest is not None and latest.content_hash == candidate.content_hash:
+            if article.suspect_hash is not None:
+                article = self._suspect_contradicted(article, run)
             self._commit(article, run, changes)
             return
+        suspect = _suspect_reason(latest, candidate) if version.source == TextSource.PAGE else None
+        confirmed = suspect is not None and article.suspect_hash == candidate.content_hash
+        if suspect is not None and not confirmed:
+            if latest is None and entry is not None:
+                # A new article behind a wall: its feed entry is the better first version.
+                run.warnings.append(
+                    f"{article.current_url}: {suspect}; using the feed entry's text"
+                )
+                fallback = replace(
+                    _version_from_entry(article, entry, run.now), feed_title=feed_title
+                )
+                candidate = self._normalized(article.feed, fallback)
+            else:
+                # Held, not stored: a block page or a collapsed extraction is not an edit until
+                # the next full fetch (no validators, so no 304) shows the same thing.
+                run.warnings.append(
+                    f"{article.current_url}: suspect fetch ({suspect}); "
+                    "not stored unless the next fetch confirms it"
+                )
+                held = replace(
+                    article, suspect_hash=candidate.content_hash, etag=None, last_modified=None
+                )
+                self._commit(held, run, changes)
+                return
+        article = replace(article, suspect_hash=None)
         number = latest.number + 1 if latest else 1
         stored = replace(candidate, number=number)
         article = replace(article, title=stored.title or article.title, versions=number)
@@ -505,7 +559,9 @@ class Monitor:
             detected_at=run.now,
             title=article.title,
             version=number,
-            detail=_source_note(version.source, latest),
+            detail="confirmed after a suspect fetch"
+            if confirmed
+            else _source_note(candidate.source, latest),
         )
         documents: dict[int, DiffDocument] = {}
         if latest is not None:
@@ -549,6 +605,15 @@ class Monitor:
         rules = self.settings.rules(article.feed)
         drift = await asyncio.to_thread(compute_drift, seed, version.text, rules.diff_timeout)
         return replace(current, drift=drift, drift_version=version.number)
+
+    def _suspect_contradicted(self, article: Article, run: _Run) -> Article:
+        """The page is back to its stored version: the suspect fetch was a swing."""
+        swings = article.swings + 1
+        note = "a suspect fetch was not confirmed by the next one"
+        if swings >= SWINGS_FLAGGED:
+            note = f"extraction swings between fetches ({swings} times); check this page"
+        run.warnings.append(f"{article.current_url}: {note}")
+        return replace(article, suspect_hash=None, swings=swings)
 
     def _normalized(self, feed: str, version: Version) -> Version:
         """``version`` with normalized fields and the content hash over them."""
@@ -807,3 +872,60 @@ def seed_feed(seed: Seed) -> str:
 
 def _feed_title_changed(entry: FeedEntry, latest: Version) -> bool:
     return (normalize_text(entry.title or "") or None) != latest.feed_title
+
+
+def _suspect_reason(latest: Version | None, new: Version) -> str | None:
+    """Why a fetched version looks like something other than an edit of the article."""
+    words = len(_WORD.findall(new.text))
+    if words < SHORT_PAGE_WORDS and _NOT_THE_ARTICLE.search(f"{new.title or ''}\n{new.text}"):
+        return "it looks like a block, challenge, paywall or error page"
+    if latest is not None:
+        before = len(_WORD.findall(latest.text))
+        if before >= COLLAPSE_MIN_WORDS and words < COLLAPSE_RATIO * before:
+            return f"the text collapsed from {before} to {words} words"
+    return None
+
+
+CHECK_LOCK = "check"
+CHECK_LEASE = timedelta(minutes=15)
+
+
+@contextmanager
+def exclusive_check(store: Store, wait: float, poll: float = 0.5) -> Iterator[None]:
+    """Hold the store's `check` lease: a second `check` waits up to ``wait`` seconds, then
+    gives up with RunLockedError. A holder that died on this host is taken over at once."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    deadline = time.monotonic() + wait
+    while True:
+        now = datetime.now(UTC)
+        holder = store.acquire_lock(CHECK_LOCK, owner, now, now + CHECK_LEASE)
+        if holder is None:
+            break
+        if _dead_on_this_host(holder):
+            store.release_lock(CHECK_LOCK, holder)
+            continue
+        if time.monotonic() >= deadline:
+            host, _, rest = holder.partition(":")
+            pid = rest.partition(":")[0]
+            raise RunLockedError(
+                f"another check is running (process {pid} on {host}); this one was skipped"
+            )
+        time.sleep(poll)
+    try:
+        yield
+    finally:
+        store.release_lock(CHECK_LOCK, owner)
+
+
+def _dead_on_this_host(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

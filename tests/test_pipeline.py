@@ -464,3 +464,45 @@ async def test_feed_title_change_alone_is_a_headline_change(web, store, store_ur
     latest = store.latest_version(change.article_id)
     assert latest is not None and latest.feed_title == "Harbour vote annulled by court"
     assert latest.text == store.get_version(change.article_id, 1).text  # type: ignore[union-attr]
+
+
+LONG_STORY = [
+    f"{sentence} Paragraph {n} adds detail on the council's plans."
+    for n, sentence in enumerate(STORY * 4)
+]
+CHALLENGE = [
+    "Just a moment... Checking your browser before accessing the site. Please enable "
+    "JavaScript and cookies to continue."
+]
+
+
+async def test_block_page_is_held_as_suspect_until_confirmed(web, store, store_url):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    web.set("/a/harbour", page("Harbour vote", LONG_STORY))
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+    web.set("/a/harbour", page("Harbour vote", CHALLENGE))
+    first = await run(settings, store, T0 + timedelta(minutes=20))
+    assert first.changes == ()  # no version, and no alertable mass deletion
+    assert any("suspect fetch (it looks like a block" in w for w in first.warnings)
+    second = await run(settings, store, T0 + timedelta(minutes=40))
+    (confirmed,) = second.changes
+    assert confirmed.kind == "changed" and confirmed.detail == "confirmed after a suspect fetch"
+
+
+async def test_collapsed_text_that_comes_back_is_a_swing(web, store, store_url):
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    full = page("Harbour vote", LONG_STORY)
+    web.set("/a/harbour", full)
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+    warnings: list[str] = []
+    for step in range(1, 5):  # collapsed, back, collapsed, back
+        web.set("/a/harbour", page("Harbour vote", LONG_STORY[:3]) if step % 2 else full)
+        report = await run(settings, store, T0 + timedelta(minutes=20 * step))
+        assert report.changes == ()
+        warnings += report.warnings
+    assert sum("collapsed" in w for w in warnings) == 2
+    assert any("extraction swings between fetches (2 times)" in w for w in warnings)
+    (article,) = store.list_articles()
+    assert article.versions == 1 and article.swings == 2

@@ -110,8 +110,12 @@ def test_seed_story_links_and_its_drift_is_tracked(config: Path, web: WebServer)
 def test_a_reused_url_is_unlinked(config: Path, web: WebServer) -> None:
     cli(config, "check")
     web.set("/a/bukele", page("Harbour plans approved", OTHER))  # another story, same URL
+    held = json.loads(cli(config, "check", "--all", "--json"))
+    assert held["changes"] == []  # a collapse to a sixth of the text is suspect at first
+    assert any("suspect fetch (the text collapsed" in w for w in held["warnings"])
     second = json.loads(cli(config, "check", "--all", "--json"))
     (change,) = [c for c in second["changes"] if c["url"].endswith("/bukele")]
+    assert change["detail"] == "confirmed after a suspect fetch"
     assert change["significance"] == "rewrite" and change["seed_id"] is None
     assert any("no longer matches seed" in w for w in second["warnings"])
     seeds = {s["id"]: s for s in json.loads(cli(config, "seeds", "--json"))}

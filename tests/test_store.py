@@ -705,3 +705,16 @@ def test_digest_alerts_are_held_apart(store: SQLStore) -> None:
     assert store.oldest_queued_digest("hook") is None
     held = store.claim_alerts(T0, "r", T0 + timedelta(minutes=5), digest=True, channel="mail")
     assert len(held) == 3
+
+
+def test_locks_are_exclusive_until_released_or_expired(store: SQLStore) -> None:
+    lease = T0 + timedelta(minutes=15)
+    assert store.acquire_lock("check", "a", T0, lease) is None
+    assert store.acquire_lock("check", "b", T0, lease) == "a"
+    assert store.acquire_lock("check", "a", T0, lease) is None  # the holder extends it
+    later = lease + timedelta(seconds=1)
+    assert store.acquire_lock("check", "b", later, later + timedelta(minutes=15)) is None  # expired
+    store.release_lock("check", "a")  # not the holder any more: no effect
+    assert store.acquire_lock("check", "c", T0, lease) == "b"
+    store.release_lock("check", "b")
+    assert store.acquire_lock("check", "c", T0, lease) is None

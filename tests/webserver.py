@@ -8,6 +8,7 @@ requests with a 304, as a well-behaved origin does.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -33,12 +34,17 @@ class Reply:
     last_modified: str | None = None
     delay: float = 0.0  # seconds before answering
     stream: Iterable[bytes] | None = None  # sent as-is after the headers, then close
+    # Takes over the connection instead of a normal answer: writes whatever bytes it likes
+    # (a broken status line, half the headers) and may reset the socket; then close.
+    raw: Callable[[socket.socket], None] | None = None
 
 
 Route = Reply | Callable[[Request], Reply]
 
 
 class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 128  # bursts of concurrent clients must not be refused
+
     def handle_error(self, request: object, client_address: object) -> None:
         """Clients that hang up early (byte caps, deadlines) are expected here."""
 
@@ -114,6 +120,11 @@ class WebServer:
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, request: Request, reply: Reply) -> None:
+        if reply.raw is not None:
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                reply.raw(handler.connection)
+            return
         body = reply.body.encode() if isinstance(reply.body, str) else reply.body
         status = reply.status
         not_modified = (reply.etag and request.headers.get("if-none-match") == reply.etag) or (

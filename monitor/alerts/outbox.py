@@ -42,6 +42,7 @@ LEASE = timedelta(minutes=5)
 BACKOFF = timedelta(seconds=30)  # after the first failure; doubled after each next one
 MAX_BACKOFF = timedelta(hours=2)
 BATCH = 100
+PER_CHANNEL = 4  # deliveries in flight to one channel: a burst must not flood a receiver
 
 
 @dataclass
@@ -88,8 +89,17 @@ class Relay:
     async def run_once(self, now: datetime) -> RelayReport:
         """Send every alert due at ``now`` (in batches) and every digest that is due."""
         report = RelayReport()
+        limits = {name: asyncio.Semaphore(PER_CHANNEL) for name in self.channels}
+
+        async def deliver_one(alert: Alert) -> RelayReport:
+            limit = limits.get(alert.channel)
+            if limit is None:
+                return await self._deliver([alert], now)
+            async with limit:
+                return await self._deliver([alert], now)
+
         while batch := self.store.claim_alerts(now, self.owner, now + self.lease, limit=BATCH):
-            results = await asyncio.gather(*(self._deliver([alert], now) for alert in batch))
+            results = await asyncio.gather(*(deliver_one(alert) for alert in batch))
             for result in results:
                 report.add(result)
         for name, channel in self.channels.items():

@@ -84,6 +84,12 @@ class Store(Protocol):
     def counts(self) -> dict[str, int]:
         """Rows held: {"articles": n, "versions": n, "changes": n}."""
 
+    # run leases
+    def acquire_lock(self, name: str, owner: str, now: datetime, until: datetime) -> str | None:
+        """Take or extend lease ``name``; None when taken, else who holds it."""
+
+    def release_lock(self, name: str, owner: str) -> None: ...
+
     # seed links
     def get_seed_link(self, article_id: int) -> SeedLink | None: ...
     def list_seed_links(self, seed_id: str | None = None) -> list[SeedLink]: ...

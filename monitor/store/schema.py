@@ -107,6 +107,8 @@ articles = Table(
     Column("last_modified", Text),
     Column("last_error", Text),
     Column("versions", Integer, nullable=False, server_default="0"),
+    Column("suspect_hash", String(64)),  # 0004
+    Column("swings", Integer, nullable=False, server_default="0"),  # 0004
     UniqueConstraint("url"),
 )
 Index(None, articles.c.feed)
@@ -232,3 +234,13 @@ alerts = Table(
 )
 Index(None, alerts.c.status, alerts.c.next_attempt)
 Index(None, alerts.c.channel)
+
+
+# 0004: named leases, so that two `check` runs do not work the same store at once.
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)

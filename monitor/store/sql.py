@@ -66,6 +66,7 @@ from monitor.store.schema import (
     article_urls,
     articles,
     feeds,
+    locks,
     seed_links,
     versions,
 )
@@ -360,6 +361,25 @@ class SQLStore:
                     ("changes", changes_table),
                 )
             }
+
+    # run leases
+
+    def acquire_lock(self, name: str, owner: str, now: datetime, until: datetime) -> str | None:
+        """Take (or extend) the lease ``name`` for ``owner``; None on success, else the
+        holder's owner string. An expired lease is taken over."""
+        with self._write("take lock") as conn:
+            row = conn.execute(select(locks).where(locks.c.name == name)).mappings().first()
+            if row is None:
+                conn.execute(insert(locks).values(name=name, owner=owner, until=until))
+                return None
+            if row["owner"] != owner and row["until"] > now:
+                return str(row["owner"])
+            conn.execute(update(locks).where(locks.c.name == name).values(owner=owner, until=until))
+            return None
+
+    def release_lock(self, name: str, owner: str) -> None:
+        with self._write("release lock") as conn:
+            conn.execute(locks.delete().where(locks.c.name == name, locks.c.owner == owner))
 
     # seeds
 
