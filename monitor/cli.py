@@ -31,12 +31,20 @@ from monitor.store import Store, open_store
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CHANGED = 1
 EXIT_USAGE = 2
+EXIT_FAILURE = 3
 
 
 class UserError(click.ClickException):
     """A problem the user can fix: printed as one line, exit code 2."""
 
     exit_code = EXIT_USAGE
+
+
+class RunFailure(click.ClickException):
+    """The run could not be done (store unreachable, ...): one line, exit code 3, so that
+    cron scripts can tell it from `--exit-code`'s 1 for "something changed"."""
+
+    exit_code = EXIT_FAILURE
 
 
 def friendly(func: F) -> F:
@@ -49,7 +57,7 @@ def friendly(func: F) -> F:
         except ConfigError as exc:
             raise UserError(str(exc)) from exc
         except MonitorError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise RunFailure(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -132,9 +140,9 @@ def check(
     console = Console(stderr=True)
     if not settings.feeds:
         console.print(
-            f"{escape(settings.source)}: no [[feeds]] configured; only seeds with a url are "
-            "watched",
+            f"{settings.source}: no [[feeds]] configured; only seeds with a url are watched",
             highlight=False,
+            markup=False,
         )
     now = datetime.now(UTC)
     with _store(settings) as store, contextlib.ExitStack() as lease:

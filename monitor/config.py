@@ -94,6 +94,8 @@ class FeedConfig(_Model):
     ignore: tuple[str, ...] = ()
     classify: dict[str, Any] = Field(default_factory=dict)  # overrides of [classify] keys
     cron: str | None = None  # the daemon's schedule instead of `interval`, e.g. "*/10 * * * *"
+    # Links found in this feed may point at private/loopback addresses (an intranet feed).
+    allow_private_links: bool = False
 
     @field_validator("cron")
     @classmethod
@@ -137,7 +139,7 @@ class FetchSettings(_Model):
     max_redirects: int = Field(default=5, ge=0)
     retries: int = Field(default=2, ge=0)  # extra attempts on connect errors, 5xx, 429
     backoff: float = Field(default=1.0, ge=0)  # first retry delay, doubled each time, seconds
-    max_retry_after: float = Field(default=120.0, ge=0)  # longest Retry-After we wait, seconds
+    max_retry_after: float = Field(default=30.0, ge=0)  # longest Retry-After we wait, seconds
     concurrency: int = Field(default=8, ge=1)
     per_host_concurrency: int = Field(default=2, ge=1)
     allow_private_addresses: bool = False

@@ -207,9 +207,24 @@ class Fetcher:
         await self._client.aclose()
 
     async def get(
-        self, url: str, validators: Validators | None = None, accept: str | None = None
+        self,
+        url: str,
+        validators: Validators | None = None,
+        accept: str | None = None,
+        allow_private: bool | None = None,
+        trust_origin: bool = False,
     ) -> FetchResult:
-        """GET ``url`` (conditionally, with ``validators``), following redirects safely."""
+        """GET ``url`` (conditionally, with ``validators``), following redirects safely.
+
+        ``allow_private`` overrides ``allow_private_addresses`` for this request.
+        ``trust_origin``: ``url``'s own origin (scheme, host, port) may be private — a feed
+        URL the user configured may be on an intranet — but redirects to any other origin
+        follow the rule: the user vouched for that address, not for wherever it points.
+        """
+        private_ok = (
+            self._settings.allow_private_addresses if allow_private is None else allow_private
+        )
+        trusted = _origin(url) if trust_origin else None
         validators = validators or Validators()
         headers = {"Accept": accept or DEFAULT_ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
         if validators.etag:
@@ -220,7 +235,8 @@ class Fetcher:
         visited: list[str] = []
         current = url
         while True:
-            reply = await self._get_with_retries(current, headers)
+            hop_ok = private_ok or (trusted is not None and _origin(current) == trusted)
+            reply = await self._get_with_retries(current, headers, hop_ok)
             location = reply.headers.get("location")
             if reply.status not in REDIRECT_STATUSES or not location:
                 break
@@ -259,12 +275,14 @@ class Fetcher:
             last_modified=last_modified,
         )
 
-    async def _get_with_retries(self, url: str, headers: Mapping[str, str]) -> _Reply:
+    async def _get_with_retries(
+        self, url: str, headers: Mapping[str, str], private_ok: bool
+    ) -> _Reply:
         """One hop, retried on connect failures, 5xx and 429 with backoff."""
         retries = self._settings.retries
         for attempt in range(retries + 1):
             try:
-                reply = await self._exchange(url, headers)
+                reply = await self._exchange(url, headers, private_ok)
             except _ConnectFailedError as failure:
                 if attempt == retries:
                     raise failure.error from failure.__cause__
@@ -281,7 +299,7 @@ class Fetcher:
             await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _exchange(self, url: str, headers: Mapping[str, str]) -> _Reply:
+    async def _exchange(self, url: str, headers: Mapping[str, str], private_ok: bool) -> _Reply:
         """One request and its body, within the concurrency limits and the deadline."""
         target = _parse_url(url)
         host_slots = self._host_slots.setdefault(
@@ -293,7 +311,7 @@ class Fetcher:
             deadline = asyncio.timeout(self._settings.deadline)
             try:
                 async with deadline:
-                    if not self._settings.allow_private_addresses:
+                    if not private_ok:
                         await self._check_address(url, target)
                     return await self._send(url, target, headers)
             except TimeoutError as exc:
@@ -446,3 +464,13 @@ def _connect_reason(exc: BaseException) -> str:
             return "cannot resolve host"
         cause = cause.__cause__ or cause.__context__
     return f"cannot connect: {exc}"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, with the default port made explicit."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port

@@ -241,8 +241,12 @@ class Monitor:
         elif not force and not is_due(state.next_due, feed.interval, now):
             return FeedReport(feed.name, FeedStatus.SKIPPED, state.last_status, state.entries)
         try:
+            # The user configured this URL: it may be on an intranet.
             result = await self.fetcher.get(
-                feed.url, Validators(state.etag, state.last_modified), accept=FEED_ACCEPT
+                feed.url,
+                Validators(state.etag, state.last_modified),
+                accept=FEED_ACCEPT,
+                trust_origin=True,
             )
             if result.not_modified:
                 self._save_feed_success(feed, state, result, state.entries, now)
@@ -258,6 +262,10 @@ class Monitor:
         except (FetchError, FeedParseError) as exc:
             status = exc.status if isinstance(exc, HTTPStatusError) else None
             failures = state.failures + 1
+            next_due = next_feed_check(feed.interval, now, failures)
+            if isinstance(exc, HTTPStatusError) and exc.retry_after:
+                # The server said when to come back; coming back sooner is impolite.
+                next_due = max(next_due, now + timedelta(seconds=exc.retry_after))
             self.store.save_feed(
                 replace(
                     state,
@@ -265,7 +273,7 @@ class Monitor:
                     last_status=status,
                     last_error=str(exc),
                     failures=failures,
-                    next_due=next_feed_check(feed.interval, now, failures),
+                    next_due=next_due,
                 )
             )
             return FeedReport(feed.name, FeedStatus.ERROR, status, None, error=str(exc))
@@ -416,6 +424,7 @@ class Monitor:
                 article.current_url,
                 Validators(article.etag, article.last_modified),
                 accept=PAGE_ACCEPT,
+                allow_private=self._private_links_allowed(article),
             )
         except HTTPStatusError as exc:
             if exc.status in GONE:
@@ -460,7 +469,7 @@ class Monitor:
             if entry is None:
                 await self._record_failure(checked, run, None, exc, keep_validators=False)
                 return
-            run.warnings.append(f"{article.current_url}: {exc}; using the feed entry's text")
+            run.warnings.append(f"{exc}; using the feed entry's text")  # exc names the URL
             version = _version_from_entry(article, entry, now)
         else:
             if page.canonical_url:
@@ -484,6 +493,15 @@ class Monitor:
             )
         raw = RawBody(result.body, result.headers.get("content-type"))
         await self._record_content(checked, run, version, raw, events, entry)
+
+    def _private_links_allowed(self, article: Article) -> bool:
+        """Links come from third parties: private addresses only where the user said so."""
+        if self.settings.fetch.allow_private_addresses:
+            return True
+        if article.feed.startswith(SEED_FEED_PREFIX):
+            return True  # a seed's own url is configured by the user, like a feed URL
+        feed = next((f for f in self.settings.feeds if f.name == article.feed), None)
+        return feed is not None and feed.allow_private_links
 
     def _moved(self, article: Article, new_url: str, why: str, run: _Run) -> list[Change]:
         if normalize_url(new_url) in {normalize_url(article.current_url), article.canonical_url}:

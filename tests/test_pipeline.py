@@ -252,14 +252,25 @@ async def test_fetch_articles_false_versions_entry_text(web, store, store_url):
     assert kinds(second) == [("changed", "harbour")]
 
 
-async def test_private_addresses_blocked_by_default(web, store, store_url):
+async def test_links_to_private_addresses_are_not_followed_by_default(web, store, store_url):
     web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
-    settings = settings_from_dict(
-        {"feeds": [{"name": "w", "url": web.url("/rss")}], "storage": {"url": store_url}}
-    )
+    web.set("/a/harbour", page("Harbour vote", STORY))
+    feed = {"name": "w", "url": web.url("/rss")}
+    settings = settings_from_dict({"feeds": [feed], "storage": {"url": store_url}})
     report = await run(settings, store, T0)
-    assert report.feeds[0].status == FeedStatus.ERROR
-    assert web.requests == []
+    # The feed is configured by the user (an intranet feed is fine) ...
+    assert report.feeds[0].status == FeedStatus.OK
+    # ... the link found in it is a third party's and points at loopback: not fetched.
+    assert web.hits("/a/harbour") == []
+    assert any("non-public" in w and "feed entry" in w for w in report.warnings)
+    version = store.latest_version(report.changes[0].article_id)
+    assert version is not None and version.source == "feed"
+
+    trusted = settings_from_dict(
+        {"feeds": [{**feed, "allow_private_links": True}], "storage": {"url": store_url}}
+    )
+    await run(trusted, store, T0 + timedelta(minutes=20))
+    assert len(web.hits("/a/harbour")) == 1
 
 
 async def test_due_feeds_only_without_force(web, store, store_url):

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import ClassVar
@@ -75,6 +76,7 @@ class WebhookChannel:
         self.name = config.name
         self._clock = clock
         self._origin = _origin(config.url)
+        self._secrets = _secret_parts(config)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout),
             follow_redirects=False,
@@ -131,9 +133,25 @@ class WebhookChannel:
     def _error(
         self, reason: str, *, permanent: bool, retry_after: float | None = None
     ) -> DeliveryError:
+        # A receiver's error page may quote the request back: its path, its headers.
+        for secret in self._secrets:
+            reason = reason.replace(secret, "***")
         return DeliveryError(
             self.name, f"{self._origin}: {reason}", permanent=permanent, retry_after=retry_after
         )
+
+
+def _secret_parts(config: WebhookConfig) -> list[str]:
+    """What an error message must not repeat, longest first: the secret, the URL and its
+    path, query and userinfo (hook URLs carry tokens there, whole or as one segment), and
+    the configured header values, whole and word by word ("Bearer <token>")."""
+    parts = urlsplit(config.url)
+    found = [config.secret.get_secret_value(), config.url, parts.path, parts.query]
+    found += re.split(r"[/?&=;]", f"{parts.path}?{parts.query}")
+    found += [parts.netloc.rpartition("@")[0]] if "@" in parts.netloc else []
+    for value in config.headers.values():
+        found += [value, *value.split()]
+    return sorted({part for part in found if len(part) >= 8}, key=len, reverse=True)
 
 
 def _origin(url: str) -> str:
