@@ -149,6 +149,8 @@ class Article:
     versions: int = 0  # number of stored versions
     suspect_hash: str | None = None  # content of a suspect fetch awaiting confirmation
     swings: int = 0  # suspect fetches that the next fetch contradicted
+    feed_title: str | None = None  # the latest version's title in the feed (normalized)
+    body_hash: str | None = None  # sha256 of the last response body that was extracted
 
 
 @dataclass(frozen=True)

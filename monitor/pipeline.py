@@ -9,6 +9,7 @@ the next run.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
@@ -341,10 +342,8 @@ class Monitor:
         elif article.versions == 0 or article.status == ArticleStatus.REMOVED:
             # Never captured (a crash mid-run) or back in the feed after removal: look now.
             await self.check_article(article, run, entry)
-        else:
-            latest = self.store.latest_version(article.id)
-            if latest is not None and _feed_title_changed(entry, latest):
-                await self.check_article(article, run, entry)
+        elif _feed_title_changed(entry, article.feed_title):
+            await self.check_article(article, run, entry)
 
     async def _watch_seed(self, seed: Seed, run: _Run) -> None:
         """Start tracking the page of a seed that names a URL and no feed."""
@@ -457,6 +456,11 @@ class Monitor:
         if result.not_modified:
             await self._record_unchanged(checked, run, events, entry)
             return
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        if body_hash == article.body_hash and article.versions and not article.suspect_hash:
+            # The very bytes we extracted last time (a server without validators).
+            await self._record_unchanged(checked, run, events, entry)
+            return
         try:
             # Extraction is CPU-bound: keep the event loop (and other fetches) moving.
             page = await asyncio.to_thread(
@@ -466,12 +470,14 @@ class Monitor:
                 result.headers.get("content-type"),
             )
         except ExtractError as exc:
+            checked = replace(checked, body_hash=None)  # the next fetch must try again
             if entry is None:
                 await self._record_failure(checked, run, None, exc, keep_validators=False)
                 return
             run.warnings.append(f"{exc}; using the feed entry's text")  # exc names the URL
             version = _version_from_entry(article, entry, now)
         else:
+            checked = replace(checked, body_hash=body_hash)
             if page.canonical_url:
                 canonical = normalize_url(page.canonical_url)
                 if article.canonical_url and canonical != article.canonical_url:
@@ -534,7 +540,7 @@ class Monitor:
         candidate = self._normalized(article.feed, replace(version, feed_title=feed_title))
         changes = list(events)
         if article.status == ArticleStatus.REMOVED:
-            changes.append(self._event(article, ChangeKind.RESTORED, run, latest, "back online"))
+            changes.append(self._event(article, ChangeKind.RESTORED, run, "back online"))
             article = replace(article, status=ArticleStatus.ACTIVE)
         if latest is not None and latest.content_hash == candidate.content_hash:
             if article.suspect_hash is not None:
@@ -561,14 +567,23 @@ class Monitor:
                     "not stored unless the next fetch confirms it"
                 )
                 held = replace(
-                    article, suspect_hash=candidate.content_hash, etag=None, last_modified=None
+                    article,
+                    suspect_hash=candidate.content_hash,
+                    etag=None,
+                    last_modified=None,
+                    body_hash=None,
                 )
                 self._commit(held, run, changes)
                 return
         article = replace(article, suspect_hash=None)
         number = latest.number + 1 if latest else 1
         stored = replace(candidate, number=number)
-        article = replace(article, title=stored.title or article.title, versions=number)
+        article = replace(
+            article,
+            title=stored.title or article.title,
+            versions=number,
+            feed_title=stored.feed_title,
+        )
         change = Change(
             kind=ChangeKind.NEW,
             article_id=article.id,
@@ -683,15 +698,17 @@ class Monitor:
     async def _record_unchanged(
         self, article: Article, run: _Run, events: list[Change], entry: FeedEntry | None
     ) -> None:
-        latest = self.store.latest_version(article.id)
-        if latest is not None and entry is not None and _feed_title_changed(entry, latest):
-            # The page is unchanged, its feed entry's title is not (a headline test).
-            unchanged_page = replace(latest, fetched_at=run.now)
-            await self._record_content(article, run, unchanged_page, None, events, entry)
-            return
+        """The page is as it was (a 304, or the very same bytes): no extraction, no diff."""
+        if entry is not None and _feed_title_changed(entry, article.feed_title):
+            latest = self.store.latest_version(article.id)
+            if latest is not None:
+                # The page is unchanged, its feed entry's title is not (a headline test).
+                unchanged_page = replace(latest, fetched_at=run.now)
+                await self._record_content(article, run, unchanged_page, None, events, entry)
+                return
         changes = list(events)
         if article.status == ArticleStatus.REMOVED:
-            changes.append(self._event(article, ChangeKind.RESTORED, run, latest, "back online"))
+            changes.append(self._event(article, ChangeKind.RESTORED, run, "back online"))
             article = replace(article, status=ArticleStatus.ACTIVE)
         self._commit(article, run, changes)
 
@@ -702,8 +719,7 @@ class Monitor:
                 run.errors.append(f"{article.current_url}: {reason}")
             self._commit(replace(article, last_error=reason), run, [])
             return
-        latest = self.store.latest_version(article.id)
-        change = self._event(article, ChangeKind.REMOVED, run, latest, reason)
+        change = self._event(article, ChangeKind.REMOVED, run, reason)
         gone = replace(
             article, status=ArticleStatus.REMOVED, etag=None, last_modified=None, last_error=None
         )
@@ -729,14 +745,7 @@ class Monitor:
         run.errors.append(str(exc))
         self._commit(article, run, [])
 
-    def _event(
-        self,
-        article: Article,
-        kind: ChangeKind,
-        run: _Run,
-        latest: Version | None,
-        detail: str,
-    ) -> Change:
+    def _event(self, article: Article, kind: ChangeKind, run: _Run, detail: str) -> Change:
         link = self.store.get_seed_link(article.id) if self.seeds and article.id else None
         return Change(
             kind=kind,
@@ -745,7 +754,7 @@ class Monitor:
             url=article.current_url,
             detected_at=run.now,
             title=article.title,
-            version=latest.number if latest else None,
+            version=article.versions or None,
             detail=detail,
             seed_id=link.seed_id if link else None,
             drift=link.drift if link else None,
@@ -888,8 +897,8 @@ def seed_feed(seed: Seed) -> str:
     return SEED_FEED_PREFIX + seed.id
 
 
-def _feed_title_changed(entry: FeedEntry, latest: Version) -> bool:
-    return (normalize_text(entry.title or "") or None) != latest.feed_title
+def _feed_title_changed(entry: FeedEntry, known: str | None) -> bool:
+    return (normalize_text(entry.title or "") or None) != known
 
 
 def _suspect_reason(latest: Version | None, new: Version) -> str | None:

@@ -517,3 +517,32 @@ async def test_collapsed_text_that_comes_back_is_a_swing(web, store, store_url):
     assert any("extraction swings between fetches (2 times)" in w for w in warnings)
     (article,) = store.list_articles()
     assert article.versions == 1 and article.swings == 2
+
+
+class _CountingExtractor:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.real = TrafilaturaExtractor()
+
+    def extract(self, html: bytes, url: str, content_type: str | None = None) -> Page:
+        self.calls += 1
+        return self.real.extract(html, url, content_type)
+
+
+async def test_identical_bytes_are_not_extracted_again(web, store, store_url):
+    fixed = page("Harbour vote", STORY)(Request("GET", "/", {}))  # one rendering, no tokens
+    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
+    web.set("/a/harbour", fixed)  # and no validators: every fetch is a full 200
+    settings = settings_for(web, store_url, world="/rss")
+    counting = _CountingExtractor()
+    await check_once(settings, store, T0, force=True, extractor=counting)
+    again = await check_once(
+        settings, store, T0 + timedelta(minutes=20), force=True, extractor=counting
+    )
+    assert again.changes == () and again.articles_checked == 1
+    assert counting.calls == 1 and len(web.hits("/a/harbour")) == 2
+    web.set("/a/harbour", page("Harbour vote", [*STORY, "A new paragraph."]))
+    edited = await check_once(
+        settings, store, T0 + timedelta(minutes=40), force=True, extractor=counting
+    )
+    assert counting.calls == 2 and [c.kind for c in edited.changes] == ["changed"]

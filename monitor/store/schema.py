@@ -109,6 +109,8 @@ articles = Table(
     Column("versions", Integer, nullable=False, server_default="0"),
     Column("suspect_hash", String(64)),  # 0004
     Column("swings", Integer, nullable=False, server_default="0"),  # 0004
+    Column("feed_title", Text),  # 0004
+    Column("body_hash", String(64)),  # 0004
     UniqueConstraint("url"),
 )
 Index(None, articles.c.feed)

@@ -1,4 +1,4 @@
-"""Suspect fetches awaiting confirmation; named leases for runs.
+"""Suspect fetches awaiting confirmation; named leases for runs; cheap re-check columns.
 
 Revision ID: 0004
 Revises: 0003
@@ -22,6 +22,8 @@ def upgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("suspect_hash", sa.String(64)))
         batch.add_column(sa.Column("swings", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("feed_title", sa.Text()))
+        batch.add_column(sa.Column("body_hash", sa.String(64)))
     op.create_table(
         "locks",
         sa.Column("name", sa.String(64), nullable=False),
@@ -34,5 +36,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("locks")
     with op.batch_alter_table("articles") as batch:
+        batch.drop_column("body_hash")
+        batch.drop_column("feed_title")
         batch.drop_column("swings")
         batch.drop_column("suspect_hash")
