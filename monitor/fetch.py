@@ -20,13 +20,16 @@ import logging
 import random
 import socket
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from monitor.config import FetchSettings
@@ -179,6 +182,9 @@ class Fetcher:
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
+        if transport is None:
+            transport = httpx.AsyncHTTPTransport(trust_env=False)
+            _guard_connections(transport)
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout),
@@ -313,7 +319,12 @@ class Fetcher:
                 async with deadline:
                     if not private_ok:
                         await self._check_address(url, target)
-                    return await self._send(url, target, headers)
+                    # Read by the connection guard when a new connection is opened.
+                    token = _PRIVATE_OK.set(private_ok)
+                    try:
+                        return await self._send(url, target, headers)
+                    finally:
+                        _PRIVATE_OK.reset(token)
             except TimeoutError as exc:
                 if not deadline.expired():
                     raise
@@ -474,3 +485,60 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+# Whether the request being sent may reach a non-public address; set around each send.
+_PRIVATE_OK: ContextVar[bool] = ContextVar("newsmonitor_private_ok", default=True)
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Checks the address a new connection actually reached.
+
+    The resolver was asked before connecting, but a hostile DNS server can answer
+    differently the second time (DNS rebinding): the peer of the open socket is what counts.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        if _PRIVATE_OK.get():
+            return stream
+        peer = stream.get_extra_info("server_addr")
+        try:
+            address = ipaddress.ip_address(str(peer[0]).split("%")[0])
+        except (TypeError, IndexError, ValueError):
+            address = None
+        if address is None or not is_public_address(address):
+            await stream.aclose()
+            raise BlockedAddressError(
+                f"{host}:{port}", f"host {host!r} connected to non-public {address}"
+            )
+        return stream
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise BlockedAddressError(path, "unix sockets are never fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _guard_connections(transport: httpx.AsyncHTTPTransport) -> None:
+    """Put the connection guard under httpx's pool (httpx has no public hook for it)."""
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if pool is None or backend is None:
+        raise RuntimeError("httpx's transport changed: the connection guard cannot be set")
+    pool._network_backend = _GuardedBackend(backend)

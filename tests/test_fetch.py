@@ -553,3 +553,20 @@ def test_parse_retry_after(value: str, expected: float | None) -> None:
 )
 def test_redact_url(url: str, expected: str) -> None:
     assert redact_url(url) == expected
+
+
+async def test_connection_guard_catches_dns_rebinding(web: WebServer, monkeypatch) -> None:
+    """The resolver said "public" before connecting; the socket reached loopback anyway."""
+    web.set("/secret", Reply("internal"))
+
+    async def resolver_lies(self: Fetcher, url: str, target: object) -> None:
+        return None  # as if the host had resolved to a public address a moment ago
+
+    monkeypatch.setattr(Fetcher, "_check_address", resolver_lies)
+    async with Fetcher(FetchSettings(allow_private_addresses=False, retries=0)) as fetcher:
+        with pytest.raises(BlockedAddressError, match=r"connected to non-public 127\.0\.0\.1"):
+            await fetcher.get(web.url("/secret"))
+        # A request that may reach private addresses uses the same pool unhindered.
+        result = await fetcher.get(web.url("/secret"), allow_private=True)
+    assert result.body == b"internal"
+    assert len(web.hits("/secret")) == 1  # the blocked request never got as far as HTTP
