@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench check clean
+.PHONY: demo test lint bench bench-scale check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.seeds
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.daemon_idle
+
+bench-scale: $(STAMP)
+	bench/run
 
 check: $(STAMP)
 	$(BIN)/newsmonitor check

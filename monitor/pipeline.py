@@ -155,6 +155,7 @@ class Monitor:
         # Articles being checked by any pass of this monitor: the daemon's feed and
         # article jobs overlap, and one article must not be checked twice at once.
         self._in_flight: set[int] = set()
+        self._article_slots = asyncio.Semaphore(2 * settings.fetch.concurrency)
 
     def use_seeds(self, seeds: Sequence[Seed]) -> None:
         """Match new versions against ``seeds`` from now on."""
@@ -395,7 +396,10 @@ class Monitor:
             self._in_flight.add(article.id)
         run.articles_checked += 1
         try:
-            await self._check_article(article, run, entry)
+            # Bounded: a page fetched waits for extraction in memory, so thousands of
+            # articles started at once would hold thousands of pages.
+            async with self._article_slots:
+                await self._check_article(article, run, entry)
         except Exception as exc:  # one article's failure must not end the run
             log.exception("checking article %s failed", article.current_url)
             run.errors.append(f"{article.current_url}: {exc}")
