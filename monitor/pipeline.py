@@ -32,6 +32,7 @@ from monitor.errors import (
     FetchError,
     HTTPStatusError,
     RunLockedError,
+    StoreError,
 )
 from monitor.extract import Extractor
 from monitor.feeds import parse_feed
@@ -834,7 +835,14 @@ class Monitor:
                 self.store.add_alias(known.id, article.url, run.now)
                 log.info("%s is article %d (same canonical URL)", article.url, known.id)
             return None
-        inserted = self.store.add_article(article)
+        try:
+            inserted = self.store.add_article(article)
+        except StoreError:
+            if self.store.find_article([article.url]) is None:
+                raise
+            # Another process (the daemon, a second check) captured it a moment ago.
+            log.info("%s was captured by another run meanwhile", article.url)
+            return None
         run.checked.add(inserted.id)
         return inserted
 

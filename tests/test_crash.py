@@ -61,6 +61,19 @@ def check_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "monitor", "--config", str(config), "check", "--all", "--json"]
 
 
+def wait_for_lease(db: Path, timeout: float = 30) -> None:
+    """Until a running `check` holds the store's lease (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            with sqlite3.connect(db) as raw:
+                tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+                if "locks" in tables and raw.execute("SELECT count(*) FROM locks").fetchone()[0]:
+                    return
+        time.sleep(0.05)
+    raise AssertionError("no check took the lease")
+
+
 def assert_consistent(db: Path) -> None:
     """The invariants a crash must never break."""
     with sqlite3.connect(db) as raw:
@@ -124,6 +137,13 @@ def test_two_checks_and_a_daemon_share_one_store(web, tmp_path):
     config = config_for(tmp_path, web)
     db = tmp_path / "monitor.db"
     newsroom(web, 0)
+    feed = web.routes["/feed/0"]
+
+    def slow_feed(_request: Request) -> Reply:
+        time.sleep(4)  # the first check is still busy when the second one starts
+        return feed  # type: ignore[return-value]
+
+    web.set("/feed/0", slow_feed)
     daemon = subprocess.Popen(
         [sys.executable, "-m", "monitor", "--config", str(config), "run"],
         cwd=ROOT,
@@ -138,7 +158,7 @@ def test_two_checks_and_a_daemon_share_one_store(web, tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(0.3)
+        wait_for_lease(db)  # the first check is running: it holds the store's lease
         second = subprocess.run(
             [*check_command(config), "--wait", "0"],
             cwd=ROOT,
@@ -159,7 +179,7 @@ def test_two_checks_and_a_daemon_share_one_store(web, tmp_path):
         assert len(store.list_articles()) == FEEDS * PER_FEED
 
 
-@pytest.mark.parametrize("wait", ["5"])
+@pytest.mark.parametrize("wait", ["60"])
 def test_a_waiting_check_runs_after_the_first(web, tmp_path, wait):
     web.set("/hook", Reply("ok"))
     config = config_for(tmp_path, web)
@@ -167,7 +187,7 @@ def test_a_waiting_check_runs_after_the_first(web, tmp_path, wait):
     first = subprocess.Popen(
         check_command(config), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    time.sleep(0.3)
+    wait_for_lease(tmp_path / "monitor.db")
     second = subprocess.run(
         [*check_command(config), "--wait", wait],
         cwd=ROOT,
