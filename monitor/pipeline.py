@@ -324,18 +324,8 @@ class Monitor:
         if article is None:
             # Provisional (id 0) until its first fetch is committed: the page's canonical URL
             # may show it is an article we already track under another link.
-            provisional = Article(
-                id=0,
-                feed=feed.name,
-                url=url,
-                current_url=entry.link,
-                first_seen=run.now,
-                last_in_feed=run.now,
-                guid=entry.guid,
-                title=entry.title or None,
-                next_check=run.now,
-            )
-            await self.check_article(provisional, run, entry)
+            provisional = _provisional(feed.name, url, entry.link, entry.title, run.now)
+            await self.check_article(replace(provisional, guid=entry.guid), run, entry)
             return
         article = replace(article, last_in_feed=run.now)
         self.store.update_article(article)
@@ -352,16 +342,7 @@ class Monitor:
         assert seed.url is not None
         if self.store.find_article([seed.url]) is not None:
             return  # tracked already: re-checked on its schedule
-        page = Article(
-            id=0,
-            feed=seed_feed(seed),
-            url=seed.url,
-            current_url=seed.url,
-            first_seen=run.now,
-            last_in_feed=run.now,
-            title=seed.title,
-            next_check=run.now,
-        )
+        page = _provisional(seed_feed(seed), seed.url, seed.url, seed.title, run.now)
         await self.check_article(page, run, None)
 
     async def _check_due_articles(
@@ -968,3 +949,17 @@ def _dead_on_this_host(holder: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def _provisional(feed: str, url: str, link: str, title: str | None, now: datetime) -> Article:
+    """An article not stored yet (id 0): it is inserted when its first fetch is recorded."""
+    return Article(
+        id=0,
+        feed=feed,
+        url=url,
+        current_url=link,
+        first_seen=now,
+        last_in_feed=now,
+        title=title or None,
+        next_check=now,
+    )
