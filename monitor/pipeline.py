@@ -224,16 +224,6 @@ class Monitor:
             warnings=tuple(run.warnings),
         )
 
-    def due_feed_count(self, now: datetime) -> int:
-        """How many configured feeds are due at ``now`` (for progress totals)."""
-        return sum(1 for feed in self.settings.feeds if self._feed_due(feed, now))
-
-    def _feed_due(self, feed: FeedConfig, now: datetime) -> bool:
-        state = self.store.get_feed(feed.name)
-        if state is None or state.url != feed.url:
-            return True
-        return is_due(state.next_due, feed.interval, now)
-
     async def _check_feed(self, feed: FeedConfig, run: _Run, force: bool = False) -> FeedReport:
         """Fetch and parse one feed, then capture its new articles."""
         now = run.now

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -242,13 +242,10 @@ async def test_digest_gathers_five_changes_into_one_message_per_channel(
     assert all(f"Story {n}" in text for n in range(5))
 
 
-def test_check_delivers_its_alerts_before_exiting(web, tmp_path):
-    received: list[dict[str, Any]] = []
-
-    def receive(request: Request) -> Reply:
-        received.append(json.loads(request.body))
-        return Reply("ok")
-
+def hooked_site(
+    web: WebServer, tmp_path: Path, receive: Callable[[Request], Reply], extra: str = ""
+) -> Path:
+    """One feed with one article, and a webhook channel posting to ``receive``."""
     web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
     web.set("/a/harbour", page("Harbour vote", STORY))
     web.set("/hook", receive)
@@ -257,8 +254,19 @@ def test_check_delivers_its_alerts_before_exiting(web, tmp_path):
         f'[[feeds]]\nname = "world"\nurl = "{web.url("/rss")}"\n'
         "[fetch]\nallow_private_addresses = true\nretries = 0\n"
         f'[[alerts]]\nname = "hook"\ntype = "webhook"\nurl = "{web.url("/hook")}"\n'
-        f'secret = "{SECRET}"\nkinds = ["new", "changed"]\n'
+        f'secret = "{SECRET}"\n' + extra
     )
+    return config
+
+
+def test_check_delivers_its_alerts_before_exiting(web, tmp_path):
+    received: list[dict[str, Any]] = []
+
+    def receive(request: Request) -> Reply:
+        received.append(json.loads(request.body))
+        return Reply("ok")
+
+    config = hooked_site(web, tmp_path, receive, 'kinds = ["new", "changed"]\n')
     result = CliRunner().invoke(main, ["--config", str(config), "check", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["alerts"] == {
@@ -278,16 +286,7 @@ def test_alerts_test_sends_a_sample_built_from_a_stored_change(web, tmp_path):
         received.append(request)
         return Reply("ok")
 
-    web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
-    web.set("/a/harbour", page("Harbour vote", STORY))
-    web.set("/hook", receive)
-    config = tmp_path / "m.toml"
-    config.write_text(
-        f'[[feeds]]\nname = "world"\nurl = "{web.url("/rss")}"\n'
-        "[fetch]\nallow_private_addresses = true\nretries = 0\n"
-        f'[[alerts]]\nname = "hook"\ntype = "webhook"\nurl = "{web.url("/hook")}"\n'
-        f'secret = "{SECRET}"\n'
-    )
+    config = hooked_site(web, tmp_path, receive)
 
     def cli(*args: str) -> tuple[int, str]:
         result = CliRunner().invoke(main, ["--config", str(config), *args])
