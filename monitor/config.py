@@ -143,6 +143,9 @@ class FetchSettings(_Model):
     concurrency: int = Field(default=8, ge=1)
     per_host_concurrency: int = Field(default=2, ge=1)
     allow_private_addresses: bool = False
+    # The HTTP stack under Fetcher: aiohttp is several times faster on many small
+    # (conditional) requests; httpx is kept as the alternative (bench/RESULTS.md).
+    client: Literal["aiohttp", "httpx"] = "aiohttp"
 
 
 class CheckStep(_Model):
@@ -172,6 +175,12 @@ class TrackingSettings(_Model):
             if later.until <= earlier.until:
                 raise ValueError("steps must have increasing 'until'")
         return steps
+
+
+class ExtractSettings(_Model):
+    """Where article text is extracted: a big run spreads it over worker processes."""
+
+    workers: int = Field(default=0, ge=0)  # 0: one per CPU core; 1: no worker processes
 
 
 class StorageSettings(_Model):
@@ -451,6 +460,7 @@ class Settings(_Model):
     source: str = "<defaults>"  # the config file it came from
     feeds: tuple[FeedConfig, ...] = ()
     fetch: FetchSettings = FetchSettings()
+    extract: ExtractSettings = ExtractSettings()
     tracking: TrackingSettings = TrackingSettings()
     storage: StorageSettings = StorageSettings()
     seeds: SeedSettings = SeedSettings()

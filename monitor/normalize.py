@@ -65,6 +65,10 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u00ad\ufeff\u2060"))
 # explicit and independent of the regex engine's idea of whitespace.
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f"), " ")
 _LINE_BREAKS = {ord("\r"): "\n", ord("\u2028"): "\n", ord("\u2029"): "\n\n"}
+# One table for all three (no output of one is an input of another); str.translate walks
+# every character in Python-level lookups, so it only runs when one of them is present.
+_TRANSLATION = {**_INVISIBLE, **_SPACES, **_LINE_BREAKS}
+_NEEDS_TRANSLATION = re.compile("[" + "".join(map(chr, _TRANSLATION)) + "]")
 _BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -147,7 +151,8 @@ def normalize_text(text: str, ignore: Sequence[str] = ()) -> str:
 
 def _canonical_paragraphs(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
-    text = text.translate(_INVISIBLE).translate(_SPACES).translate(_LINE_BREAKS)
+    if _NEEDS_TRANSLATION.search(text):
+        text = text.translate(_TRANSLATION)
     paragraphs = (_WHITESPACE.sub(" ", block).strip() for block in _BLANK_LINES.split(text))
     return "\n\n".join(p for p in paragraphs if p)
 

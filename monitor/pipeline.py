@@ -59,6 +59,7 @@ from monitor.normalize import content_hash, normalize_text, normalize_url
 from monitor.schedule import is_due, next_article_check, next_feed_check
 from monitor.seeds import SeedIndex, compute_drift, load_seeds
 from monitor.store import Store
+from monitor.workers import ExtractionPool, default_workers
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
@@ -68,6 +69,7 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 GONE = frozenset({404, 410})
 SEED_FEED_PREFIX = "seed:"
 SWINGS_FLAGGED = 2  # contradicted suspect fetches before a page is reported as unstable
+UPDATE_BATCH = 500  # pending article updates written in one transaction
 # Short pages that say they are not the article: bot challenges, blocks, paywalls, errors.
 _NOT_THE_ARTICLE = re.compile(
     r"just a moment|checking (?:your browser|if the site connection is secure)"
@@ -151,12 +153,38 @@ class Monitor:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
-        self.extractor = extractor
+        workers = settings.extract.workers or default_workers()
+        self.extraction = ExtractionPool(extractor, workers)
         self.use_seeds(seeds)
         # Articles being checked by any pass of this monitor: the daemon's feed and
         # article jobs overlap, and one article must not be checked twice at once.
         self._in_flight: set[int] = set()
+        # Article rows whose only news is "checked, nothing new" (a 304, the same bytes, an
+        # entry still in its feed): written in batches, not one transaction each. Losing
+        # them in a crash costs only a repeated check.
+        self._pending: dict[int, Article] = {}
         self._article_slots = asyncio.Semaphore(2 * settings.fetch.concurrency)
+
+    def close(self) -> None:
+        """Write what is pending; stop the extraction workers, if any were started."""
+        self.flush()
+        self.extraction.close()
+
+    def flush(self) -> None:
+        """Write the article updates batched so far."""
+        if self._pending:
+            batch = list(self._pending.values())
+            self._pending.clear()
+            self.store.update_articles(batch)
+
+    def _defer(self, article: Article) -> None:
+        self._pending[article.id] = article
+        if len(self._pending) >= UPDATE_BATCH:
+            self.flush()
+
+    def _fresh(self, article: Article) -> Article:
+        """``article`` as this monitor last saw it, pending updates included."""
+        return self._pending.get(article.id, article)
 
     def use_seeds(self, seeds: Sequence[Seed]) -> None:
         """Match new versions against ``seeds`` from now on."""
@@ -196,7 +224,20 @@ class Monitor:
             list(self.settings.feeds) if feeds is None else [self.settings.feed(n) for n in feeds]
         )
         notify = progress or (lambda _label: None)
+        try:
+            return await self._pass_inner(run, selected, feeds, force, notify, articles)
+        finally:
+            self.flush()
 
+    async def _pass_inner(
+        self,
+        run: _Run,
+        selected: list[FeedConfig],
+        feeds: Sequence[str] | None,
+        force: bool,
+        notify: Progress,
+        articles: bool,
+    ) -> CheckReport:
         async def one_feed(feed: FeedConfig) -> FeedReport:
             try:
                 report = await self._check_feed(feed, run, force=force)
@@ -270,9 +311,14 @@ class Monitor:
                 )
             )
             return FeedReport(feed.name, FeedStatus.ERROR, status, None, error=str(exc))
-        await asyncio.gather(
-            *(self._capture_entry(feed, entry, run) for entry in _unique_entries(parsed.entries))
+        entries = _unique_entries(parsed.entries)
+        assert all(entry.link for entry in entries)
+        # One query for the whole feed; only entries already tracked are looked up one by one.
+        known = self.store.tracked_among(
+            [normalize_url(entry.link or "") for entry in entries],
+            [entry.guid for entry in entries if entry.guid],
         )
+        await asyncio.gather(*(self._capture_entry(feed, entry, run, known) for entry in entries))
         self._save_feed_success(feed, state, result, len(parsed.entries), now)
         return FeedReport(
             feed.name, FeedStatus.OK, result.status, len(parsed.entries), warning=parsed.warning
@@ -302,12 +348,18 @@ class Monitor:
             )
         )
 
-    async def _capture_entry(self, feed: FeedConfig, entry: FeedEntry, run: _Run) -> None:
-        """Record that ``entry`` is in the feed; capture it when it is a new article."""
+    async def _capture_entry(
+        self, feed: FeedConfig, entry: FeedEntry, run: _Run, known: set[str]
+    ) -> None:
+        """Record that ``entry`` is in the feed; capture it when it is a new article.
+
+        ``known``: which of the feed's URLs and GUIDs the store knows (``tracked_among``).
+        """
         assert entry.link is not None
         url = normalize_url(entry.link)
-        article = self.store.find_article([url])
-        if article is None and entry.guid:
+        tracked = url in known or (entry.guid is not None and entry.guid in known)
+        article = self.store.find_article([url]) if tracked else None
+        if article is None and tracked and entry.guid:
             # A GUID is only unique within its feed ("1", "42" are common): same feed only.
             by_guid = self.store.find_article([], guid=entry.guid)
             article = by_guid if by_guid is not None and by_guid.feed == feed.name else None
@@ -317,8 +369,8 @@ class Monitor:
             provisional = _provisional(feed.name, url, entry.link, entry.title, run.now)
             await self.check_article(replace(provisional, guid=entry.guid), run, entry)
             return
-        article = replace(article, last_in_feed=run.now)
-        self.store.update_article(article)
+        article = replace(self._fresh(article), last_in_feed=run.now)
+        self._defer(article)
         if not feed.fetch_articles:
             await self.check_article(article, run, entry)
         elif article.versions == 0 or article.status == ArticleStatus.REMOVED:
@@ -352,7 +404,7 @@ class Monitor:
             feed = configured.get(article.feed)
             if feed is not None and not feed.fetch_articles:
                 # Feed-only articles change only through the feed; stop re-checking them.
-                self.store.update_article(replace(article, next_check=None))
+                self._defer(replace(self._fresh(article), next_check=None))
                 return
             await self.check_article(article, run, None)
             notify(f"article {article.id}")
@@ -366,6 +418,7 @@ class Monitor:
                 return
             run.checked.add(article.id)
             self._in_flight.add(article.id)
+            article = self._fresh(article)
         run.articles_checked += 1
         try:
             # Bounded: a page fetched waits for extraction in memory, so thousands of
@@ -438,12 +491,8 @@ class Monitor:
             await self._record_unchanged(checked, run, events, entry)
             return
         try:
-            # Extraction is CPU-bound: keep the event loop (and other fetches) moving.
-            page = await asyncio.to_thread(
-                self.extractor.extract,
-                result.body,
-                result.final_url,
-                result.headers.get("content-type"),
+            page = await self.extraction.extract(
+                result.body, result.final_url, result.headers.get("content-type")
             )
         except ExtractError as exc:
             checked = replace(checked, body_hash=None)  # the next fetch must try again
@@ -511,7 +560,7 @@ class Monitor:
         entry: FeedEntry | None = None,
     ) -> None:
         """Store ``version`` if its normalized content differs from the latest one."""
-        latest = self.store.latest_version(article.id)
+        latest = self.store.latest_version(article.id) if article.id else None
         feed_title = entry.title if entry is not None else (latest.feed_title if latest else None)
         candidate = self._normalized(article.feed, replace(version, feed_title=feed_title))
         changes = list(events)
@@ -758,6 +807,10 @@ class Monitor:
             version = replace(version, article_id=inserted.id) if version else None
             link = replace(link, article_id=inserted.id) if link else None
             article = replace(article, id=inserted.id)
+        if not changes and version is None and link is None:
+            self._defer(article)
+            return
+        self._pending.pop(article.id, None)  # superseded by the full write below
         factory = self._alerts_for(run.now, documents or {}) if self.settings.alerts else None
         saved = self.store.record(article, changes, version, raw, link=link, alerts=factory)
         run.changes.extend(saved)
@@ -800,7 +853,8 @@ class Monitor:
         feed captured it while this fetch was in flight.
         """
         urls = [article.url] + ([article.canonical_url] if article.canonical_url else [])
-        known = self.store.find_article(urls)
+        # The cheap question first: almost always, neither address is known.
+        known = self.store.find_article(urls) if self.store.tracked_among(urls) else None
         if known is not None:
             if known.url != article.url:
                 self.store.add_alias(known.id, article.url, run.now)
@@ -872,7 +926,10 @@ async def check_once(
     seeds = load_seeds(settings.seeds.dir, settings.ignore)
     async with Fetcher(settings.fetch) as fetcher:
         monitor = Monitor(settings, store, fetcher, extractor or TrafilaturaExtractor(), seeds)
-        return await monitor.check(now, feeds=feeds, force=force, progress=progress)
+        try:
+            return await monitor.check(now, feeds=feeds, force=force, progress=progress)
+        finally:
+            monitor.close()
 
 
 def seed_feed(seed: Seed) -> str:

@@ -268,6 +268,7 @@ class Daemon:
                     "%d checks did not finish within %ss; they will be redone", len(late), grace
                 )
         self.scheduler.shutdown(wait=False)
+        self.monitor.close()
         report = await self.relay.run_once(self.clock())
         log.info("stopped (%d alerts delivered on the way out)", report.delivered)
 

@@ -81,16 +81,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from monitor.classify import _numbers, _quotations
 from monitor.diff import align_sentences, diff_texts
 from monitor.errors import ConfigError
 from monitor.models import Drift, Seed, SeedMatch, SentenceDiff, SentenceStatus
 from monitor.normalize import normalize_text, normalize_url
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 __all__ = [
     "MatchParams",
@@ -386,6 +388,9 @@ class SeedIndex:
         for seed in self.seeds:
             if seed.url:
                 self._by_url.setdefault(normalize_url(seed.url), seed)
+        # datasketch pulls in scipy (a third of a second): imported only when seeds exist.
+        from datasketch import MinHash, MinHashLSH
+
         # Every MinHash is a copy of this one, so they share their permutations. Shingles
         # arrive hashed: ``int`` passes them through at C speed.
         self._template = MinHash(num_perm=params.num_perm, hashfunc=int)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -546,3 +547,45 @@ async def test_identical_bytes_are_not_extracted_again(web, store, store_url):
         settings, store, T0 + timedelta(minutes=40), force=True, extractor=counting
     )
     assert counting.calls == 2 and [c.kind for c in edited.changes] == ["changed"]
+
+
+async def test_worker_processes_store_what_one_process_stores(
+    web: WebServer, store: Store, store_url: str, tmp_path, caplog
+) -> None:
+    # More new pages than START_AFTER: extraction moves to worker processes mid-run, and
+    # the versions must be exactly those extracted in this process (another store).
+    from monitor.store import open_store
+    from monitor.workers import START_AFTER
+
+    stories = [(f"Story {n}", f"/a/story-{n}") for n in range(START_AFTER + 8)]
+    web.set("/rss", rss(stories, web))
+    for title, path in stories:
+        web.set(path, page(title, [f"{title} opens with its own lede number {len(path)}.", *STORY]))
+    pooled = settings_for(web, store_url, local="/rss").model_copy(
+        update={"extract": settings_for(web, store_url).extract.model_copy(update={"workers": 2})}
+    )
+    with caplog.at_level(logging.INFO, logger="monitor.workers"):
+        report = await run(pooled, store, T0)
+    assert "starting 2 extraction workers" in caplog.text
+    assert report.errors == ()
+    assert report.count(ChangeKind.NEW) == len(stories)
+
+    alone_url = f"sqlite:///{tmp_path / 'alone.db'}"
+    single = settings_from_dict(
+        {
+            "feeds": [{"name": "local", "url": web.url("/rss")}],
+            "fetch": {"allow_private_addresses": True, "retries": 0},
+            "extract": {"workers": 1},
+            "storage": {"url": alone_url},
+        }
+    )
+    alone = open_store(alone_url)
+    try:
+        await run(single, alone, T0)
+        texts = {a.url: alone.latest_version(a.id) for a in alone.list_articles()}
+        pooled_texts = {a.url: store.latest_version(a.id) for a in store.list_articles()}
+        assert {u: (v.text, v.title) for u, v in texts.items() if v} == {
+            u: (v.text, v.title) for u, v in pooled_texts.items() if v
+        }
+    finally:
+        alone.close()

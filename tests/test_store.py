@@ -215,6 +215,48 @@ def test_update_article_replaces_fields(store: SQLStore) -> None:
     assert store.get_article(article.id) == updated
 
 
+def test_tracked_among_names_exactly_the_known_urls_and_guids(store: SQLStore) -> None:
+    # The batch question must agree with find_article, or a feed pass would re-capture
+    # (or never capture) an entry.
+    article = store.add_article(
+        new_article(
+            "https://news.example/a",
+            current_url="https://news.example/moved",
+            canonical_url="https://news.example/canonical",
+            guid="urn:guid:a",
+        )
+    )
+    store.add_alias(article.id, "https://news.example/alias", T0)
+    asked = [
+        "https://news.example/a",
+        "https://news.example/moved",
+        "https://news.example/canonical",
+        "https://news.example/alias",
+        "https://news.example/unknown",
+    ]
+    found = store.tracked_among(asked, ["urn:guid:a", "urn:guid:unknown"])
+    assert found == set(asked[:4]) | {"urn:guid:a"}
+    for url in asked:
+        assert (store.find_article([url]) is not None) == (url in found)
+    assert store.tracked_among([]) == set()
+
+
+def test_update_articles_writes_a_batch_and_skips_vanished_ids(store: SQLStore) -> None:
+    first = store.add_article(new_article("https://news.example/1"))
+    second = store.add_article(new_article("https://news.example/2"))
+    checked = T0 + timedelta(minutes=15)
+    batch = [
+        replace(first, last_checked=checked, etag='"v1"', next_check=checked),
+        replace(second, last_checked=checked, last_error="HTTP 503", next_check=None),
+        new_article("https://news.example/gone", id=98765),
+    ]
+    store.update_articles(batch)
+    assert store.get_article(first.id) == batch[0]
+    assert store.get_article(second.id) == batch[1]
+    assert store.get_article(98765) is None
+    store.update_articles([])  # nothing to write is not an error
+
+
 def test_update_missing_article_raises(store: SQLStore) -> None:
     with pytest.raises(StoreError, match="no article"):
         store.update_article(new_article(id=12345))

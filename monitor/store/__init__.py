@@ -41,11 +41,19 @@ class Store(Protocol):
         Raises StoreError if an article with the same ``url`` exists."""
 
     def update_article(self, article: Article) -> None: ...
+    def update_articles(self, batch: Sequence[Article]) -> None:
+        """``update_article`` for each of ``batch``, in one transaction; an id that no longer
+        exists is skipped."""
+
     def get_article(self, article_id: int) -> Article | None: ...
     def find_article(self, urls: Sequence[str], guid: str | None = None) -> Article | None:
         """The article whose url, current_url or canonical_url is one of ``urls``; failing
         that, the one with one of ``urls`` as an alias; failing that, the one with feed
         GUID ``guid``."""
+
+    def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
+        """Those of ``urls`` and ``guids`` that ``find_article`` could match (as a url,
+        current, canonical or alias URL; as a GUID): one query for a whole feed's entries."""
 
     def add_alias(self, article_id: int, url: str, now: datetime) -> None:
         """Remember ``url`` as another address of the article (idempotent)."""

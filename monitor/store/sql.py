@@ -31,12 +31,14 @@ from sqlalchemy import (
     Insert,
     Select,
     Table,
+    bindparam,
     create_engine,
     event,
     func,
     insert,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -186,7 +188,7 @@ class SQLStore:
         """Insert ``article`` (its ``id`` is ignored) and return it with the assigned id."""
         with self._write("add article") as conn:
             try:
-                result = conn.execute(insert(articles).values(_article_values(article)))
+                result = conn.execute(_INSERT_ARTICLE, _article_values(article))
             except IntegrityError as exc:
                 raise StoreError(f"an article with url {article.url!r} already exists") from exc
         return replace(article, id=_inserted_id(result))
@@ -195,6 +197,16 @@ class SQLStore:
         """Replace every field of the stored article with ``article.id``."""
         with self._write("update article") as conn:
             _update_article(conn, article)
+
+    def update_articles(self, batch: Sequence[Article]) -> None:
+        """Replace every field of each stored article of ``batch``, in one transaction."""
+        if not batch:
+            return
+        with self._write("update articles") as conn:
+            try:
+                conn.execute(_UPDATE_ARTICLE, [_update_params(article) for article in batch])
+            except IntegrityError as exc:
+                raise StoreError(f"updating {len(batch)} articles failed: {exc.orig}") from exc
 
     def get_article(self, article_id: int) -> Article | None:
         with self._read("read article") as conn:
@@ -232,6 +244,23 @@ class SQLStore:
             return _first_article(
                 conn, select(articles).where(articles.c.guid == guid).order_by(articles.c.id)
             )
+
+    def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
+        """Those of ``urls`` and ``guids`` some article is known by."""
+        wanted, wanted_guids = list(set(urls)), list(set(guids))
+        parts = [
+            select(column).where(column.in_(wanted))
+            for column in (
+                articles.c.url,
+                articles.c.current_url,
+                articles.c.canonical_url,
+                article_urls.c.url,
+            )
+        ]
+        if wanted_guids:
+            parts.append(select(articles.c.guid).where(articles.c.guid.in_(wanted_guids)))
+        with self._read("look up articles") as conn:
+            return {value for (value,) in conn.execute(union(*parts)) if value is not None}
 
     def add_alias(self, article_id: int, url: str, now: datetime) -> None:
         """Remember ``url`` as another address of the article; a known alias is kept."""
@@ -593,10 +622,22 @@ def _migrate(engine: Engine) -> None:
             ) from exc
 
 
+# Built once: the SET clause comes from the parameters, so no statement is built per call.
+_UPDATE_ARTICLE = update(articles).where(articles.c.id == bindparam("b_id"))
+_INSERT_ARTICLE = insert(articles)
+_INSERT_VERSION = insert(versions)
+_INSERT_CHANGE = insert(changes_table)
+
+
+def _update_params(article: Article) -> dict[str, Any]:
+    params = _article_values(article)
+    params["b_id"] = article.id
+    return params
+
+
 def _update_article(conn: Connection, article: Article) -> None:
-    statement = update(articles).where(articles.c.id == article.id).values(_article_values(article))
     try:
-        result = conn.execute(statement)
+        result = conn.execute(_UPDATE_ARTICLE, _update_params(article))
     except IntegrityError as exc:
         raise StoreError(f"another article already has url {article.url!r}") from exc
     if result.rowcount == 0:
@@ -609,7 +650,7 @@ def _insert_version(conn: Connection, version: Version, raw: RawBody | None) -> 
         values["raw_body"] = zlib.compress(raw.content, RAW_COMPRESSION_LEVEL)
         values["raw_content_type"] = raw.content_type
     try:
-        conn.execute(insert(versions).values(values))
+        conn.execute(_INSERT_VERSION, values)
     except IntegrityError as exc:
         raise StoreError(
             f"version {version.number} of article {version.article_id} already exists"
@@ -624,7 +665,7 @@ def _insert_changes(conn: Connection, new_changes: Sequence[Change]) -> list[Cha
         values["tags"] = json.dumps(list(change.tags)) if change.tags else None
         values["stats"] = json.dumps(asdict(change.stats)) if change.stats else None
         values["drift"] = json.dumps(asdict(change.drift)) if change.drift else None
-        result = conn.execute(insert(changes_table).values(values))
+        result = conn.execute(_INSERT_CHANGE, values)
         saved.append(replace(change, id=_inserted_id(result)))
     return saved
 
