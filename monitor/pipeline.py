@@ -137,6 +137,8 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
     checked: set[int] = field(default_factory=set)
     articles_checked: int = 0
+    # Every feed's stored state, read in one query when the pass checks several feeds.
+    feed_states: dict[str, FeedState] | None = None
 
 
 class Monitor:
@@ -163,6 +165,7 @@ class Monitor:
         # entry still in its feed): written in batches, not one transaction each. Losing
         # them in a crash costs only a repeated check.
         self._pending: dict[int, Article] = {}
+        self._pending_feeds: dict[str, FeedState] = {}  # likewise, after the articles
         self._article_slots = asyncio.Semaphore(2 * settings.fetch.concurrency)
 
     def close(self) -> None:
@@ -176,11 +179,20 @@ class Monitor:
             batch = list(self._pending.values())
             self._pending.clear()
             self.store.update_articles(batch)
+        if self._pending_feeds:
+            # After the articles: a feed's validators must never be saved ahead of the
+            # entries they vouch for, or a crash would leave those entries behind a 304.
+            states = list(self._pending_feeds.values())
+            self._pending_feeds.clear()
+            self.store.save_feeds(states)
 
     def _defer(self, article: Article) -> None:
         self._pending[article.id] = article
         if len(self._pending) >= UPDATE_BATCH:
             self.flush()
+
+    def _save_feed(self, state: FeedState) -> None:
+        self._pending_feeds[state.name] = state
 
     def _fresh(self, article: Article) -> Article:
         """``article`` as this monitor last saw it, pending updates included."""
@@ -247,6 +259,8 @@ class Monitor:
             notify(f"feed {feed.name}")
             return report
 
+        if len(selected) > 1:
+            run.feed_states = {state.name: state for state in self.store.list_feeds()}
         reports = await asyncio.gather(*(one_feed(feed) for feed in selected))
         if articles:
             everywhere = not feeds
@@ -268,7 +282,10 @@ class Monitor:
     async def _check_feed(self, feed: FeedConfig, run: _Run, force: bool = False) -> FeedReport:
         """Fetch and parse one feed, then capture its new articles."""
         now = run.now
-        state = self.store.get_feed(feed.name)
+        if run.feed_states is not None:
+            state = run.feed_states.get(feed.name)
+        else:
+            state = self.store.get_feed(feed.name)
         if state is None or state.url != feed.url:
             # A new feed, or one whose URL changed: its old validators mean nothing.
             state = FeedState(name=feed.name, url=feed.url, failures=0)
@@ -300,7 +317,7 @@ class Monitor:
             if isinstance(exc, HTTPStatusError) and exc.retry_after:
                 # The server said when to come back; coming back sooner is impolite.
                 next_due = max(next_due, now + timedelta(seconds=exc.retry_after))
-            self.store.save_feed(
+            self._save_feed(
                 replace(
                     state,
                     last_checked=now,
@@ -332,7 +349,7 @@ class Monitor:
         entries: int | None,
         now: datetime,
     ) -> None:
-        self.store.save_feed(
+        self._save_feed(
             replace(
                 state,
                 etag=result.etag or (state.etag if result.not_modified else None),

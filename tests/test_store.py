@@ -116,6 +116,17 @@ def test_save_feed_replaces_and_list_feeds_sorts_by_name(store: SQLStore) -> Non
     assert store.list_feeds() == [replaced, FeedState(name="zeta", url="https://z.example/feed")]
 
 
+def test_save_feeds_inserts_and_replaces_in_one_batch(store: SQLStore) -> None:
+    store.save_feed(FeedState(name="old", url="https://o.example/feed", failures=3))
+    batch = [
+        FeedState(name="old", url="https://o.example/feed", etag='"e2"', last_checked=T0),
+        FeedState(name="new", url="https://n.example/feed", entries=25, next_due=T0),
+    ]
+    store.save_feeds(batch)
+    store.save_feeds([])
+    assert store.list_feeds() == sorted(batch, key=lambda state: state.name)
+
+
 # articles
 
 
@@ -760,3 +771,10 @@ def test_locks_are_exclusive_until_released_or_expired(store: SQLStore) -> None:
     assert store.acquire_lock("check", "c", T0, lease) == "b"
     store.release_lock("check", "b")
     assert store.acquire_lock("check", "c", T0, lease) is None
+
+
+def test_head_constant_is_the_newest_migration() -> None:
+    # A store at HEAD is opened without Alembic: HEAD must name the real newest revision.
+    from monitor.store.migrate import HEAD
+
+    assert head_revision() == HEAD

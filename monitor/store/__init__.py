@@ -32,6 +32,9 @@ class Store(Protocol):
     def save_feed(self, state: FeedState) -> None:
         """Insert or replace the state of the feed named ``state.name``."""
 
+    def save_feeds(self, states: Sequence[FeedState]) -> None:
+        """``save_feed`` for each of ``states``, in one transaction."""
+
     def list_feeds(self) -> list[FeedState]: ...
 
     # articles

@@ -21,16 +21,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, fields, replace
 from datetime import datetime
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from alembic.util import CommandError
 from sqlalchemy import (
     Connection,
     Engine,
     Insert,
     Select,
-    Table,
     bindparam,
     create_engine,
     event,
@@ -171,11 +170,15 @@ class SQLStore:
 
     def save_feed(self, state: FeedState) -> None:
         """Insert or replace the state of the feed named ``state.name``."""
-        values = _values(state)
+        self.save_feeds([state])
+
+    def save_feeds(self, states: Sequence[FeedState]) -> None:
+        """``save_feed`` for each of ``states``, in one transaction."""
+        if not states:
+            return
         with self._write("save feed") as conn:
             # An upsert, not update-then-insert: two nodes may save the same feed at once.
-            statement = self._insert_or_update(feeds, values, key="name")
-            conn.execute(statement)
+            conn.execute(self._upsert_feed, [_values(state) for state in states])
 
     def list_feeds(self) -> list[FeedState]:
         with self._read("list feeds") as conn:
@@ -594,11 +597,14 @@ class SQLStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"{action} failed: {_reason(exc, self._engine.url)}") from exc
 
-    def _insert_or_update(self, table: Table, values: dict[str, Any], key: str) -> Insert:
+    @cached_property
+    def _upsert_feed(self) -> Insert:
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table).values(values)
-        changed = {name: statement.excluded[name] for name in values if name != key}
-        return statement.on_conflict_do_update(index_elements=[key], set_=changed)
+        statement = dialect.insert(feeds)
+        changed = {
+            f.name: statement.excluded[f.name] for f in fields(FeedState) if f.name != "name"
+        }
+        return statement.on_conflict_do_update(index_elements=["name"], set_=changed)
 
 
 def _migrate(engine: Engine) -> None:
@@ -609,6 +615,10 @@ def _migrate(engine: Engine) -> None:
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot connect to {safe}: {_reason(exc, engine.url)}") from exc
     with conn:
+        if migrate.at_head(conn):
+            return
+        from alembic.util import CommandError
+
         try:
             conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
