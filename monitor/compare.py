@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from monitor.classify import classify
-from monitor.config import Settings
+from monitor.config import ClassifyRules, Settings
 from monitor.diff import diff_versions
 from monitor.errors import MonitorError
 from monitor.models import Article, DiffDocument, Drift, Seed, SeedLink, Version
@@ -49,7 +49,13 @@ def compare_versions(
     article: Article, old: Version, new: Version, settings: Settings, now: datetime
 ) -> DiffDocument:
     """Diff and classify ``old`` -> ``new`` of ``article`` with its feed's rules."""
-    rules = settings.rules(article.feed)
+    return compare_with_rules(article, old, new, settings.rules(article.feed), now)
+
+
+def compare_with_rules(
+    article: Article, old: Version, new: Version, rules: ClassifyRules, now: datetime
+) -> DiffDocument:
+    """``compare_versions`` with the rules given (small enough to send to a worker)."""
     diff = diff_versions(old, new, rules.diff_timeout)
     return DiffDocument(
         diff=diff,

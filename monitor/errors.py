@@ -70,6 +70,10 @@ class ExtractError(MonitorError):
     """No article text could be extracted from a page."""
 
 
+class WorkerError(MonitorError):
+    """A worker process died while running a job (the job is redone on the next check)."""
+
+
 class StoreError(MonitorError):
     """The store failed an operation."""
 

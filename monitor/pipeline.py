@@ -24,7 +24,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from monitor.alerts.payload import build_event, event_id_for, event_type
-from monitor.compare import compare_versions
+from monitor.compare import compare_with_rules
 from monitor.config import FeedConfig, Settings
 from monitor.errors import (
     ExtractError,
@@ -33,6 +33,7 @@ from monitor.errors import (
     HTTPStatusError,
     RunLockedError,
     StoreError,
+    WorkerError,
 )
 from monitor.extract import Extractor
 from monitor.feeds import parse_feed
@@ -59,7 +60,7 @@ from monitor.normalize import content_hash, normalize_text, normalize_url
 from monitor.schedule import is_due, next_article_check, next_feed_check
 from monitor.seeds import SeedIndex, compute_drift, load_seeds
 from monitor.store import Store
-from monitor.workers import ExtractionPool, default_workers
+from monitor.workers import WorkerPool, default_workers
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
@@ -156,7 +157,7 @@ class Monitor:
         self.store = store
         self.fetcher = fetcher
         workers = settings.extract.workers or default_workers()
-        self.extraction = ExtractionPool(extractor, workers)
+        self.pool = WorkerPool(extractor, workers)
         self.use_seeds(seeds)
         # Articles being checked by any pass of this monitor: the daemon's feed and
         # article jobs overlap, and one article must not be checked twice at once.
@@ -171,7 +172,7 @@ class Monitor:
     def close(self) -> None:
         """Write what is pending; stop the extraction workers, if any were started."""
         self.flush()
-        self.extraction.close()
+        self.pool.close()
 
     def flush(self) -> None:
         """Write the article updates batched so far."""
@@ -302,15 +303,15 @@ class Monitor:
             if result.not_modified:
                 self._save_feed_success(feed, state, result, state.entries, now)
                 return FeedReport(feed.name, FeedStatus.NOT_MODIFIED, 304, state.entries)
-            parsed = await asyncio.to_thread(
-                parse_feed, result.body, result.final_url, result.headers
+            parsed = await self.pool.run(
+                parse_feed, result.body, result.final_url, dict(result.headers)
             )
             if parsed.bozo and not parsed.entries:
                 # Malformed and empty: a broken feed, not a quiet news day.
                 raise FeedParseError(
                     f"{feed.url}: malformed feed with no entries: {parsed.warning}"
                 )
-        except (FetchError, FeedParseError) as exc:
+        except (FetchError, FeedParseError, WorkerError) as exc:
             status = exc.status if isinstance(exc, HTTPStatusError) else None
             failures = state.failures + 1
             next_due = next_feed_check(feed.interval, now, failures)
@@ -331,11 +332,12 @@ class Monitor:
         entries = _unique_entries(parsed.entries)
         assert all(entry.link for entry in entries)
         # One query for the whole feed; only entries already tracked are looked up one by one.
-        known = self.store.tracked_among(
-            [normalize_url(entry.link or "") for entry in entries],
-            [entry.guid for entry in entries if entry.guid],
+        urls = [normalize_url(entry.link or "") for entry in entries]
+        known = self.store.tracked_among(urls, [entry.guid for entry in entries if entry.guid])
+        found = self.store.find_articles([url for url in urls if url in known]) if known else {}
+        await asyncio.gather(
+            *(self._capture_entry(feed, entry, run, known, found) for entry in entries)
         )
-        await asyncio.gather(*(self._capture_entry(feed, entry, run, known) for entry in entries))
         self._save_feed_success(feed, state, result, len(parsed.entries), now)
         return FeedReport(
             feed.name, FeedStatus.OK, result.status, len(parsed.entries), warning=parsed.warning
@@ -366,16 +368,24 @@ class Monitor:
         )
 
     async def _capture_entry(
-        self, feed: FeedConfig, entry: FeedEntry, run: _Run, known: set[str]
+        self,
+        feed: FeedConfig,
+        entry: FeedEntry,
+        run: _Run,
+        known: set[str],
+        found: Mapping[str, Article],
     ) -> None:
         """Record that ``entry`` is in the feed; capture it when it is a new article.
 
-        ``known``: which of the feed's URLs and GUIDs the store knows (``tracked_among``).
+        ``known``: which of the feed's URLs and GUIDs the store knows (``tracked_among``);
+        ``found``: the articles of those URLs (``find_articles``).
         """
         assert entry.link is not None
         url = normalize_url(entry.link)
         tracked = url in known or (entry.guid is not None and entry.guid in known)
-        article = self.store.find_article([url]) if tracked else None
+        article = found.get(url)
+        if article is None and url in known:
+            article = self.store.find_article([url])  # known by an alias
         if article is None and tracked and entry.guid:
             # A GUID is only unique within its feed ("1", "42" are common): same feed only.
             by_guid = self.store.find_article([], guid=entry.guid)
@@ -508,7 +518,7 @@ class Monitor:
             await self._record_unchanged(checked, run, events, entry)
             return
         try:
-            page = await self.extraction.extract(
+            page = await self.pool.extract(
                 result.body, result.final_url, result.headers.get("content-type")
             )
         except ExtractError as exc:
@@ -710,9 +720,8 @@ class Monitor:
     ) -> tuple[Change, DiffDocument]:
         """``change`` as a classified CHANGED or REVERTED event against ``latest``."""
         # Diffing is CPU-bound and bounded by diff_timeout: off the event loop.
-        document = await asyncio.to_thread(
-            compare_versions, article, latest, new, self.settings, now
-        )
+        rules = self.settings.rules(article.feed)
+        document = await self.pool.run(compare_with_rules, article, latest, new, rules, now)
         verdict = document.classification
         change = replace(
             change,

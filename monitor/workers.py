@@ -1,10 +1,12 @@
-"""Extraction off the event loop: a thread for a few pages, worker processes for many.
+"""CPU-bound work off the event loop: threads for a little, worker processes for a lot.
 
-Extraction is CPU-bound Python (trafilatura over lxml), so threads share one core. A run
-that extracts many pages (a cold start, a busy newsroom) hands them to one worker process
-per core; a run with a handful starts no processes, because starting them (a fresh Python
-that imports trafilatura) costs more than those pages. The workers are spawned, not forked:
-forking a process that runs an event loop and threads is unsafe.
+Extraction (trafilatura over lxml), feed parsing and diffing are CPU-bound Python, so
+threads share one core. A run with much of it (a cold start, a busy newsroom) hands it to
+one worker process per core; a run with a handful of jobs starts no processes, because
+starting them (a fresh Python that imports trafilatura) costs more than those jobs. The
+workers are spawned, not forked: forking a process that runs an event loop and threads is
+unsafe. As with any spawned worker, a script that drives a ``Monitor`` needs the
+``if __name__ == "__main__":`` guard (the ``newsmonitor`` command has it).
 """
 
 from __future__ import annotations
@@ -15,17 +17,21 @@ import multiprocessing
 import os
 import pickle
 import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
 
-from monitor.errors import ExtractError
+from monitor.errors import ExtractError, WorkerError
 from monitor.extract import Extractor
 from monitor.models import Page
 
 log = logging.getLogger(__name__)
 
-# Pages extracted in threads before the worker processes start; measured break-even on two
-# cores is about a dozen pages (bench/RESULTS.md).
+T = TypeVar("T")
+
+# Jobs run in threads before the worker processes start; measured break-even on two cores
+# is about a dozen pages (bench/RESULTS.md).
 START_AFTER = 16
 # A worker is replaced after this many pages, so whatever lxml or trafilatura keep growing
 # in a long-running daemon is given back.
@@ -40,9 +46,9 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-class ExtractionPool:
-    """Runs an ``Extractor``: in a thread until ``start_after`` pages have been asked for,
-    then in ``workers`` processes. ``workers`` <= 1 never starts a process."""
+class WorkerPool:
+    """Runs an ``Extractor`` and other CPU-bound functions: in threads until ``start_after``
+    jobs have been asked for, then in ``workers`` processes (<= 1: never)."""
 
     def __init__(self, extractor: Extractor, workers: int, start_after: int = START_AFTER) -> None:
         self.extractor = extractor
@@ -59,18 +65,45 @@ class ExtractionPool:
 
     async def extract(self, html: bytes, url: str, content_type: str | None) -> Page:
         """``extractor.extract`` of the page, wherever it runs; ExtractError as it raises."""
+        try:
+            return await self._run(url, self.extractor.extract, _extract, html, url, content_type)
+        except BrokenProcessPool as exc:
+            raise ExtractError(f"{url}: the extraction worker died: {exc}") from exc
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` off the event loop; ``fn`` and its arguments must pickle (a
+        module-level function of dataclasses). WorkerError if the worker dies."""
+        what = getattr(fn, "__name__", "job")
+        try:
+            return await self._run(what, fn, fn, *args)
+        except BrokenProcessPool as exc:
+            raise WorkerError(f"a worker process died running {what}: {exc}") from exc
+
+    async def _run(
+        self, what: str, here: Callable[..., T], there: Callable[..., T], *args: Any
+    ) -> T:
         self._asked += 1
         if not self._use_processes():
-            return await asyncio.to_thread(self.extractor.extract, html, url, content_type)
+            return await asyncio.to_thread(here, *args)
         pool = self._ensure_pool()
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, _extract, html, url, content_type)
-        except BrokenProcessPool as exc:
-            # A worker died (killed, out of memory, a crash in C code): this page is
-            # retried on its next check; the pool is started afresh for the next page.
+            work = loop.run_in_executor(pool, there, *args)
+        except (RuntimeError, OSError) as exc:
+            # No processes here (a script without a __main__ guard under spawn, a process
+            # limit): slower, but every job still runs.
+            log.warning("worker processes cannot start (%s); using threads", exc)
             self._discard(pool)
-            raise ExtractError(f"{url}: the extraction worker died: {exc}") from exc
+            self._portable = False
+            return await asyncio.to_thread(here, *args)
+        try:
+            return await work
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory, a crash in C code): this job fails and
+            # is redone on its next check; the pool is started afresh for the next one.
+            log.warning("a worker process died running %s; restarting the workers", what)
+            self._discard(pool)
+            raise
 
     def close(self) -> None:
         """Stop the worker processes, if any; pages still queued are dropped."""
@@ -92,7 +125,7 @@ class ExtractionPool:
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            log.info("starting %d extraction workers", self.workers)
+            log.info("starting %d worker processes", self.workers)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),

@@ -566,7 +566,7 @@ async def test_worker_processes_store_what_one_process_stores(
     )
     with caplog.at_level(logging.INFO, logger="monitor.workers"):
         report = await run(pooled, store, T0)
-    assert "starting 2 extraction workers" in caplog.text
+    assert "starting 2 worker processes" in caplog.text
     assert report.errors == ()
     assert report.count(ChangeKind.NEW) == len(stories)
 

@@ -252,6 +252,33 @@ def test_tracked_among_names_exactly_the_known_urls_and_guids(store: SQLStore) -
     assert store.tracked_among([]) == set()
 
 
+def test_find_articles_agrees_with_find_article_url_by_url(store: SQLStore) -> None:
+    moved = store.add_article(
+        new_article("https://news.example/old", current_url="https://news.example/x")
+    )
+    exact = store.add_article(new_article("https://news.example/x"))
+    canonical = store.add_article(
+        new_article("https://news.example/c", canonical_url="https://news.example/canon")
+    )
+    store.add_alias(exact.id, "https://news.example/alias", T0)
+    asked = [
+        "https://news.example/old",
+        "https://news.example/x",
+        "https://news.example/canon",
+        "https://news.example/alias",  # aliases are find_article's second step
+        "https://news.example/none",
+    ]
+    found = store.find_articles(asked)
+    assert found == {
+        "https://news.example/old": moved,
+        "https://news.example/x": exact,
+        "https://news.example/canon": canonical,
+    }
+    for url, article in found.items():
+        assert store.find_article([url]) == article
+    assert store.find_articles([]) == {}
+
+
 def test_update_articles_writes_a_batch_and_skips_vanished_ids(store: SQLStore) -> None:
     first = store.add_article(new_article("https://news.example/1"))
     second = store.add_article(new_article("https://news.example/2"))

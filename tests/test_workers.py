@@ -1,4 +1,4 @@
-"""ExtractionPool: threads for a few pages, worker processes for many, and survival of a
+"""WorkerPool: threads for a few pages, worker processes for many, and survival of a
 worker that dies."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from monitor.errors import ExtractError
 from monitor.extract import TrafilaturaExtractor
 from monitor.models import Page
-from monitor.workers import ExtractionPool
+from monitor.workers import WorkerPool
 from tests.test_extract import article_page
 
 URL = "https://news.example/2024/05/budget"
@@ -35,7 +35,7 @@ class LocalExtractor(WhereExtractor):
 
 
 async def test_a_few_pages_stay_in_this_process_then_workers_take_over() -> None:
-    pool = ExtractionPool(WhereExtractor(), workers=2, start_after=2)
+    pool = WorkerPool(WhereExtractor(), workers=2, start_after=2)
     try:
         pids = []
         for n in range(6):
@@ -51,21 +51,21 @@ async def test_a_few_pages_stay_in_this_process_then_workers_take_over() -> None
 
 
 async def test_one_worker_means_no_processes() -> None:
-    pool = ExtractionPool(WhereExtractor(), workers=1, start_after=0)
+    pool = WorkerPool(WhereExtractor(), workers=1, start_after=0)
     page = await pool.extract(b"text", URL, None)
     assert page.title is not None and page.title.startswith(f"{os.getpid()} ")
     assert not pool.started
 
 
 async def test_an_extractor_that_cannot_travel_runs_in_threads() -> None:
-    pool = ExtractionPool(LocalExtractor(), workers=2, start_after=0)
+    pool = WorkerPool(LocalExtractor(), workers=2, start_after=0)
     page = await pool.extract(b"text", URL, None)
     assert page.title is not None and page.title.startswith(f"{os.getpid()} ")
     assert not pool.started
 
 
 async def test_a_dead_worker_fails_its_page_and_the_next_page_gets_a_new_pool() -> None:
-    pool = ExtractionPool(WhereExtractor(), workers=2, start_after=0)
+    pool = WorkerPool(WhereExtractor(), workers=2, start_after=0)
     try:
         with pytest.raises(ExtractError, match="extraction worker died") as info:
             await pool.extract(b"die", URL, None)
@@ -80,7 +80,7 @@ async def test_a_dead_worker_fails_its_page_and_the_next_page_gets_a_new_pool() 
 async def test_trafilatura_in_a_worker_gives_what_it_gives_here() -> None:
     html = article_page().encode()
     here = TrafilaturaExtractor().extract(html, URL)
-    pool = ExtractionPool(TrafilaturaExtractor(), workers=2, start_after=0)
+    pool = WorkerPool(TrafilaturaExtractor(), workers=2, start_after=0)
     try:
         there = await pool.extract(html, URL, "text/html; charset=utf-8")
         with pytest.raises(ExtractError, match="no article text"):

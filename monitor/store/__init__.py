@@ -54,6 +54,10 @@ class Store(Protocol):
         that, the one with one of ``urls`` as an alias; failing that, the one with feed
         GUID ``guid``."""
 
+    def find_articles(self, urls: Sequence[str]) -> dict[str, Article]:
+        """``find_article([url])`` for each of ``urls`` at once, by URL columns only (no
+        aliases, no GUIDs); URLs with no match are left out."""
+
     def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
         """Those of ``urls`` and ``guids`` that ``find_article`` could match (as a url,
         current, canonical or alias URL; as a GUID): one query for a whole feed's entries."""

@@ -248,6 +248,28 @@ class SQLStore:
                 conn, select(articles).where(articles.c.guid == guid).order_by(articles.c.id)
             )
 
+    def find_articles(self, urls: Sequence[str]) -> dict[str, Article]:
+        """For each of ``urls``, what ``find_article([url])`` finds by the url, current_url
+        or canonical_url column (aliases and GUIDs aside); URLs with no match are left out."""
+        wanted = list(set(urls))
+        if not wanted:
+            return {}
+        query = select(articles).where(
+            or_(
+                articles.c.url.in_(wanted),
+                articles.c.current_url.in_(wanted),
+                articles.c.canonical_url.in_(wanted),
+            )
+        )
+        with self._read("find articles") as conn:
+            candidates = [_article(row) for row in conn.execute(query).mappings()]
+        found: dict[str, Article] = {}
+        for url in wanted:
+            matches = [a for a in candidates if url in (a.url, a.current_url, a.canonical_url)]
+            if matches:
+                found[url] = min(matches, key=lambda match: _url_rank(match, [url]))
+        return found
+
     def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
         """Those of ``urls`` and ``guids`` some article is known by."""
         wanted, wanted_guids = list(set(urls)), list(set(guids))
