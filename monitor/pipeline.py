@@ -167,6 +167,8 @@ class Monitor:
         # them in a crash costs only a repeated check.
         self._pending: dict[int, Article] = {}
         self._pending_feeds: dict[str, FeedState] = {}  # likewise, after the articles
+        self._feeds: dict[str, FeedConfig] = {}
+        self._feeds_of: Settings | None = None
         self._article_slots = asyncio.Semaphore(2 * settings.fetch.concurrency)
 
     def close(self) -> None:
@@ -194,6 +196,13 @@ class Monitor:
 
     def _save_feed(self, state: FeedState) -> None:
         self._pending_feeds[state.name] = state
+
+    def _feed_config(self, name: str) -> FeedConfig | None:
+        """The configured feed named ``name``; a dict, rebuilt when settings are reloaded."""
+        if self._feeds_of is not self.settings:
+            self._feeds = {feed.name: feed for feed in self.settings.feeds}
+            self._feeds_of = self.settings
+        return self._feeds.get(name)
 
     def _fresh(self, article: Article) -> Article:
         """``article`` as this monitor last saw it, pending updates included."""
@@ -460,7 +469,7 @@ class Monitor:
 
     async def _check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
         now = run.now
-        feed = next((f for f in self.settings.feeds if f.name == article.feed), None)
+        feed = self._feed_config(article.feed)
         if article.feed.startswith(SEED_FEED_PREFIX):
             next_check: datetime | None = now + self.settings.seeds.interval
         else:
@@ -558,7 +567,7 @@ class Monitor:
             return True
         if article.feed.startswith(SEED_FEED_PREFIX):
             return True  # a seed's own url is configured by the user, like a feed URL
-        feed = next((f for f in self.settings.feeds if f.name == article.feed), None)
+        feed = self._feed_config(article.feed)
         return feed is not None and feed.allow_private_links
 
     def _moved(self, article: Article, new_url: str, why: str, run: _Run) -> list[Change]:

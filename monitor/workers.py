@@ -17,6 +17,8 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,9 +35,12 @@ T = TypeVar("T")
 # Jobs run in threads before the worker processes start; measured break-even on two cores
 # is about a dozen pages (bench/RESULTS.md).
 START_AFTER = 16
-# A worker is replaced after this many pages, so whatever lxml or trafilatura keep growing
-# in a long-running daemon is given back.
-TASKS_PER_WORKER = 2000
+# The workers are replaced after this many jobs, so whatever lxml or trafilatura keep growing
+# in a long-running daemon is given back. (Not ProcessPoolExecutor's max_tasks_per_child:
+# on Python 3.11 a pool can hang for good when a worker retires that way.)
+JOBS_PER_POOL = 20_000
+# How often a worker looks whether its parent is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 def default_workers() -> int:
@@ -56,6 +61,7 @@ class WorkerPool:
         self.start_after = start_after
         self._asked = 0
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_jobs = 0
         self._portable: bool | None = None
 
     @property
@@ -124,15 +130,19 @@ class WorkerPool:
         return self._portable
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is not None and self._pool_jobs >= JOBS_PER_POOL:
+            retired, self._pool = self._pool, None
+            retired.shutdown(wait=False)  # its queued jobs still run to the end
         if self._pool is None:
+            self._pool_jobs = 0
             log.info("starting %d worker processes", self.workers)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.extractor,),
-                max_tasks_per_child=TASKS_PER_WORKER,
+                initargs=(self.extractor, os.getpid()),
             )
+        self._pool_jobs += 1
         return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
@@ -146,11 +156,22 @@ class WorkerPool:
 _worker_extractor: Extractor | None = None
 
 
-def _start_worker(extractor: Extractor) -> None:
+def _start_worker(extractor: Extractor, parent: int) -> None:
     global _worker_extractor
     # Ctrl-C reaches the whole process group; the parent decides what stops, and how.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_extractor = extractor
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Exit once ``parent`` is gone. A worker whose parent was killed (SIGKILL, the OOM
+    killer, a cron timeout) would otherwise wait for work forever: it holds its own copy
+    of the job queue's write end, so it never sees the queue close."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def _extract(html: bytes, url: str, content_type: str | None) -> Page:

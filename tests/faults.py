@@ -7,6 +7,9 @@ are sent, requests to ``PUBLIC_ALIAS`` (a global address, so the private-address
 lets it through) are rewritten to the fault server, and any other destination is refused
 in-process and recorded in ``FaultServer.refused`` without a socket ever being opened. A
 test that expects the address policy to stop a redirect asserts that list stays empty.
+
+The fixture runs each test on both HTTP stacks (aiohttp and httpx): ``LoopbackOnly`` sits
+between ``Fetcher`` and the real stack, so everything below it is the production code.
 """
 
 from __future__ import annotations
@@ -17,21 +20,22 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from monitor import pipeline
 from monitor.config import FetchSettings
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, make_transport
+from monitor.transport import RawResponse, Transport, TransportError
 from tests.webserver import Reply, Route, WebServer
 
-# Global (so allowed by the address policy), never contacted: the guard transport sends
+# Global (so allowed by the address policy), never contacted: ``LoopbackOnly`` sends
 # requests for it to the fault server on 127.0.0.1.
 PUBLIC_ALIAS = "11.22.33.44"
 
@@ -96,9 +100,10 @@ FAULTS: dict[str, Fault] = {
 class FaultServer:
     """A ``WebServer`` with every fault of ``FAULTS`` mounted, plus a healthy story page."""
 
-    def __init__(self) -> None:
+    def __init__(self, client: str = "aiohttp") -> None:
         self.web = WebServer()
-        self.refused: list[str] = []  # URLs the guard transport refused to connect to
+        self.client = client  # the HTTP stack every fetcher of this server runs on
+        self.refused: list[str] = []  # URLs LoopbackOnly refused to connect to
         self._routes = self._make_routes()
         for name, route in self._routes.items():
             self.web.set(f"/fault/{name}", route)
@@ -131,7 +136,8 @@ class FaultServer:
 
     def fetcher(self, settings: FetchSettings, **kwargs: Any) -> Fetcher:
         """A ``Fetcher`` whose connections can only reach this server (see the module doc)."""
-        guard = LoopbackOnlyTransport(self.web.port, self.refused)
+        settings = settings.model_copy(update={"client": self.client})
+        guard = LoopbackOnly(make_transport(settings), self.web.port, self.refused)
         return Fetcher(settings, transport=guard, **kwargs)
 
     def route(self, name: str) -> Route:
@@ -204,31 +210,41 @@ class FaultServer:
         return routes
 
 
-class LoopbackOnlyTransport(httpx.AsyncBaseTransport):
-    """Sends to 127.0.0.1 only; ``PUBLIC_ALIAS`` goes to ``port``; the rest is refused."""
+class LoopbackOnly:
+    """A ``Transport`` that sends to 127.0.0.1 only: ``PUBLIC_ALIAS`` goes to ``port``
+    there, and anything else is refused without a socket (and recorded in ``refused``)."""
 
-    def __init__(self, port: int, refused: list[str]) -> None:
+    def __init__(self, inner: Transport, port: int, refused: list[str]) -> None:
+        self._inner = inner
         self._port = port
         self._refused = refused
-        self._inner = httpx.AsyncHTTPTransport()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        if host == PUBLIC_ALIAS:
-            request.url = request.url.copy_with(host="127.0.0.1", port=self._port)
-        elif host != "127.0.0.1":
-            self._refused.append(str(request.url))
-            raise httpx.ConnectError("the test's loopback guard refused", request=request)
-        return await self._inner.handle_async_request(request)
+    async def send(self, url: str, headers: Mapping[str, str], private_ok: bool) -> RawResponse:
+        parts = urlsplit(url)
+        if parts.hostname == PUBLIC_ALIAS:
+            url = parts._replace(netloc=f"127.0.0.1:{self._port}").geturl()
+            headers = {**headers, "Host": parts.netloc}
+            # The policy took the alias for the public host it stands in for; the stack's
+            # own guard must not refuse the loopback address it really goes to.
+            private_ok = True
+        elif parts.hostname != "127.0.0.1":
+            self._refused.append(url)
+            raise TransportError(
+                "cannot connect: the test's loopback guard refused", connect_failed=True
+            )
+        return await self._inner.send(url, headers, private_ok)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
-@pytest.fixture
-def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
-    """A started ``FaultServer``; the pipeline's fetcher can only reach loopback meanwhile."""
-    server = FaultServer().start()
+@pytest.fixture(params=["aiohttp", "httpx"])
+def faults(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FaultServer]:
+    """A started ``FaultServer``; the pipeline's fetcher can only reach loopback meanwhile,
+    on the HTTP stack the test is run for."""
+    server = FaultServer(request.param).start()
     monkeypatch.setattr(pipeline, "Fetcher", server.fetcher)
     yield server
     server.stop()

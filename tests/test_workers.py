@@ -4,10 +4,15 @@ worker that dies."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
+from monitor import workers
 from monitor.errors import ExtractError
 from monitor.extract import TrafilaturaExtractor
 from monitor.models import Page
@@ -88,3 +93,74 @@ async def test_trafilatura_in_a_worker_gives_what_it_gives_here() -> None:
     finally:
         pool.close()
     assert there == here
+
+
+async def test_workers_are_replaced_after_their_share_of_jobs(monkeypatch) -> None:
+    monkeypatch.setattr(workers, "JOBS_PER_POOL", 3)
+    pool = WorkerPool(WhereExtractor(), workers=2, start_after=0)
+    try:
+        pids = set()
+        for n in range(7):
+            page = await pool.extract(f"page {n}".encode(), URL, None)
+            assert page.paragraphs == (f"page {n}",)
+            pids.add(int((page.title or "").split()[0]))
+    finally:
+        pool.close()
+    # Three pools of at most two workers each, never this process.
+    assert os.getpid() not in pids
+    assert len(pids) > 2
+
+
+_ORPHAN_SCRIPT = """
+import asyncio, sys
+from monitor.workers import WorkerPool
+from tests.test_workers import WhereExtractor
+
+async def main():
+    pool = WorkerPool(WhereExtractor(), workers=2, start_after=0)
+    jobs = [pool.extract(b"x", "https://a.example/", None) for _ in range(4)]
+    pages = await asyncio.gather(*jobs)
+    print(" ".join(sorted({p.title.split()[0] for p in pages})), flush=True)
+    await asyncio.sleep(60)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path) -> None:
+    # A check killed by cron's timeout or the OOM killer must not leave workers behind.
+    script = tmp_path / "parent.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    root = Path(__file__).resolve().parents[1]
+    parent = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        # The killed parent's resource tracker complains about its semaphores: expected.
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert parent.stdout is not None
+        pids = [int(pid) for pid in parent.stdout.readline().split()]
+        assert pids and parent.pid not in pids
+        assert all(_alive(pid) for pid in pids)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10 * workers.PARENT_CHECK_SECONDS
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead, only not yet reaped (by init, once the parent is gone).
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")

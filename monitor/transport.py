@@ -1,0 +1,131 @@
+"""The seam under ``Fetcher``: send one GET, hand back its status, headers and raw body.
+
+A ``Transport`` does no more than that: no redirects, no decoding, no retries, no limits.
+``Fetcher`` (fetch.py) does all of those once, whichever stack is underneath:
+
+- ``transport_aiohttp.AiohttpTransport``, the default;
+- ``transport_httpx.HttpxTransport``, the alternative (and the one that takes httpx mock
+  transports in tests).
+
+A stack's own exceptions never leave it: each is translated into a ``TransportError``
+carrying a short human reason (the same reason for the same failure on either stack),
+raised ``from`` the original. The address guard is the other thing a stack must provide:
+``send(..., private_ok=False)`` must not connect to a non-public address, whatever the
+resolver answers by the time the connection is made, and raises ``BlockedAddressError``.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class RawResponse(Protocol):
+    """A response whose body has not been read yet."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Lower-cased names; repeated fields joined with ", " (as RFC 9110 allows)."""
+        ...
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        """The body as sent (still Content-Encoded); TransportError if the read fails."""
+        ...
+
+    async def aclose(self) -> None:
+        """Give the connection back (or close it if the body was not read to its end)."""
+        ...
+
+
+class Transport(Protocol):
+    """One HTTP stack: GET a URL, follow nothing, decode nothing."""
+
+    async def send(self, url: str, headers: Mapping[str, str], private_ok: bool) -> RawResponse:
+        """Send the GET and return once the response head has arrived.
+
+        ``private_ok`` false: the connection must reach a public address only
+        (``BlockedAddressError`` otherwise). Failures raise ``TransportError``.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        ...
+
+
+class TransportError(Exception):
+    """A stack's failure as a short human reason; ``__cause__`` is the stack's own error.
+
+    ``connect_failed``: nothing was sent (refused, unresolvable, connect timeout), so a
+    retry is safe and may well succeed.
+    """
+
+    def __init__(self, reason: str, *, connect_failed: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.connect_failed = connect_failed
+
+
+def is_public_address(address: Address) -> bool:
+    """Whether fetching from ``address`` is safe: globally routable, not internal."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        # ::ffff:10.0.0.1 reaches 10.0.0.1 on dual-stack sockets.
+        address = address.ipv4_mapped
+    if (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
+    ):
+        return False
+    # is_global also excludes shared (100.64/10) and documentation ranges.
+    return address.is_global
+
+
+def parse_address(text: str) -> Address | None:
+    """``text`` as an IP address (a scope id such as ``%eth0`` dropped); None if it is not one."""
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def network_detail(exc: BaseException) -> str:
+    """The first message along ``exc``'s causes; a TCP reset always reads the same.
+
+    httpx's ReadError for a reset has an empty message, aiohttp's says "[Errno 104] ...":
+    both become "connection reset by peer".
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionResetError) or (
+            isinstance(cause, OSError) and cause.errno == errno.ECONNRESET
+        ):
+            return "connection reset by peer"
+        if str(cause):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__
+
+
+def connect_reason(exc: BaseException) -> str:
+    """Why a connection could not be made, the same words on either stack."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "cannot resolve host"
+        cause = cause.__cause__ or cause.__context__
+    return f"cannot connect: {exc}"
