@@ -17,7 +17,8 @@ CPU seconds and peak RSS of the child (``os.wait4``), store bytes per stored ver
 whether every edit was reported as a ``changed`` event and nothing else was. Then urlwatch
 (pinned, installed into a throwaway venv) runs the same three rounds over the same URLs,
 and the ratios are printed. Last, one cold and one warm round run in-process under
-cProfile (CPU time per thread, worker threads included) and the CPU is summarised by
+cProfile (CPU time per thread, worker threads included; `[extract] workers = 1` so that no
+work hides in worker processes) and the CPU is summarised by
 component. Targets are those of the "Fast at scale" issue; see bench/RESULTS.md.
 """
 
@@ -266,6 +267,7 @@ def newsmonitor_config(
     db: Path,
     name: str = "monitor.toml",
     feeds: int | None = None,
+    workers: int = 0,
 ) -> Path:
     tables = "".join(
         f'[[feeds]]\nname = "{room.layout.site(n)}"\nurl = "{url}"\ninterval = "15m"\n\n'
@@ -278,6 +280,7 @@ def newsmonitor_config(
         "allow_private_addresses = true   # the newsroom is on 127.0.0.1\n"
         f"concurrency = {concurrency}\n"
         f"per_host_concurrency = {concurrency}   # one host serves every feed\n\n"
+        f"[extract]\nworkers = {workers}   # 0: one worker process per core\n\n"
         "[tracking]\nmax_articles_per_run = 0   # every tracked article, every round\n\n"
         f'[storage]\nurl = "sqlite:///{db}"\n\n' + tables,
         encoding="utf-8",
@@ -444,6 +447,12 @@ def bench_urlwatch(
 COMPONENTS: tuple[tuple[str, str], ...] = (
     ("<frozen importlib", "imports at run time"),
     ("monitor/fetch.py", "HTTP client"),
+    ("monitor/transport", "HTTP client"),
+    ("/aiohttp/", "HTTP client"),
+    ("/aiohappyeyeballs/", "HTTP client"),
+    ("/yarl/", "HTTP client"),
+    ("/multidict/", "HTTP client"),
+    ("/propcache/", "HTTP client"),
     ("/httpx/", "HTTP client"),
     ("/httpcore/", "HTTP client"),
     ("/h11/", "HTTP client"),
@@ -470,6 +479,7 @@ COMPONENTS: tuple[tuple[str, str], ...] = (
     ("monitor/normalize.py", "normalize + hash"),
     ("monitor/seeds.py", "seeds"),
     ("/datasketch/", "seeds"),
+    ("monitor/workers.py", "event loop + threads"),
     ("monitor/", "pipeline"),
     ("/asyncio/", "event loop + threads"),
     ("threading.py", "event loop + threads"),
@@ -555,7 +565,11 @@ def profile_rounds(work: Path, room: Newsroom, concurrency: int, top: int, feeds
     from monitor.store import open_store
 
     db = work / "profile.db"
-    config = newsmonitor_config(work, room, concurrency, db, name="profile.toml", feeds=feeds)
+    # One process: cProfile cannot see into worker processes, and the point is where the
+    # CPU goes, whichever process would spend it.
+    config = newsmonitor_config(
+        work, room, concurrency, db, name="profile.toml", feeds=feeds, workers=1
+    )
     settings = load_settings(config)
     store = open_store(settings.storage.url)
     lines: list[str] = []

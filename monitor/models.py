@@ -7,7 +7,7 @@ database row: every module speaks in these types. All datetimes are timezone-awa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -370,10 +370,14 @@ class Change:
 
 @dataclass(frozen=True)
 class RawBody:
-    """The raw response body kept with a stored version (stored compressed)."""
+    """The raw response body kept with a stored version (stored compressed).
+
+    ``packed``: ``content`` already compressed the way the store keeps it (``pack_raw``),
+    when that was done elsewhere, e.g. by a worker process beside the extraction."""
 
     content: bytes
     content_type: str | None = None
+    packed: bytes | None = field(default=None, repr=False, compare=False)
 
 
 class AlertStatus(StrEnum):

@@ -174,12 +174,19 @@ def content_hash(
     because moves are tracked as their own change kind; and the page chrome, which never
     reaches ``text``.
     """
-    fields: Iterable[str] = (
-        _HASH_SCHEME,
+    return hash_normalized(
         normalize_text(title or ""),
         normalize_text(byline or ""),
         normalize_text(text, ignore),
         normalize_text(feed_title or ""),
     )
+
+
+def hash_normalized(
+    title: str | None, byline: str | None, text: str, feed_title: str | None
+) -> str:
+    """``content_hash`` of fields that are normalized already (``normalize_text``), without
+    normalizing them a second time."""
+    fields: Iterable[str] = (_HASH_SCHEME, title or "", byline or "", text, feed_title or "")
     joined = _FIELD_SEPARATOR.join(fields)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()

@@ -56,7 +56,7 @@ from monitor.models import (
     Validators,
     Version,
 )
-from monitor.normalize import content_hash, normalize_text, normalize_url
+from monitor.normalize import hash_normalized, normalize_text, normalize_url
 from monitor.schedule import is_due, next_article_check, next_feed_check
 from monitor.seeds import SeedIndex, compute_drift, load_seeds
 from monitor.store import Store
@@ -526,8 +526,9 @@ class Monitor:
             # The very bytes we extracted last time (a server without validators).
             await self._record_unchanged(checked, run, events, entry)
             return
+        packed: bytes | None = None
         try:
-            page = await self.pool.extract(
+            page, packed = await self.pool.extract_packed(
                 result.body, result.final_url, result.headers.get("content-type")
             )
         except ExtractError as exc:
@@ -558,7 +559,7 @@ class Monitor:
                 modified=page.modified,
                 canonical_url=page.canonical_url,
             )
-        raw = RawBody(result.body, result.headers.get("content-type"))
+        raw = RawBody(result.body, result.headers.get("content-type"), packed=packed)
         await self._record_content(checked, run, version, raw, events, entry)
 
     def _private_links_allowed(self, article: Article) -> bool:
@@ -721,7 +722,7 @@ class Monitor:
             byline=byline,
             feed_title=feed_title,
             text=text,
-            content_hash=content_hash(title, byline, text, feed_title=feed_title),
+            content_hash=hash_normalized(title, byline, text, feed_title),
         )
 
     async def _classified(

@@ -12,6 +12,7 @@ unsafe. As with any spawned worker, a script that drives a ``Monitor`` needs the
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 from monitor.errors import ExtractError, WorkerError
 from monitor.extract import Extractor
 from monitor.models import Page
+from monitor.store import pack_raw
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,17 @@ class WorkerPool:
         """``extractor.extract`` of the page, wherever it runs; ExtractError as it raises."""
         try:
             return await self._run(url, self.extractor.extract, _extract, html, url, content_type)
+        except BrokenProcessPool as exc:
+            raise ExtractError(f"{url}: the extraction worker died: {exc}") from exc
+
+    async def extract_packed(
+        self, html: bytes, url: str, content_type: str | None
+    ) -> tuple[Page, bytes]:
+        """``extract``, plus the page packed for the store (``pack_raw``) by the same worker:
+        compressing a page costs about as much as all the rest of storing it."""
+        here = functools.partial(_packed, self.extractor)
+        try:
+            return await self._run(url, here, _extract_packed, html, url, content_type)
         except BrokenProcessPool as exc:
             raise ExtractError(f"{url}: the extraction worker died: {exc}") from exc
 
@@ -172,6 +185,17 @@ def _exit_with(parent: int) -> None:
         time.sleep(PARENT_CHECK_SECONDS)
         if os.getppid() != parent:
             os._exit(0)
+
+
+def _packed(
+    extractor: Extractor, html: bytes, url: str, content_type: str | None
+) -> tuple[Page, bytes]:
+    return extractor.extract(html, url, content_type), pack_raw(html)
+
+
+def _extract_packed(html: bytes, url: str, content_type: str | None) -> tuple[Page, bytes]:
+    assert _worker_extractor is not None, "worker started without its extractor"
+    return _packed(_worker_extractor, html, url, content_type)
 
 
 def _extract(html: bytes, url: str, content_type: str | None) -> Page:

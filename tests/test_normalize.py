@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.models import Page
-from monitor.normalize import compile_ignore, content_hash, normalize_text, normalize_url
+from monitor.normalize import (
+    compile_ignore,
+    content_hash,
+    hash_normalized,
+    normalize_text,
+    normalize_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -201,3 +207,22 @@ def test_hash_honours_ignore_patterns() -> None:
         "T", None, ARTICLE
     )
     assert content_hash("T", None, with_boilerplate) != content_hash("T", None, ARTICLE)
+
+
+@pytest.mark.parametrize(
+    ("title", "byline", "text", "feed_title"),
+    [
+        ("Budget\u00a0passes", " By  Ana ", "One.\r\n\r\nTwo\u200b words.", "Budget passes!"),
+        (None, None, "", None),
+        ("T", "", "  Para one.\n\n\n Para\ttwo. ", ""),
+    ],
+)
+def test_hash_normalized_equals_content_hash_of_the_normalized_fields(
+    title: str | None, byline: str | None, text: str, feed_title: str | None
+) -> None:
+    def norm(value: str | None) -> str:
+        return normalize_text(value or "")
+
+    assert hash_normalized(norm(title), norm(byline), norm(text), norm(feed_title)) == (
+        content_hash(title, byline, text, feed_title=feed_title)
+    )

@@ -31,7 +31,7 @@ from monitor.models import (
     TextSource,
     Version,
 )
-from monitor.store import open_store
+from monitor.store import open_store, pack_raw
 from monitor.store.migrate import head_revision
 from monitor.store.schema import metadata, versions
 from monitor.store.sql import SQLStore, normalize_url
@@ -413,6 +413,16 @@ def test_raw_body_is_byte_identical_and_stored_compressed(store: SQLStore) -> No
     with store.engine.connect() as conn:
         stored = conn.execute(select(versions.c.raw_body)).scalar_one()
     assert len(stored) < len(body) // 10
+
+
+def test_raw_body_packed_by_a_worker_is_stored_as_packed(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    body = b"<p>Packed in a worker process.</p>\n" * 500
+    store.record(article, [], new_version(article.id, 1), RawBody(body, packed=pack_raw(body)))
+
+    assert store.get_raw_body(article.id, 1) == RawBody(body, None)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(versions.c.raw_body)).scalar_one() == pack_raw(body)
 
 
 def test_raw_body_is_none_when_not_kept(store: SQLStore) -> None:

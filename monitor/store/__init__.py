@@ -6,6 +6,7 @@ tests in ``tests/test_store.py`` run against both.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -20,6 +21,14 @@ from monitor.models import (
     SeedLink,
     Version,
 )
+
+# zlib's default level: a 77 KB news page packs to about 16 KB in 1 ms.
+RAW_COMPRESSION_LEVEL = 6
+
+
+def pack_raw(content: bytes) -> bytes:
+    """A raw body in the form every store keeps it."""
+    return zlib.compress(content, RAW_COMPRESSION_LEVEL)
 
 
 class Store(Protocol):

@@ -61,7 +61,7 @@ from monitor.models import (
     TextSource,
     Version,
 )
-from monitor.store import migrate
+from monitor.store import migrate, pack_raw
 from monitor.store.schema import (
     UTCDateTime,
     article_urls,
@@ -78,7 +78,6 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRESQL_CONNECT_TIMEOUT_S = 10
 # Any fixed key works: every Newsmonitor process migrating one database must agree on it.
 MIGRATION_LOCK_KEY = 0x4E4D_0001
-RAW_COMPRESSION_LEVEL = 6
 
 # Connection execution option read by the SQLite "begin" listener.
 _SQLITE_BEGIN = "newsmonitor_sqlite_begin"
@@ -679,7 +678,7 @@ def _update_article(conn: Connection, article: Article) -> None:
 def _insert_version(conn: Connection, version: Version, raw: RawBody | None) -> None:
     values = _values(version)
     if raw is not None:
-        values["raw_body"] = zlib.compress(raw.content, RAW_COMPRESSION_LEVEL)
+        values["raw_body"] = raw.packed if raw.packed is not None else pack_raw(raw.content)
         values["raw_content_type"] = raw.content_type
     try:
         conn.execute(_INSERT_VERSION, values)
