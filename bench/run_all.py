@@ -108,6 +108,7 @@ class Round:
     errors: int = 0
     notes: list[str] = field(default_factory=list)
     server_cpu: float = 0.0
+    tree_rss_mb: float = 0.0  # peak of the summed RSS of the process and its children
 
     @property
     def articles_per_s(self) -> float:
@@ -131,6 +132,7 @@ class Round:
             f"{self.tool:11s} {self.name:7s} {self.wall:8.2f} s  {self.articles_per_s:7.1f} art/s"
             f"  {self.requests_per_s:7.1f} req/s ({self.requests} req)  cpu {self.cpu:7.2f} s"
             f"  nginx cpu {self.server_cpu:5.2f} s  peak RSS {self.peak_rss_mb:6.1f} MB"
+            f" (all processes {self.tree_rss_mb:6.1f} MB)"
             f"  store {self.bytes_per_version / 1024:6.1f} KB/version ({self.versions})"
             f"  errors {self.errors}{detection}"
         )
@@ -227,6 +229,40 @@ class Child:
     returncode: int
     stdout: str
     stderr: str
+    tree_rss_mb: float = 0.0
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident KB of ``pid`` and all its descendants, now (0 once it is gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+class TreeRSS(threading.Thread):
+    """Samples the summed RSS of a process tree every 50 ms: wait4's peak is that of the
+    largest single process, and worker processes add theirs on top."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self.done = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid))
 
 
 def run_child(argv: list[str], cwd: Path, stdout_file: Path) -> Child:
@@ -235,8 +271,11 @@ def run_child(argv: list[str], cwd: Path, stdout_file: Path) -> Child:
     with stdout_file.open("wb") as out, stderr_file.open("wb") as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err)
+        sampler = TreeRSS(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        sampler.done.set()
+        sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
     return Child(
         wall=wall,
@@ -245,6 +284,7 @@ def run_child(argv: list[str], cwd: Path, stdout_file: Path) -> Child:
         returncode=process.returncode,
         stdout=stdout_file.read_text(errors="replace"),
         stderr=stderr_file.read_text(errors="replace"),
+        tree_rss_mb=sampler.peak_kb / 1024,
     )
 
 
@@ -314,6 +354,7 @@ def bench_newsmonitor(
             nginx.requests() - before,
             0,
             server_cpu=nginx.cpu_seconds() - server_before,
+            tree_rss_mb=child.tree_rss_mb,
         )
         try:
             report = json.loads(child.stdout)
@@ -413,6 +454,7 @@ def bench_urlwatch(
             nginx.requests() - before,
             len(urls) - room.layout.feeds,
             server_cpu=nginx.cpu_seconds() - server_before,
+            tree_rss_mb=child.tree_rss_mb,
         )
         if child.returncode != 0:
             result.notes.append(f"exit {child.returncode}: {child.stderr[-500:]}")

@@ -295,6 +295,16 @@ def test_update_articles_writes_a_batch_and_skips_vanished_ids(store: SQLStore) 
     store.update_articles([])  # nothing to write is not an error
 
 
+def test_update_articles_can_write_only_some_fields(store: SQLStore) -> None:
+    article = store.add_article(new_article("https://news.example/1", title="Stored title"))
+    checked = T0 + timedelta(minutes=15)
+    # The title given here is ignored: only the named fields are written.
+    store.update_articles(
+        [replace(article, last_checked=checked, title="Not written")], ["last_checked"]
+    )
+    assert store.get_article(article.id) == replace(article, last_checked=checked)
+
+
 def test_update_missing_article_raises(store: SQLStore) -> None:
     with pytest.raises(StoreError, match="no article"):
         store.update_article(new_article(id=12345))

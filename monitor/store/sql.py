@@ -200,13 +200,18 @@ class SQLStore:
         with self._write("update article") as conn:
             _update_article(conn, article)
 
-    def update_articles(self, batch: Sequence[Article]) -> None:
-        """Replace every field of each stored article of ``batch``, in one transaction."""
+    def update_articles(self, batch: Sequence[Article], only: Sequence[str] = ()) -> None:
+        """Replace the fields named in ``only`` (default: every field) of each stored
+        article of ``batch``, in one transaction."""
         if not batch:
             return
+        params = [_update_params(article) for article in batch]
+        if only:
+            keep = {*only, "b_id"}
+            params = [{k: v for k, v in row.items() if k in keep} for row in params]
         with self._write("update articles") as conn:
             try:
-                conn.execute(_UPDATE_ARTICLE, [_update_params(article) for article in batch])
+                conn.execute(_UPDATE_ARTICLE, params)
             except IntegrityError as exc:
                 raise StoreError(f"updating {len(batch)} articles failed: {exc.orig}") from exc
 
