@@ -16,14 +16,14 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from monitor.alerts.payload import build_event, event_id_for, event_type
 from monitor.compare import compare_with_rules
 from monitor.config import FeedConfig, Settings
 from monitor.errors import (
@@ -70,7 +70,9 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 GONE = frozenset({404, 410})
 SEED_FEED_PREFIX = "seed:"
 SWINGS_FLAGGED = 2  # contradicted suspect fetches before a page is reported as unstable
+T = TypeVar("T")
 UPDATE_BATCH = 500  # pending article updates written in one transaction
+DUE_PAGE = 500  # due articles read from the store at a time
 # Short pages that say they are not the article: bot challenges, blocks, paywalls, errors.
 _NOT_THE_ARTICLE = re.compile(
     r"just a moment|checking (?:your browser|if the site connection is secure)"
@@ -284,7 +286,16 @@ class Monitor:
 
         if len(selected) > 1:
             run.feed_states = {state.name: state for state in self.store.list_feeds()}
-        reports = await asyncio.gather(*(one_feed(feed) for feed in selected))
+        reports: list[FeedReport] = []
+
+        async def one_more(feed: FeedConfig) -> None:
+            reports.append(await one_feed(feed))
+
+        # Bounded, like the articles: a thousand feeds started at once would hold a thousand
+        # parsed feeds and their entries waiting for article slots.
+        await _for_each(selected, one_more, 2 * self.settings.fetch.concurrency)
+        order = {feed.name: n for n, feed in enumerate(selected)}
+        reports.sort(key=lambda report: order[report.name])
         if articles:
             everywhere = not feeds
             watched = (
@@ -444,9 +455,9 @@ class Monitor:
         # ``everything``: every article still tracked, however far off its next check.
         until = run.now + timedelta(days=36500) if everything else run.now
         due = [
-            article
-            for article in self.store.due_articles(until, limit=limit)
-            if article.id not in run.checked and article.feed in only_feeds
+            article_id
+            for article_id, feed in self.store.due_article_ids(until, limit=limit)
+            if article_id not in run.checked and feed in only_feeds
         ]
         configured = {feed.name: feed for feed in self.settings.feeds}
 
@@ -459,7 +470,13 @@ class Monitor:
             await self.check_article(article, run, None)
             notify(f"article {article.id}")
 
-        await asyncio.gather(*(one(article) for article in due))
+        def articles() -> Iterator[Article]:
+            # Read a page at a time as the work proceeds: memory stays flat however many
+            # articles are due.
+            for start in range(0, len(due), DUE_PAGE):
+                yield from self.store.get_articles(due[start : start + DUE_PAGE])
+
+        await _for_each(articles(), one, 2 * self.settings.fetch.concurrency)
 
     async def check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
         """Fetch one article's page (or take the feed entry) and record what changed."""
@@ -873,6 +890,10 @@ class Monitor:
     ) -> Callable[[Sequence[Change]], list[Alert]]:
         """The outbox rows for saved changes: one per change and accepting channel."""
 
+        # Imported here: the alert payload pulls in the channels and the HTML renderer,
+        # which a run without alert channels never needs.
+        from monitor.alerts.payload import build_event, event_id_for, event_type
+
         def make(saved: Sequence[Change]) -> list[Alert]:
             alerts = []
             for index, change in enumerate(saved):
@@ -923,6 +944,19 @@ class Monitor:
             return None
         run.checked.add(inserted.id)
         return inserted
+
+
+async def _for_each(items: Iterable[T], fn: Callable[[T], Awaitable[None]], limit: int) -> None:
+    """``fn`` for each item, at most ``limit`` at once; items are taken only as a slot frees
+    up, so a long (lazy) list never becomes thousands of waiting tasks. ``fn`` must not
+    raise."""
+    iterator = iter(items)
+
+    async def worker() -> None:
+        for item in iterator:  # shared: each next() runs between two awaits, never during
+            await fn(item)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, limit))))
 
 
 def _changed_fields(stored: Article | None, now: Article) -> tuple[str, ...]:

@@ -334,6 +334,12 @@ def test_due_articles_most_overdue_first_with_limit(store: SQLStore) -> None:
     assert store.due_articles(now, limit=2) == [late, later]
     # The same instant given in another zone selects the same articles.
     assert store.due_articles(now.astimezone(CEST)) == [late, later, exactly]
+    # The work list of a run: ids and feeds in the same order, articles read back by id.
+    ids = store.due_article_ids(now)
+    assert ids == [(a.id, a.feed) for a in (late, later, exactly)]
+    assert store.due_article_ids(now, limit=2) == ids[:2]
+    assert store.get_articles([exactly.id, 98765, late.id]) == [exactly, late]
+    assert store.get_articles([]) == []
 
 
 def test_naive_datetime_is_refused(store: SQLStore) -> None:

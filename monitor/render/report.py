@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
 
-from monitor.alerts.outbox import RelayReport
-from monitor.compare import DriftPoint, LinkedArticle
 from monitor.models import Alert, Article, Change, ChangeKind, Drift, FeedState, Seed, Version
 from monitor.pipeline import CheckReport, FeedStatus
 from monitor.render.summary import percent
+
+if TYPE_CHECKING:  # the relay and the comparisons are not needed to print a check's report
+    from monitor.alerts.outbox import RelayReport
+    from monitor.compare import DriftPoint, LinkedArticle
 
 JSON_SCHEMA_VERSION = 1
 

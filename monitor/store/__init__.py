@@ -78,6 +78,12 @@ class Store(Protocol):
     def due_articles(self, now: datetime, limit: int | None = None) -> list[Article]:
         """Articles whose next_check is at or before ``now``, most overdue first."""
 
+    def due_article_ids(self, now: datetime, limit: int | None = None) -> list[tuple[int, str]]:
+        """(id, feed) of ``due_articles(now, limit)``, in the same order."""
+
+    def get_articles(self, ids: Sequence[int]) -> list[Article]:
+        """The articles with these ids, in the order given; ids not found are left out."""
+
     # versions and changes
     def latest_version(self, article_id: int) -> Version | None: ...
     def get_version(self, article_id: int, number: int) -> Version | None: ...

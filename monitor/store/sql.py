@@ -40,7 +40,6 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, CursorResult, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
@@ -319,6 +318,27 @@ class SQLStore:
         )
         with self._read("list due articles") as conn:
             return [_article(row) for row in conn.execute(query).mappings()]
+
+    def due_article_ids(self, now: datetime, limit: int | None = None) -> list[tuple[int, str]]:
+        """(id, feed) of ``due_articles``, in the same order: a run's work list, small even
+        when tens of thousands are due."""
+        query = (
+            select(articles.c.id, articles.c.feed)
+            .where(articles.c.next_check <= now)
+            .order_by(articles.c.next_check, articles.c.id)
+            .limit(limit)
+        )
+        with self._read("list due articles") as conn:
+            return [(row.id, row.feed) for row in conn.execute(query)]
+
+    def get_articles(self, ids: Sequence[int]) -> list[Article]:
+        """The articles with these ids, in the order given; ids not found are left out."""
+        if not ids:
+            return []
+        with self._read("read articles") as conn:
+            rows = conn.execute(select(articles).where(articles.c.id.in_(list(ids)))).mappings()
+            found = {row["id"]: _article(row) for row in rows}
+        return [found[i] for i in ids if i in found]
 
     # versions and changes
 
@@ -625,12 +645,21 @@ class SQLStore:
 
     @cached_property
     def _upsert_feed(self) -> Insert:
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(feeds)
-        changed = {
-            f.name: statement.excluded[f.name] for f in fields(FeedState) if f.name != "name"
-        }
-        return statement.on_conflict_do_update(index_elements=["name"], set_=changed)
+        # Imported here: a SQLite user never loads the PostgreSQL dialect, and vice versa.
+        if self._engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return _upsert(postgresql.insert(feeds))
+        from sqlalchemy.dialects import sqlite
+
+        return _upsert(sqlite.insert(feeds))
+
+
+def _upsert(statement: Any) -> Insert:
+    """``statement`` (a dialect's INSERT into feeds) replacing the row of the same name."""
+    names = [f.name for f in fields(FeedState) if f.name != "name"]
+    changed = {name: statement.excluded[name] for name in names}
+    return statement.on_conflict_do_update(index_elements=["name"], set_=changed)  # type: ignore[no-any-return]
 
 
 def _migrate(engine: Engine) -> None:
