@@ -40,10 +40,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
-
-import httpx
 
 from monitor.config import FetchSettings
 from monitor.errors import (
@@ -63,7 +61,9 @@ from monitor.transport import (
     parse_address,
 )
 from monitor.transport_aiohttp import AiohttpTransport
-from monitor.transport_httpx import HttpxTransport
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +173,8 @@ class _BodyDecoder:
 def make_transport(settings: FetchSettings) -> Transport:
     """The HTTP stack that ``settings.client`` names."""
     if settings.client == "httpx":
+        from monitor.transport_httpx import HttpxTransport  # httpx is loaded only if used
+
         return HttpxTransport(settings)
     return AiohttpTransport(settings)
 
@@ -196,8 +198,10 @@ class Fetcher:
         self._clock = clock
         self._sleep = sleep
         self._transport: Transport
-        if isinstance(transport, httpx.AsyncBaseTransport):
-            self._transport = HttpxTransport(settings, transport)
+        if hasattr(transport, "handle_async_request"):  # an httpx transport
+            from monitor.transport_httpx import HttpxTransport
+
+            self._transport = HttpxTransport(settings, cast("httpx.AsyncBaseTransport", transport))
         else:
             self._transport = transport if transport is not None else make_transport(settings)
         self._slots = asyncio.Semaphore(settings.concurrency)
@@ -457,6 +461,8 @@ def _parse_url(url: str) -> _Target:
     if not host.isascii():
         # Rare enough to afford httpx's parser: Python's own codec is IDNA 2003, which
         # maps some names differently from the IDNA 2008 that both stacks connect with.
+        import httpx
+
         try:
             host = httpx.URL(url).raw_host.decode("ascii")
         except httpx.InvalidURL as exc:

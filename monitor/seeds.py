@@ -83,8 +83,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from monitor.classify import _numbers, _quotations
 from monitor.diff import align_sentences, diff_texts
 from monitor.errors import ConfigError
@@ -92,6 +90,7 @@ from monitor.models import Drift, Seed, SeedMatch, SentenceDiff, SentenceStatus
 from monitor.normalize import normalize_text, normalize_url
 
 if TYPE_CHECKING:
+    import numpy as np
     from datasketch import MinHash
 
 __all__ = [
@@ -329,6 +328,8 @@ class _Fingerprint:
     """What matching needs of one text: word count, shingle hashes and term frequencies."""
 
     def __init__(self, text: str, shingle_words: int) -> None:
+        import numpy as np  # loaded only where seeds are matched
+
         words = _WORD.findall(text.casefold())
         self.words = len(words)
         # crc32 is stable across processes (unlike ``hash``) and runs in C over the list.
@@ -339,6 +340,8 @@ class _Fingerprint:
     @cached_property
     def terms(self) -> tuple[np.ndarray, np.ndarray]:
         """Sorted unique word hashes and their sublinear frequencies, 1 + ln(count)."""
+        import numpy as np  # loaded only where seeds are matched
+
         # Only texts that meet a candidate need them. Words are told apart by their crc32:
         # a rare collision merges two words' weights, too little to move a cosine.
         terms, counts = np.unique(self.word_hashes, return_counts=True)
@@ -367,12 +370,9 @@ class _Weights:
 
 _WORD = re.compile(r"\w+")
 # Odd 64-bit multipliers (golden ratio and xxhash primes) that mix word hashes into a shingle.
-_MIXERS = np.array(
-    [
-        *(0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5),
-        *(0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB),
-    ],
-    dtype=np.uint64,
+_MIXERS = (
+    *(0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5),
+    *(0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB),
 )
 
 
@@ -380,6 +380,8 @@ class SeedIndex:
     """Seeds prepared for matching: URLs, shingle sets, MinHash LSH and document frequencies."""
 
     def __init__(self, seeds: Iterable[Seed], params: MatchParams = MatchParams()) -> None:
+        import numpy as np  # loaded only where seeds are matched
+
         if params.shingle_words > len(_MIXERS):
             raise ValueError(f"shingle_words must be at most {len(_MIXERS)}")
         self.params = params
@@ -527,6 +529,8 @@ class SeedIndex:
 
     def _frequencies(self, terms: np.ndarray) -> np.ndarray:
         """How many seeds contain each of the (sorted, unique) terms."""
+        import numpy as np  # loaded only where seeds are matched
+
         found = np.zeros(len(terms), dtype=np.int64)
         if not len(self._vocabulary):
             return found
@@ -537,12 +541,16 @@ class SeedIndex:
 
     def _weights(self, article: _Fingerprint) -> _Weights:
         """The article's TF-IDF vector, its own presence added to the document frequencies."""
+        import numpy as np  # loaded only where seeds are matched
+
         terms, tf = article.terms
         idf = _idf(self._documents, self._frequencies(terms) + 1)
         weights = tf * idf
         return _Weights(terms, idf, weights, float(np.dot(weights, weights)))
 
     def _minhash(self, shingles: np.ndarray) -> MinHash:
+        import numpy as np  # loaded only where seeds are matched
+
         minhash = self._template.copy()
         # The top 32 bits: MinHash's default permutation scheme works on 32-bit values.
         minhash.update_batch((shingles >> np.uint64(32)).tolist())
@@ -551,6 +559,8 @@ class SeedIndex:
 
 def _cosine(entry: _IndexedSeed, article: _Weights) -> float:
     """TF-IDF cosine of a seed and an article over words."""
+    import numpy as np  # loaded only where seeds are matched
+
     at_seed, at_article = _common(entry.terms, article.terms)
     if not len(at_seed):
         return 0.0
@@ -568,6 +578,8 @@ def _cosine(entry: _IndexedSeed, article: _Weights) -> float:
 
 def _common(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the values two sorted unique arrays share, in each of them."""
+    import numpy as np  # loaded only where seeds are matched
+
     if not len(first) or not len(second):
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
     # A binary search per value of ``second``: no concatenation and re-sorting as in
@@ -579,19 +591,23 @@ def _common(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _shingles(word_hashes: np.ndarray, size: int) -> np.ndarray:
     """Sorted unique 64-bit hashes of every run of ``size`` consecutive words."""
+    import numpy as np  # loaded only where seeds are matched
+
     count = len(word_hashes) - size + 1
     if count <= 0:
         return np.zeros(0, dtype=np.uint64)
     mixed = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the point
         for offset in range(size):
-            mixed += word_hashes[offset : offset + count] * _MIXERS[offset]
+            mixed += word_hashes[offset : offset + count] * np.uint64(_MIXERS[offset])
         mixed ^= mixed >> np.uint64(29)  # bring the mixed high bits down for the low ones
     return np.unique(mixed)
 
 
 def _idf(documents: int, frequency: np.ndarray) -> np.ndarray:
     """Smoothed inverse document frequency: never zero, so shared words still count a little."""
+    import numpy as np  # loaded only where seeds are matched
+
     return np.log((1 + documents) / (1 + frequency)) + 1
 
 

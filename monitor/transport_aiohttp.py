@@ -22,7 +22,7 @@ import ssl
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
-import httpx
+import certifi
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.resolver import ThreadedResolver
@@ -88,8 +88,9 @@ class AiohttpTransport:
             # One jar for both sessions, so cookies behave as with a single httpx client;
             # unsafe=True keeps cookies of hosts given as IP addresses too, as httpx does.
             self._cookies = aiohttp.CookieJar(unsafe=True)
-            # httpx's trust store (certifi), so a certificate is good on both stacks or neither.
-            self._ssl = httpx.create_ssl_context(trust_env=False)
+            # certifi's trust store, as httpx uses it: a certificate is good on both stacks
+            # or on neither.
+            self._ssl = ssl.create_default_context(cafile=certifi.where())
         resolver: AbstractResolver = ThreadedResolver() if private_ok else _PublicOnlyResolver()
         self._resolvers.append(resolver)
         connector = aiohttp.TCPConnector(
