@@ -286,16 +286,14 @@ class Monitor:
 
         if len(selected) > 1:
             run.feed_states = {state.name: state for state in self.store.list_feeds()}
-        reports: list[FeedReport] = []
+        reports: list[FeedReport | None] = [None] * len(selected)
 
-        async def one_more(feed: FeedConfig) -> None:
-            reports.append(await one_feed(feed))
+        async def one_more(numbered: tuple[int, FeedConfig]) -> None:
+            reports[numbered[0]] = await one_feed(numbered[1])
 
         # Bounded, like the articles: a thousand feeds started at once would hold a thousand
         # parsed feeds and their entries waiting for article slots.
-        await _for_each(selected, one_more, 2 * self.settings.fetch.concurrency)
-        order = {feed.name: n for n, feed in enumerate(selected)}
-        reports.sort(key=lambda report: order[report.name])
+        await _for_each(enumerate(selected), one_more, 2 * self.settings.fetch.concurrency)
         if articles:
             everywhere = not feeds
             watched = (
@@ -306,7 +304,7 @@ class Monitor:
             only_feeds = {f.name for f in names} | {seed_feed(s) for s in watched}
             await self._check_due_articles(run, notify, only_feeds=only_feeds, everything=force)
         return CheckReport(
-            feeds=tuple(reports),
+            feeds=tuple(report for report in reports if report is not None),
             changes=tuple(run.changes),
             articles_checked=run.articles_checked,
             errors=tuple(run.errors),
@@ -459,10 +457,9 @@ class Monitor:
             for article_id, feed in self.store.due_article_ids(until, limit=limit)
             if article_id not in run.checked and feed in only_feeds
         ]
-        configured = {feed.name: feed for feed in self.settings.feeds}
 
         async def one(article: Article) -> None:
-            feed = configured.get(article.feed)
+            feed = self._feed_config(article.feed)
             if feed is not None and not feed.fetch_articles:
                 # Feed-only articles change only through the feed; stop re-checking them.
                 self._defer(replace(self._fresh(article), next_check=None), article)
@@ -867,17 +864,16 @@ class Monitor:
 
         ``documents`` maps the position of a change in ``changes`` to its diff.
         """
+        nothing_new = not changes and version is None and link is None
         if article.id == 0:
             inserted = self._insert_new(article, run)
-            if inserted is None:
-                return
+            if inserted is None or nothing_new:
+                return  # known already, or inserted just now as it is
             changes = [replace(change, article_id=inserted.id) for change in changes]
             version = replace(version, article_id=inserted.id) if version else None
             link = replace(link, article_id=inserted.id) if link else None
             article = replace(article, id=inserted.id)
-            if not changes and version is None and link is None:
-                return  # inserted just now, as it is
-        if not changes and version is None and link is None:
+        if nothing_new:
             self._defer(article, self._in_flight.get(article.id))
             return
         self._pending.pop(article.id, None)  # superseded by the full write below
@@ -959,12 +955,14 @@ async def _for_each(items: Iterable[T], fn: Callable[[T], Awaitable[None]], limi
     await asyncio.gather(*(worker() for _ in range(max(1, limit))))
 
 
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article) if f.name != "id")
+
+
 def _changed_fields(stored: Article | None, now: Article) -> tuple[str, ...]:
     """The fields of ``now`` that differ from ``stored`` (all of them if it is unknown)."""
-    names = [f.name for f in fields(Article) if f.name != "id"]
     if stored is None:
-        return tuple(names)
-    return tuple(name for name in names if getattr(stored, name) != getattr(now, name))
+        return _ARTICLE_FIELDS
+    return tuple(n for n in _ARTICLE_FIELDS if getattr(stored, n) != getattr(now, n))
 
 
 def _unique_entries(entries: Sequence[FeedEntry]) -> list[FeedEntry]:

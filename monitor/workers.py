@@ -73,10 +73,7 @@ class WorkerPool:
 
     async def extract(self, html: bytes, url: str, content_type: str | None) -> Page:
         """``extractor.extract`` of the page, wherever it runs; ExtractError as it raises."""
-        try:
-            return await self._run(url, self.extractor.extract, _extract, html, url, content_type)
-        except BrokenProcessPool as exc:
-            raise ExtractError(f"{url}: the extraction worker died: {exc}") from exc
+        return await self._extraction(self.extractor.extract, _extract, html, url, content_type)
 
     async def extract_packed(
         self, html: bytes, url: str, content_type: str | None
@@ -84,8 +81,18 @@ class WorkerPool:
         """``extract``, plus the page packed for the store (``pack_raw``) by the same worker:
         compressing a page costs about as much as all the rest of storing it."""
         here = functools.partial(_packed, self.extractor)
+        return await self._extraction(here, _extract_packed, html, url, content_type)
+
+    async def _extraction(
+        self,
+        here: Callable[..., T],
+        there: Callable[..., T],
+        html: bytes,
+        url: str,
+        content_type: str | None,
+    ) -> T:
         try:
-            return await self._run(url, here, _extract_packed, html, url, content_type)
+            return await self._run(url, here, there, html, url, content_type)
         except BrokenProcessPool as exc:
             raise ExtractError(f"{url}: the extraction worker died: {exc}") from exc
 

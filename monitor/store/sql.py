@@ -204,10 +204,7 @@ class SQLStore:
         article of ``batch``, in one transaction."""
         if not batch:
             return
-        params = [_update_params(article) for article in batch]
-        if only:
-            keep = {*only, "b_id"}
-            params = [{k: v for k, v in row.items() if k in keep} for row in params]
+        params = [_update_params(article, only) for article in batch]
         with self._write("update articles") as conn:
             try:
                 conn.execute(_UPDATE_ARTICLE, params)
@@ -228,13 +225,7 @@ class SQLStore:
         wanted = list(dict.fromkeys(urls))
         with self._read("find article") as conn:
             if wanted:
-                query = select(articles).where(
-                    or_(
-                        articles.c.url.in_(wanted),
-                        articles.c.current_url.in_(wanted),
-                        articles.c.canonical_url.in_(wanted),
-                    )
-                )
+                query = select(articles).where(_by_any_url(wanted))
                 candidates = [_article(row) for row in conn.execute(query).mappings()]
                 if candidates:
                     return min(candidates, key=lambda found: _url_rank(found, wanted))
@@ -257,13 +248,7 @@ class SQLStore:
         wanted = list(set(urls))
         if not wanted:
             return {}
-        query = select(articles).where(
-            or_(
-                articles.c.url.in_(wanted),
-                articles.c.current_url.in_(wanted),
-                articles.c.canonical_url.in_(wanted),
-            )
-        )
+        query = select(articles).where(_by_any_url(wanted))
         with self._read("find articles") as conn:
             candidates = [_article(row) for row in conn.execute(query).mappings()]
         found: dict[str, Article] = {}
@@ -310,24 +295,14 @@ class SQLStore:
 
     def due_articles(self, now: datetime, limit: int | None = None) -> list[Article]:
         """Articles whose next_check is at or before ``now``, most overdue first."""
-        query = (
-            select(articles)
-            .where(articles.c.next_check <= now)
-            .order_by(articles.c.next_check, articles.c.id)
-            .limit(limit)
-        )
         with self._read("list due articles") as conn:
-            return [_article(row) for row in conn.execute(query).mappings()]
+            rows = conn.execute(_due(select(articles), now, limit)).mappings()
+            return [_article(row) for row in rows]
 
     def due_article_ids(self, now: datetime, limit: int | None = None) -> list[tuple[int, str]]:
         """(id, feed) of ``due_articles``, in the same order: a run's work list, small even
         when tens of thousands are due."""
-        query = (
-            select(articles.c.id, articles.c.feed)
-            .where(articles.c.next_check <= now)
-            .order_by(articles.c.next_check, articles.c.id)
-            .limit(limit)
-        )
+        query = _due(select(articles.c.id, articles.c.feed), now, limit)
         with self._read("list due articles") as conn:
             return [(row.id, row.feed) for row in conn.execute(query)]
 
@@ -694,8 +669,12 @@ _INSERT_VERSION = insert(versions)
 _INSERT_CHANGE = insert(changes_table)
 
 
-def _update_params(article: Article) -> dict[str, Any]:
-    params = _article_values(article)
+def _update_params(article: Article, only: Sequence[str] = ()) -> dict[str, Any]:
+    """Parameters of ``_UPDATE_ARTICLE``: the fields named in ``only`` (default: all)."""
+    if only:
+        params = {name: _column_value(getattr(article, name)) for name in only}
+    else:
+        params = _article_values(article)
     params["b_id"] = article.id
     return params
 
@@ -744,6 +723,24 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+def _by_any_url(wanted: list[str]) -> Any:
+    """The condition: url, current_url or canonical_url is one of ``wanted``."""
+    return or_(
+        articles.c.url.in_(wanted),
+        articles.c.current_url.in_(wanted),
+        articles.c.canonical_url.in_(wanted),
+    )
+
+
+def _due(query: Select[Any], now: datetime, limit: int | None) -> Select[Any]:
+    """``query`` narrowed to articles due at ``now``, most overdue first."""
+    return (
+        query.where(articles.c.next_check <= now)
+        .order_by(articles.c.next_check, articles.c.id)
+        .limit(limit)
+    )
+
+
 def _first_article(conn: Connection, query: Select[Any]) -> Article | None:
     row = conn.execute(query.limit(1)).mappings().first()
     return None if row is None else _article(row)
@@ -760,10 +757,11 @@ def _url_rank(article: Article, wanted: list[str]) -> tuple[int, int, int]:
 
 
 def _values(obj: Any) -> dict[str, Any]:
-    return {
-        f.name: value.value if isinstance(value := getattr(obj, f.name), Enum) else value
-        for f in fields(obj)
-    }
+    return {f.name: _column_value(getattr(obj, f.name)) for f in fields(obj)}
+
+
+def _column_value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
 
 
 def _article_values(article: Article) -> dict[str, Any]:
