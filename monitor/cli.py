@@ -88,8 +88,16 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def _store(settings: Settings) -> Iterator[Store]:
-    store = open_store(settings.storage.url)
+def _store(settings: Settings, read_only: bool = False) -> Iterator[Store]:
+    """The configured store; ``read_only`` for commands that only read it, so that they
+    also work on a store that cannot be written (a read-only mount, a backup copy)."""
+    storage = settings.storage
+    store = open_store(
+        storage.url,
+        lock_timeout=storage.lock_timeout.total_seconds(),
+        statement_timeout=storage.statement_timeout.total_seconds(),
+        read_only=read_only,
+    )
     try:
         yield store
     finally:
@@ -131,7 +139,9 @@ def check(
       newsmonitor check --all --json        # everything, machine-readable
       newsmonitor check --feed world --exit-code
     """
-    from monitor.errors import RunLockedError
+    from dataclasses import replace
+
+    from monitor.errors import ReadOnlyStoreError, RunLockedError, StoreError
     from monitor.pipeline import FeedStatus, check_once, exclusive_check
 
     settings = _settings(ctx)
@@ -145,12 +155,19 @@ def check(
             markup=False,
         )
     now = datetime.now(UTC)
+    lease_error: str | None = None
     with _store(settings) as store, contextlib.ExitStack() as lease:
         try:
             lease.enter_context(exclusive_check(store, wait))
         except RunLockedError as exc:
             console.print(f"newsmonitor check: {exc}", highlight=False)
             return
+        except ReadOnlyStoreError:
+            raise  # nothing could be recorded: one line, exit 3
+        except StoreError as exc:
+            # A full disk or a lock held elsewhere: check anyway, so the report says what
+            # could and could not be stored (concurrent checks record each event once).
+            lease_error = f"the run lease could not be taken, checked without it: {exc}"
         show_progress = console.is_terminal and not as_json
         with Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -168,6 +185,8 @@ def check(
             report = asyncio.run(
                 check_once(settings, store, now, feeds=feeds or None, force=force, progress=advance)
             )
+        if lease_error is not None:
+            report = replace(report, store_errors=(lease_error, *report.store_errors))
         delivery = None
         if settings.alerts:
             from monitor.alerts.outbox import deliver
@@ -198,6 +217,8 @@ def check(
             console.print(f"[red]error:[/red] {escape(line)}", highlight=False)
         for line in report.warnings:
             console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
+        for line in report.store_errors:
+            console.print(f"[red]not stored:[/red] {escape(line)}", highlight=False)
         if delivery is not None:
             console.print(
                 f"alerts: {delivery.delivered} delivered, {delivery.retried} queued for retry, "
@@ -206,6 +227,14 @@ def check(
             )
             for line in delivery.errors:
                 console.print(f"[red]alert error:[/red] {escape(line)}", highlight=False)
+    if report.store_errors:
+        # After the report: it says what was done and what the store refused.
+        console.print(
+            f"newsmonitor check: {len(report.store_errors)} writes failed; "
+            "the next run does that work again",
+            highlight=False,
+        )
+        sys.exit(EXIT_FAILURE)
     if exit_code and report.changes:
         sys.exit(EXIT_CHANGED)
 
@@ -254,7 +283,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Each feed's last check, next due time and last error; counts of articles, versions
     and alerts. Reads the store only: safe while the daemon runs."""
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
         counts = store.counts()
         alerts = store.count_alerts()
@@ -284,7 +313,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 def feeds(ctx: click.Context, as_json: bool) -> None:
     """Status of each configured feed: last check, HTTP status, errors, next due time."""
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
     if as_json:
         rows = [render.feed_to_json(state, name, url) for name, url, state in states]
@@ -301,7 +330,7 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
 def articles(ctx: click.Context, feed: str | None, as_json: bool) -> None:
     """Tracked articles with their status and number of versions."""
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         found = store.list_articles(feed=feed)
     if as_json:
         click.echo(json.dumps([render.article_to_json(a) for a in found], indent=2))
@@ -322,7 +351,7 @@ def history(ctx: click.Context, article: str, as_json: bool) -> None:
       newsmonitor history 3
     """
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         found = find_article(store, article)
         versions = store.list_versions(found.id)
         changes = store.list_changes(article_id=found.id)
@@ -396,7 +425,7 @@ def diff(
     from monitor.compare import CompareError, compare_stored
 
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         found = find_article(store, article)
         try:
             document = compare_stored(
@@ -456,7 +485,7 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         rows = store.list_alerts(AlertStatus(status) if status else None, limit=limit)
         counts = store.count_alerts()
     if as_json:
@@ -507,7 +536,7 @@ def alerts_test(ctx: click.Context, channel: str) -> None:
     from monitor.alerts.outbox import send_test
 
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         described = asyncio.run(send_test(settings, store, channel, datetime.now(UTC)))
     click.echo(f"sent to {channel}: {described}")
 
@@ -533,7 +562,7 @@ def seeds(ctx: click.Context, as_json: bool) -> None:
     from monitor.compare import seeds_overview
 
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         overview = seeds_overview(store, settings)
     if as_json:
         click.echo(json.dumps(render.seeds_to_json(overview), indent=2, ensure_ascii=False))
@@ -553,7 +582,7 @@ def seeds_show(ctx: click.Context, seed: str, as_json: bool) -> None:
     from monitor.compare import CompareError, seed_timeline
 
     settings = _settings(ctx)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         try:
             found, linked, points = seed_timeline(store, settings, seed)
         except CompareError as exc:

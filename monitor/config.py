@@ -167,6 +167,9 @@ class TrackingSettings(_Model):
 
     schedule: tuple[CheckStep, ...] = _DEFAULT_SCHEDULE
     max_articles_per_run: int = Field(default=500, ge=0)
+    # A suspect fetch (a challenge or block page, a collapsed text) becomes a version only
+    # when a fetch at least this much later shows the same: a CDN challenge lasts seconds.
+    confirm_suspect_after: Duration = timedelta(minutes=15)
 
     @field_validator("schedule")
     @classmethod
@@ -184,7 +187,21 @@ class ExtractSettings(_Model):
 
 
 class StorageSettings(_Model):
+    """Where the store is, and how long one of its operations may wait."""
+
     url: str = "sqlite:///snapshots/monitor.db"
+    # Longest wait for a lock another process or node holds (SQLite's busy timeout,
+    # PostgreSQL's lock_timeout); the work is then retried on the next run.
+    lock_timeout: Duration = timedelta(seconds=10)
+    # PostgreSQL: the longest any one statement may run.
+    statement_timeout: Duration = timedelta(minutes=2)
+
+    @field_validator("lock_timeout", "statement_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be more than 0 seconds")
+        return value
 
 
 class SeedSettings(_Model):

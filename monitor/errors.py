@@ -13,6 +13,9 @@
     ├── FeedParseError         fetched bytes are not a usable feed (no entries and bozo)
     ├── ExtractError           article HTML yielded no text
     ├── StoreError             the database refused or failed an operation
+    │   ├── ConflictError          another process changed the row first: a lost race
+    │   ├── StoreBusyError         a lock wait or statement outlasted its timeout
+    │   └── ReadOnlyStoreError     the store can be read but not written
     ├── RunLockedError         another `check` holds the store's run lease
     └── DeliveryError          an alert channel could not deliver (alerts/base.py)
 """
@@ -76,6 +79,18 @@ class WorkerError(MonitorError):
 
 class StoreError(MonitorError):
     """The store failed an operation."""
+
+
+class ConflictError(StoreError):
+    """Another process recorded the same thing first. A lost race is normal: skip it."""
+
+
+class StoreBusyError(StoreError):
+    """A lock held elsewhere, or a slow statement, outlasted its timeout: retry later."""
+
+
+class ReadOnlyStoreError(StoreError):
+    """The store cannot be written (a read-only file, mount or database)."""
 
 
 class RunLockedError(MonitorError):

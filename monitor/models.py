@@ -151,6 +151,10 @@ class Article:
     swings: int = 0  # suspect fetches that the next fetch contradicted
     feed_title: str | None = None  # the latest version's title in the feed (normalized)
     body_hash: str | None = None  # sha256 of the last response body that was extracted
+    suspect_since: datetime | None = None  # when the held suspect content was first fetched
+    # Bumped by the store with every recorded event: recording from an older revision means
+    # another process got there first (a lost race, skipped).
+    revision: int = 0
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 No scheduling lives here: the caller (``check`` from cron, the daemon) decides when, and
 passes ``now``. Every failure is recorded against its feed or article and the run goes on;
-feed state is saved only after its entries are processed, so a crash mid-run is completed by
-the next run.
+feed state is saved only after its entries are processed, and a feed's validators only when
+every entry of that fetch was stored, so a crash or a failed write mid-run is completed by
+the next run. Store calls run in threads (``StoreThreads``): a lock held elsewhere delays
+that one write, never the fetching. Several processes may share the store: an article
+recorded by another process since it was read is a lost race, skipped without a trace.
 """
 
 from __future__ import annotations
@@ -16,7 +19,16 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -27,10 +39,12 @@ from urllib.parse import urlsplit
 from monitor.compare import compare_with_rules
 from monitor.config import FeedConfig, Settings
 from monitor.errors import (
+    ConflictError,
     ExtractError,
     FeedParseError,
     FetchError,
     HTTPStatusError,
+    ReadOnlyStoreError,
     RunLockedError,
     StoreError,
     WorkerError,
@@ -60,6 +74,7 @@ from monitor.normalize import hash_normalized, normalize_text, normalize_url
 from monitor.schedule import is_due, next_article_check, next_feed_check
 from monitor.seeds import SeedIndex, compute_drift, load_seeds
 from monitor.store import Store
+from monitor.store.threads import StoreThreads
 from monitor.workers import WorkerPool, default_workers
 
 FEED_ACCEPT = (
@@ -118,6 +133,8 @@ class CheckReport:
     articles_checked: int
     errors: tuple[str, ...] = ()  # article-level errors, each naming its URL
     warnings: tuple[str, ...] = ()
+    # Writes the store refused (locked, full, read-only): that work is redone next run.
+    store_errors: tuple[str, ...] = ()
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for change in self.changes if change.kind == kind)
@@ -140,6 +157,7 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
     checked: set[int] = field(default_factory=set)
     articles_checked: int = 0
+    store_errors: list[str] = field(default_factory=list)
     # Every feed's stored state, read in one query when the pass checks several feeds.
     feed_states: dict[str, FeedState] | None = None
 
@@ -154,10 +172,17 @@ class Monitor:
         fetcher: Fetcher,
         extractor: Extractor,
         seeds: Sequence[Seed] = (),
+        threads: StoreThreads | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
+        self._own_threads = threads is None
+        self.db = threads or StoreThreads()
+        # Set when the store refused a write because it cannot be written at all: the
+        # daemon stops instead of fetching the same pages forever.
+        self.read_only: ReadOnlyStoreError | None = None
+        self._repaired = False  # incomplete articles looked for (once per process)
         workers = settings.extract.workers or default_workers()
         self.pool = WorkerPool(extractor, workers)
         self.use_seeds(seeds)
@@ -175,38 +200,57 @@ class Monitor:
         self._feeds_of: Settings | None = None
         self._article_slots = asyncio.Semaphore(2 * settings.fetch.concurrency)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Write what is pending; stop the extraction workers, if any were started."""
-        self.flush()
+        await self.flush(_Run(datetime.now(UTC)))
         self.pool.close()
+        if self._own_threads:
+            self.db.close()
 
-    def flush(self) -> None:
-        """Write the article updates batched so far."""
-        if self._pending:
-            # Grouped by the columns that changed: a 304 changes three of twenty-odd, and
-            # writing only those is most of the saving.
-            groups: dict[tuple[str, ...], list[Article]] = {}
-            for stored, now in self._pending.values():
-                names = _changed_fields(stored, now)
-                if names:
-                    groups.setdefault(names, []).append(now)
-            self._pending.clear()
-            for names, batch in groups.items():
-                self.store.update_articles(batch, names)
-        if self._pending_feeds:
+    async def flush(self, run: _Run) -> None:
+        """Write the article updates batched so far, then the feed states; a write the
+        store refuses is reported in ``run`` (that work is done again next time)."""
+        pending, self._pending = self._pending, {}
+        states, self._pending_feeds = list(self._pending_feeds.values()), {}
+        # Grouped by the columns that changed: a 304 changes three of twenty-odd, and
+        # writing only those is most of the saving.
+        groups: dict[tuple[str, ...], list[Article]] = {}
+        for stored, now in pending.values():
+            names = _changed_fields(stored, now)
+            if names:
+                groups.setdefault(names, []).append(now)
+        for names, batch in groups.items():
+            try:
+                await self.db.write(self.store.update_articles, batch, names)
+            except StoreError as exc:
+                # Only "checked, nothing new" is lost: these articles are checked again.
+                self._store_failed(run, f"{len(batch)} article updates not saved: {exc}", exc)
+        if states:
             # After the articles: a feed's validators must never be saved ahead of the
             # entries they vouch for, or a crash would leave those entries behind a 304.
-            states = list(self._pending_feeds.values())
-            self._pending_feeds.clear()
-            self.store.save_feeds(states)
+            try:
+                await self.db.write(self.store.save_feeds, states)
+            except StoreError as exc:
+                listed = ", ".join(state.name for state in states[:5])
+                more = f" and {len(states) - 5} more" if len(states) > 5 else ""
+                self._store_failed(
+                    run, f"state of feeds {listed}{more} not saved (fetched again): {exc}", exc
+                )
 
-    def _defer(self, article: Article, stored: Article | None) -> None:
+    def _store_failed(self, run: _Run, message: str, exc: StoreError) -> None:
+        """A write the store refused: logged (no traceback: it is not a bug) and reported."""
+        log.warning("%s", message)
+        run.store_errors.append(message)
+        if isinstance(exc, ReadOnlyStoreError):
+            self.read_only = exc
+
+    async def _defer(self, run: _Run, article: Article, stored: Article | None) -> None:
         """Write ``article`` with the next batch; ``stored``: the row as the store has it
         (None: not known, so every column is written)."""
         earlier = self._pending.get(article.id)
         self._pending[article.id] = (earlier[0] if earlier else stored, article)
         if len(self._pending) >= UPDATE_BATCH:
-            self.flush()
+            await self.flush(run)
 
     def _save_feed(self, state: FeedState) -> None:
         self._pending_feeds[state.name] = state
@@ -262,9 +306,17 @@ class Monitor:
         )
         notify = progress or (lambda _label: None)
         try:
-            return await self._pass_inner(run, selected, feeds, force, notify, articles)
+            reports = await self._pass_inner(run, selected, feeds, force, notify, articles)
         finally:
-            self.flush()
+            await self.flush(run)
+        return CheckReport(
+            feeds=tuple(reports),
+            changes=tuple(run.changes),
+            articles_checked=run.articles_checked,
+            errors=tuple(run.errors),
+            warnings=tuple(run.warnings),
+            store_errors=tuple(run.store_errors),
+        )
 
     async def _pass_inner(
         self,
@@ -274,10 +326,13 @@ class Monitor:
         force: bool,
         notify: Progress,
         articles: bool,
-    ) -> CheckReport:
+    ) -> list[FeedReport]:
         async def one_feed(feed: FeedConfig) -> FeedReport:
             try:
                 report = await self._check_feed(feed, run, force=force)
+            except StoreError as exc:  # not a bug: logged without a traceback
+                self._store_failed(run, f"feed {feed.name}: {exc}", exc)
+                report = FeedReport(feed.name, FeedStatus.ERROR, error=f"{feed.name}: {exc}")
             except Exception as exc:  # one feed's failure must not end the run
                 log.exception("checking feed %s failed", feed.name)
                 report = FeedReport(feed.name, FeedStatus.ERROR, error=f"{feed.name}: {exc}")
@@ -285,7 +340,8 @@ class Monitor:
             return report
 
         if len(selected) > 1:
-            run.feed_states = {state.name: state for state in self.store.list_feeds()}
+            states = await self.db.read(self.store.list_feeds)
+            run.feed_states = {state.name: state for state in states}
         reports: list[FeedReport | None] = [None] * len(selected)
 
         async def one_more(numbered: tuple[int, FeedConfig]) -> None:
@@ -293,8 +349,9 @@ class Monitor:
 
         # Bounded, like the articles: a thousand feeds started at once would hold a thousand
         # parsed feeds and their entries waiting for article slots.
-        await _for_each(enumerate(selected), one_more, 2 * self.settings.fetch.concurrency)
+        await _for_each(_async(enumerate(selected)), one_more, 2 * self.settings.fetch.concurrency)
         if articles:
+            await self._complete_incomplete(run)
             everywhere = not feeds
             watched = (
                 [s for s in self.seeds.values() if s.url and not s.feeds] if everywhere else []
@@ -303,13 +360,42 @@ class Monitor:
             names = self.settings.feeds if everywhere else selected
             only_feeds = {f.name for f in names} | {seed_feed(s) for s in watched}
             await self._check_due_articles(run, notify, only_feeds=only_feeds, everything=force)
-        return CheckReport(
-            feeds=tuple(report for report in reports if report is not None),
-            changes=tuple(run.changes),
-            articles_checked=run.articles_checked,
-            errors=tuple(run.errors),
-            warnings=tuple(run.warnings),
-        )
+        return [report for report in reports if report is not None]
+
+    async def _complete_incomplete(self, run: _Run) -> None:
+        """Articles that count a version the store does not hold (a crash between the two
+        writes, in releases that made them separately) are fetched again now: once per
+        process, since an article and its versions are now written together."""
+        if self._repaired:
+            return
+        self._repaired = True
+        try:
+            incomplete = await self.db.read(self.store.incomplete_articles)
+            repaired = []
+            for article in incomplete:
+                latest = await self.db.read(self.store.latest_version, article.id)
+                stored = latest.number if latest else 0
+                run.warnings.append(
+                    f"{article.current_url}: counted {article.versions} versions but "
+                    f"{stored} are stored (an interrupted write); checking it again"
+                )
+                repaired.append(
+                    replace(
+                        article,
+                        versions=stored,
+                        body_hash=None,
+                        etag=None,
+                        last_modified=None,
+                        suspect_hash=None,
+                        suspect_since=None,
+                        next_check=run.now,
+                    )
+                )
+            if repaired:
+                await self.db.write(self.store.update_articles, repaired, _REPAIRED_FIELDS)
+        except StoreError as exc:
+            self._repaired = False  # try again on the next pass
+            self._store_failed(run, f"looking for incomplete articles failed: {exc}", exc)
 
     async def _check_feed(self, feed: FeedConfig, run: _Run, force: bool = False) -> FeedReport:
         """Fetch and parse one feed, then capture its new articles."""
@@ -317,7 +403,7 @@ class Monitor:
         if run.feed_states is not None:
             state = run.feed_states.get(feed.name)
         else:
-            state = self.store.get_feed(feed.name)
+            state = await self.db.read(self.store.get_feed, feed.name)
         if state is None or state.url != feed.url:
             # A new feed, or one whose URL changed: its old validators mean nothing.
             state = FeedState(name=feed.name, url=feed.url, failures=0)
@@ -364,11 +450,26 @@ class Monitor:
         assert all(entry.link for entry in entries)
         # One query for the whole feed; only entries already tracked are looked up one by one.
         urls = [normalize_url(entry.link or "") for entry in entries]
-        known = self.store.tracked_among(urls, [entry.guid for entry in entries if entry.guid])
-        found = self.store.find_articles([url for url in urls if url in known]) if known else {}
-        await asyncio.gather(
+        guids = [entry.guid for entry in entries if entry.guid]
+        known = await self.db.read(self.store.tracked_among, urls, guids)
+        tracked = [url for url in urls if url in known]
+        found = await self.db.read(self.store.find_articles, tracked) if known else {}
+        captured = await asyncio.gather(
             *(self._capture_entry(feed, entry, run, known, found) for entry in entries)
         )
+        missed = captured.count(False)
+        if missed:
+            # The validators vouch for every entry of this document: saved now, the next
+            # fetch would be a 304 and these entries would never be read again.
+            warning = (
+                f"{missed} of {len(entries)} entries could not be stored; the feed's "
+                "validators were not saved, so the next check fetches it in full"
+            )
+            log.warning("feed %s: %s", feed.name, warning)
+            self._save_feed_success(feed, state, result, len(parsed.entries), now, warning)
+            return FeedReport(
+                feed.name, FeedStatus.OK, result.status, len(parsed.entries), warning=warning
+            )
         self._save_feed_success(feed, state, result, len(parsed.entries), now)
         return FeedReport(
             feed.name, FeedStatus.OK, result.status, len(parsed.entries), warning=parsed.warning
@@ -381,17 +482,23 @@ class Monitor:
         result: FetchResult,
         entries: int | None,
         now: datetime,
+        incomplete: str | None = None,
     ) -> None:
+        """Save a fetched feed's state; ``incomplete``: why its validators are not kept."""
+        kept = result.validators
+        if result.not_modified:
+            kept = Validators(kept.etag or state.etag, kept.last_modified or state.last_modified)
+        if incomplete is not None:
+            kept = Validators()
         self._save_feed(
             replace(
                 state,
-                etag=result.etag or (state.etag if result.not_modified else None),
-                last_modified=result.last_modified
-                or (state.last_modified if result.not_modified else None),
+                etag=kept.etag,
+                last_modified=kept.last_modified,
                 last_checked=now,
                 last_success=now,
                 last_status=result.status,
-                last_error=None,
+                last_error=incomplete,
                 failures=0,
                 next_due=next_feed_check(feed.interval, now),
                 entries=entries,
@@ -405,8 +512,9 @@ class Monitor:
         run: _Run,
         known: set[str],
         found: Mapping[str, Article],
-    ) -> None:
+    ) -> bool:
         """Record that ``entry`` is in the feed; capture it when it is a new article.
+        False when what the entry brought could not be stored.
 
         ``known``: which of the feed's URLs and GUIDs the store knows (``tracked_among``);
         ``found``: the articles of those URLs (``find_articles``).
@@ -415,34 +523,42 @@ class Monitor:
         url = normalize_url(entry.link)
         tracked = url in known or (entry.guid is not None and entry.guid in known)
         article = found.get(url)
-        if article is None and url in known:
-            article = self.store.find_article([url])  # known by an alias
-        if article is None and tracked and entry.guid:
-            # A GUID is only unique within its feed ("1", "42" are common): same feed only.
-            by_guid = self.store.find_article([], guid=entry.guid)
-            article = by_guid if by_guid is not None and by_guid.feed == feed.name else None
+        try:
+            if article is None and url in known:
+                article = await self.db.read(self.store.find_article, [url])  # by an alias
+            if article is None and tracked and entry.guid:
+                # A GUID is only unique within its feed ("1", "42" are common): same feed only.
+                by_guid = await self.db.read(self.store.find_article, [], guid=entry.guid)
+                article = by_guid if by_guid is not None and by_guid.feed == feed.name else None
+        except StoreError as exc:
+            self._store_failed(run, f"{entry.link}: {exc}", exc)
+            return False
         if article is None:
             # Provisional (id 0) until its first fetch is committed: the page's canonical URL
             # may show it is an article we already track under another link.
             provisional = _provisional(feed.name, url, entry.link, entry.title, run.now)
-            await self.check_article(replace(provisional, guid=entry.guid), run, entry)
-            return
+            return await self.check_article(replace(provisional, guid=entry.guid), run, entry)
         stored = article
         article = replace(self._fresh(article), last_in_feed=run.now)
-        self._defer(article, stored)
+        await self._defer(run, article, stored)
         if not feed.fetch_articles:
-            await self.check_article(article, run, entry)
-        elif article.versions == 0 or article.status == ArticleStatus.REMOVED:
+            return await self.check_article(article, run, entry)
+        if article.versions == 0 or article.status == ArticleStatus.REMOVED:
             # Never captured (a crash mid-run) or back in the feed after removal: look now.
-            await self.check_article(article, run, entry)
-        elif _feed_title_changed(entry, article.feed_title):
-            await self.check_article(article, run, entry)
+            return await self.check_article(article, run, entry)
+        if _feed_title_changed(entry, article.feed_title):
+            return await self.check_article(article, run, entry)
+        return True
 
     async def _watch_seed(self, seed: Seed, run: _Run) -> None:
         """Start tracking the page of a seed that names a URL and no feed."""
         assert seed.url is not None
-        if self.store.find_article([seed.url]) is not None:
-            return  # tracked already: re-checked on its schedule
+        try:
+            if await self.db.read(self.store.find_article, [seed.url]) is not None:
+                return  # tracked already: re-checked on its schedule
+        except StoreError as exc:
+            self._store_failed(run, f"seed {seed.id}: {exc}", exc)
+            return
         page = _provisional(seed_feed(seed), seed.url, seed.url, seed.title, run.now)
         await self.check_article(page, run, None)
 
@@ -452,34 +568,44 @@ class Monitor:
         limit = self.settings.tracking.max_articles_per_run or None
         # ``everything``: every article still tracked, however far off its next check.
         until = run.now + timedelta(days=36500) if everything else run.now
-        due = [
-            article_id
-            for article_id, feed in self.store.due_article_ids(until, limit=limit)
-            if article_id not in run.checked and feed in only_feeds
-        ]
+        try:
+            ids = await self.db.read(self.store.due_article_ids, until, limit=limit)
+        except StoreError as exc:
+            self._store_failed(run, f"reading the due articles failed: {exc}", exc)
+            return
+        due = [i for i, feed in ids if i not in run.checked and feed in only_feeds]
 
         async def one(article: Article) -> None:
             feed = self._feed_config(article.feed)
             if feed is not None and not feed.fetch_articles:
                 # Feed-only articles change only through the feed; stop re-checking them.
-                self._defer(replace(self._fresh(article), next_check=None), article)
+                await self._defer(run, replace(self._fresh(article), next_check=None), article)
                 return
             await self.check_article(article, run, None)
             notify(f"article {article.id}")
 
-        def articles() -> Iterator[Article]:
+        async def articles() -> AsyncIterator[Article]:
             # Read a page at a time as the work proceeds: memory stays flat however many
             # articles are due.
             for start in range(0, len(due), DUE_PAGE):
-                yield from self.store.get_articles(due[start : start + DUE_PAGE])
+                try:
+                    page = await self.db.read(
+                        self.store.get_articles, due[start : start + DUE_PAGE]
+                    )
+                except StoreError as exc:
+                    self._store_failed(run, f"reading due articles failed: {exc}", exc)
+                    return
+                for article in page:
+                    yield article
 
         await _for_each(articles(), one, 2 * self.settings.fetch.concurrency)
 
-    async def check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
-        """Fetch one article's page (or take the feed entry) and record what changed."""
+    async def check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> bool:
+        """Fetch one article's page (or take the feed entry) and record what changed;
+        False when that could not be stored (the error is in ``run``)."""
         if article.id:
             if article.id in run.checked or article.id in self._in_flight:
-                return
+                return True  # checked by this pass already, or right now by another job
             run.checked.add(article.id)
             pending = self._pending.get(article.id)
             self._in_flight[article.id] = pending[0] if pending else article
@@ -490,11 +616,20 @@ class Monitor:
             # articles started at once would hold thousands of pages.
             async with self._article_slots:
                 await self._check_article(article, run, entry)
+        except ConflictError as exc:
+            # Another process (the daemon, a second node, a `check`) recorded this article
+            # since it was read here: what it recorded stands, this observation is dropped.
+            log.info("%s: skipped, another process got there first (%s)", article.url, exc)
+        except StoreError as exc:  # locked, full, read-only: reported, redone next run
+            self._store_failed(run, f"{article.current_url}: not stored: {exc}", exc)
+            return False
         except Exception as exc:  # one article's failure must not end the run
             log.exception("checking article %s failed", article.current_url)
             run.errors.append(f"{article.current_url}: {exc}")
+            return False
         finally:
             self._in_flight.pop(article.id, None)
+        return True
 
     async def _check_article(self, article: Article, run: _Run, entry: FeedEntry | None) -> None:
         now = run.now
@@ -521,7 +656,7 @@ class Monitor:
             )
         except HTTPStatusError as exc:
             if exc.status in GONE:
-                self._record_gone(checked, run, f"HTTP {exc.status}")
+                await self._record_gone(checked, run, f"HTTP {exc.status}")
                 return
             await self._record_failure(checked, run, entry, exc)
             return
@@ -542,7 +677,9 @@ class Monitor:
                 article.current_url
             ).path not in ("", "/"):
                 # Newsrooms often "delete" a story by redirecting it to the front page.
-                self._record_gone(checked, run, f"redirected to the front page {result.final_url}")
+                await self._record_gone(
+                    checked, run, f"redirected to the front page {result.final_url}"
+                )
                 return
             if article.versions:
                 events = self._moved(checked, result.final_url, "redirected", run)
@@ -626,20 +763,24 @@ class Monitor:
         entry: FeedEntry | None = None,
     ) -> None:
         """Store ``version`` if its normalized content differs from the latest one."""
-        latest = self.store.latest_version(article.id) if article.id else None
+        latest = await self.db.read(self.store.latest_version, article.id) if article.id else None
         feed_title = entry.title if entry is not None else (latest.feed_title if latest else None)
         candidate = self._normalized(article.feed, replace(version, feed_title=feed_title))
         changes = list(events)
         if article.status == ArticleStatus.REMOVED:
-            changes.append(self._event(article, ChangeKind.RESTORED, run, "back online"))
+            changes.append(await self._event(article, ChangeKind.RESTORED, run, "back online"))
             article = replace(article, status=ArticleStatus.ACTIVE)
         if latest is not None and latest.content_hash == candidate.content_hash:
             if article.suspect_hash is not None:
                 article = self._suspect_contradicted(article, run)
-            self._commit(article, run, changes)
+            await self._commit(article, run, changes)
             return
         suspect = _suspect_reason(latest, candidate) if version.source == TextSource.PAGE else None
-        confirmed = suspect is not None and article.suspect_hash == candidate.content_hash
+        seen_before = suspect is not None and article.suspect_hash == candidate.content_hash
+        since = (article.suspect_since or run.now) if seen_before else run.now
+        confirm_at = since + self.settings.tracking.confirm_suspect_after
+        # Seen again, and long enough after the first time: a challenge page lives seconds.
+        confirmed = seen_before and run.now >= confirm_at
         if suspect is not None and not confirmed:
             if latest is None and entry is not None:
                 # A new article behind a wall: its feed entry is the better first version.
@@ -652,21 +793,29 @@ class Monitor:
                 candidate = self._normalized(article.feed, fallback)
             else:
                 # Held, not stored: a block page or a collapsed extraction is not an edit until
-                # the next full fetch (no validators, so no 304) shows the same thing.
+                # a full fetch (no validators, so no 304) at least confirm_suspect_after later
+                # shows the same thing.
+                again = "seen again; " if seen_before else ""
                 run.warnings.append(
-                    f"{article.current_url}: suspect fetch ({suspect}); "
-                    "not stored unless the next fetch confirms it"
+                    f"{article.current_url}: suspect fetch ({suspect}); {again}not stored "
+                    f"unless a fetch after {confirm_at:%Y-%m-%d %H:%M:%S} UTC confirms it"
                 )
+                # Come back when it can be confirmed, or sooner on the tracking schedule.
+                come_back = article.next_check
+                if come_back is None or come_back > confirm_at:
+                    come_back = confirm_at
                 held = replace(
                     article,
                     suspect_hash=candidate.content_hash,
+                    suspect_since=since,
+                    next_check=come_back,
                     etag=None,
                     last_modified=None,
                     body_hash=None,
                 )
-                self._commit(held, run, changes)
+                await self._commit(held, run, changes)
                 return
-        article = replace(article, suspect_hash=None)
+        article = replace(article, suspect_hash=None, suspect_since=None)
         number = latest.number + 1 if latest else 1
         stored = replace(candidate, number=number)
         article = replace(
@@ -696,7 +845,7 @@ class Monitor:
         if link is not None:
             change = replace(change, seed_id=link.seed_id, drift=link.drift)
         changes.append(change)
-        self._commit(article, run, changes, stored, raw, documents, link)
+        await self._commit(article, run, changes, stored, raw, documents, link)
 
     async def _seed_link(
         self, article: Article, version: Version, change: Change, run: _Run
@@ -708,7 +857,7 @@ class Monitor:
         """
         if self.seed_index is None:
             return None
-        current = self.store.get_seed_link(article.id) if article.id else None
+        current = await self.db.read(self.store.get_seed_link, article.id) if article.id else None
         big_change = change.significance in (Significance.MAJOR, Significance.REWRITE)
         if current is None or big_change:
             found = self.seed_index.match(
@@ -716,7 +865,7 @@ class Monitor:
             )
             if found is None:
                 if current is not None:
-                    self.store.remove_seed_link(article.id)
+                    await self.db.write(self.store.remove_seed_link, article.id)
                     run.warnings.append(
                         f"{article.current_url}: no longer matches seed {current.seed_id}; unlinked"
                     )
@@ -737,7 +886,7 @@ class Monitor:
         if swings >= SWINGS_FLAGGED:
             note = f"extraction swings between fetches ({swings} times); check this page"
         run.warnings.append(f"{article.current_url}: {note}")
-        return replace(article, suspect_hash=None, swings=swings)
+        return replace(article, suspect_hash=None, suspect_since=None, swings=swings)
 
     def _normalized(self, feed: str, version: Version) -> Version:
         """``version`` with normalized fields and the content hash over them."""
@@ -770,10 +919,13 @@ class Monitor:
             tags=verdict.tags,
             stats=document.diff.body.stats,
         )
-        earlier = self.store.find_version_by_hash(change.article_id, new.content_hash)
+        earlier = await self.db.read(
+            self.store.find_version_by_hash, change.article_id, new.content_hash
+        )
         if earlier is None:
             return change, document
-        flips = [c for c in self.store.list_changes(change.article_id) if c.kind == "reverted"]
+        history = await self.db.read(self.store.list_changes, change.article_id)
+        flips = [c for c in history if c.kind == ChangeKind.REVERTED]
         # The first revert is news; the second and later flips of an A/B test are not.
         tags = (*change.tags, "flip-flop") if flips else change.tags
         reverted = replace(
@@ -790,7 +942,7 @@ class Monitor:
     ) -> None:
         """The page is as it was (a 304, or the very same bytes): no extraction, no diff."""
         if entry is not None and _feed_title_changed(entry, article.feed_title):
-            latest = self.store.latest_version(article.id)
+            latest = await self.db.read(self.store.latest_version, article.id)
             if latest is not None:
                 # The page is unchanged, its feed entry's title is not (a headline test).
                 unchanged_page = replace(latest, fetched_at=run.now)
@@ -798,22 +950,22 @@ class Monitor:
                 return
         changes = list(events)
         if article.status == ArticleStatus.REMOVED:
-            changes.append(self._event(article, ChangeKind.RESTORED, run, "back online"))
+            changes.append(await self._event(article, ChangeKind.RESTORED, run, "back online"))
             article = replace(article, status=ArticleStatus.ACTIVE)
-        self._commit(article, run, changes)
+        await self._commit(article, run, changes)
 
-    def _record_gone(self, article: Article, run: _Run, reason: str) -> None:
+    async def _record_gone(self, article: Article, run: _Run, reason: str) -> None:
         if article.status == ArticleStatus.REMOVED or article.versions == 0:
             # Already known to be gone, or never captured: nothing was removed.
             if article.versions == 0:
                 run.errors.append(f"{article.current_url}: {reason}")
-            self._commit(replace(article, last_error=reason), run, [])
+            await self._commit(replace(article, last_error=reason), run, [])
             return
-        change = self._event(article, ChangeKind.REMOVED, run, reason)
+        change = await self._event(article, ChangeKind.REMOVED, run, reason)
         gone = replace(
             article, status=ArticleStatus.REMOVED, etag=None, last_modified=None, last_error=None
         )
-        self._commit(gone, run, [change])
+        await self._commit(gone, run, [change])
 
     async def _record_failure(
         self,
@@ -833,10 +985,12 @@ class Monitor:
             await self._record_content(article, run, version, None, [], entry)
             return
         run.errors.append(str(exc))
-        self._commit(article, run, [])
+        await self._commit(article, run, [])
 
-    def _event(self, article: Article, kind: ChangeKind, run: _Run, detail: str) -> Change:
-        link = self.store.get_seed_link(article.id) if self.seeds and article.id else None
+    async def _event(self, article: Article, kind: ChangeKind, run: _Run, detail: str) -> Change:
+        link = None
+        if self.seeds and article.id:
+            link = await self.db.read(self.store.get_seed_link, article.id)
         return Change(
             kind=kind,
             article_id=article.id,
@@ -850,7 +1004,7 @@ class Monitor:
             drift=link.drift if link else None,
         )
 
-    def _commit(
+    async def _commit(
         self,
         article: Article,
         run: _Run,
@@ -860,25 +1014,30 @@ class Monitor:
         documents: Mapping[int, DiffDocument] | None = None,
         link: SeedLink | None = None,
     ) -> None:
-        """Record in one transaction, queueing an alert per accepting channel and change.
+        """Record in one transaction, queueing an alert per accepting channel and change: a
+        new article (id 0) with its first version, change and alerts, or none of them.
 
-        ``documents`` maps the position of a change in ``changes`` to its diff.
+        ``documents`` maps the position of a change in ``changes`` to its diff. Raises
+        ConflictError when another process recorded the article first.
         """
         nothing_new = not changes and version is None and link is None
         if article.id == 0:
-            inserted = self._insert_new(article, run)
-            if inserted is None or nothing_new:
-                return  # known already, or inserted just now as it is
-            changes = [replace(change, article_id=inserted.id) for change in changes]
-            version = replace(version, article_id=inserted.id) if version else None
-            link = replace(link, article_id=inserted.id) if link else None
-            article = replace(article, id=inserted.id)
-        if nothing_new:
-            self._defer(article, self._in_flight.get(article.id))
+            if await self._known_elsewhere(article, run):
+                return
+            if nothing_new:  # never captured (gone at once, say): the row alone
+                inserted = await self.db.write(self.store.add_article, article)
+                run.checked.add(inserted.id)
+                return
+        elif nothing_new:
+            await self._defer(run, article, self._in_flight.get(article.id))
             return
         self._pending.pop(article.id, None)  # superseded by the full write below
         factory = self._alerts_for(run.now, documents or {}) if self.settings.alerts else None
-        saved = self.store.record(article, changes, version, raw, link=link, alerts=factory)
+        saved = await self.db.write(
+            self.store.record, article, changes, version, raw, link=link, alerts=factory
+        )
+        if article.id == 0 and saved:
+            run.checked.add(saved[0].article_id)
         run.changes.extend(saved)
 
     def _alerts_for(
@@ -916,46 +1075,64 @@ class Monitor:
 
         return make
 
-    def _insert_new(self, article: Article, run: _Run) -> Article | None:
-        """Insert a provisional article, unless it turned out to be one already tracked.
+    async def _known_elsewhere(self, article: Article, run: _Run) -> bool:
+        """Whether a provisional article turned out to be one already tracked.
 
         Same canonical URL: the link becomes an alias of the known article. Same URL: another
-        feed captured it while this fetch was in flight.
+        feed (or process) captured it while this fetch was in flight.
         """
         urls = [article.url] + ([article.canonical_url] if article.canonical_url else [])
         # The cheap question first: almost always, neither address is known.
-        known = self.store.find_article(urls) if self.store.tracked_among(urls) else None
-        if known is not None:
-            if known.url != article.url:
-                self.store.add_alias(known.id, article.url, run.now)
-                log.info("%s is article %d (same canonical URL)", article.url, known.id)
-            return None
-        try:
-            inserted = self.store.add_article(article)
-        except StoreError:
-            if self.store.find_article([article.url]) is None:
-                raise
-            # Another process (the daemon, a second check) captured it a moment ago.
+        if not await self.db.read(self.store.tracked_among, urls):
+            return False
+        known = await self.db.read(self.store.find_article, urls)
+        if known is None:
+            return False
+        if known.url != article.url:
+            await self.db.write(self.store.add_alias, known.id, article.url, run.now)
+            log.info("%s is article %d (same canonical URL)", article.url, known.id)
+        else:
             log.info("%s was captured by another run meanwhile", article.url)
-            return None
-        run.checked.add(inserted.id)
-        return inserted
+        return True
 
 
-async def _for_each(items: Iterable[T], fn: Callable[[T], Awaitable[None]], limit: int) -> None:
+async def _for_each(
+    items: AsyncIterable[T], fn: Callable[[T], Awaitable[None]], limit: int
+) -> None:
     """``fn`` for each item, at most ``limit`` at once; items are taken only as a slot frees
-    up, so a long (lazy) list never becomes thousands of waiting tasks. ``fn`` must not
-    raise."""
-    iterator = iter(items)
+    up, so a long (lazy) list never becomes thousands of waiting tasks. Neither ``fn`` nor
+    the iteration may raise."""
+    iterator = aiter(items)
+    turn = asyncio.Lock()  # an async generator must not be advanced by two tasks at once
 
     async def worker() -> None:
-        for item in iterator:  # shared: each next() runs between two awaits, never during
+        while True:
+            async with turn:
+                try:
+                    item = await anext(iterator)
+                except StopAsyncIteration:
+                    return
             await fn(item)
 
     await asyncio.gather(*(worker() for _ in range(max(1, limit))))
 
 
-_ARTICLE_FIELDS = tuple(f.name for f in fields(Article) if f.name != "id")
+async def _async(items: Iterable[T]) -> AsyncIterator[T]:
+    for item in items:
+        yield item
+
+
+# The store moves the revision on itself (record), never from these batched updates.
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("id", "revision"))
+_REPAIRED_FIELDS = (
+    "versions",
+    "body_hash",
+    "etag",
+    "last_modified",
+    "suspect_hash",
+    "suspect_since",
+    "next_check",
+)
 
 
 def _changed_fields(stored: Article | None, now: Article) -> tuple[str, ...]:
@@ -1022,7 +1199,7 @@ async def check_once(
         try:
             return await monitor.check(now, feeds=feeds, force=force, progress=progress)
         finally:
-            monitor.close()
+            await monitor.close()
 
 
 def seed_feed(seed: Seed) -> str:
@@ -1074,7 +1251,10 @@ def exclusive_check(store: Store, wait: float, poll: float = 0.5) -> Iterator[No
     try:
         yield
     finally:
-        store.release_lock(CHECK_LOCK, owner)
+        try:
+            store.release_lock(CHECK_LOCK, owner)
+        except StoreError as exc:  # it runs out by itself; a dead holder is taken over
+            log.warning("the run lease could not be released: %s", exc)
 
 
 def _dead_on_this_host(holder: str) -> bool:

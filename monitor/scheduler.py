@@ -10,6 +10,10 @@ Signals: SIGTERM/SIGINT stop new work, give in-flight checks ``[daemon] grace`` 
 flush the outbox and exit 0; a second one exits at once (every store write is a
 transaction, so nothing is half-written). SIGHUP reloads the configuration: feeds added,
 removed or re-timed without a restart; an invalid file is reported and the old one kept.
+
+Store calls run in threads (``StoreThreads``), so a lock held by another process delays
+only the write that waits for it: fetching and alert delivery go on. A store that cannot be
+written at all stops the daemon with one line (exit 3) rather than fetching in vain.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -29,12 +35,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.alerts.outbox import Relay, open_channels
 from monitor.config import FeedConfig, Settings, load_settings
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StoreError
 from monitor.extract import TrafilaturaExtractor
 from monitor.fetch import Fetcher
 from monitor.pipeline import CheckReport, FeedStatus, Monitor
 from monitor.seeds import load_seeds
 from monitor.store import Store
+from monitor.store.threads import StoreThreads
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ ARTICLES_JOB = "articles"
 RELAY_JOB = "relay"
 FEED_JOB_PREFIX = "feed:"
 EXIT_AT_ONCE = 130  # the second signal: stop now
+EXIT_STORE_READ_ONLY = 3  # as `check` when the run cannot be done
 
 
 def feed_trigger(feed: FeedConfig, max_jitter: timedelta) -> CronTrigger | IntervalTrigger:
@@ -71,10 +79,19 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[object]] = set()
         self._signals = 0
+        self._exit_code = 0
+        self.threads = StoreThreads()
 
     async def run(self) -> int:
         """Run until a signal stops the daemon; the exit code."""
+        try:
+            return await self._run()
+        finally:
+            self.threads.close()
+
+    async def _run(self) -> int:
         loop = asyncio.get_running_loop()
+        await self._check_writable()
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={
@@ -90,7 +107,9 @@ class Daemon:
             self.fetcher = fetcher
             self.monitor = self._monitor(self.settings)
             async with open_channels(self.settings) as channels:
-                self.relay = Relay(self.store, channels, lease=self.settings.outbox.lease)
+                self.relay = Relay(
+                    self.store, channels, lease=self.settings.outbox.lease, threads=self.threads
+                )
                 self._schedule_all()
                 self.scheduler.start()
                 log.info(
@@ -101,13 +120,23 @@ class Daemon:
                 )
                 await self._stopping.wait()
                 await self._shutdown()
-        return 0
+        return self._exit_code
+
+    async def _check_writable(self) -> None:
+        """Write once before any fetching: a store that cannot be written (a read-only
+        file or database) stops the daemon now with ReadOnlyStoreError, not after an
+        hour of fetches that could never be recorded."""
+        probe = f"daemon:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        now = self.clock()
+        await self.threads.write(self.store.acquire_lock, probe[:64], probe, now, now)
+        await self.threads.write(self.store.release_lock, probe[:64], probe)
 
     # jobs
 
     def _monitor(self, settings: Settings) -> Monitor:
         seeds = load_seeds(settings.seeds.dir, settings.ignore)
-        return Monitor(settings, self.store, self.fetcher, TrafilaturaExtractor(), seeds)
+        extractor = TrafilaturaExtractor()
+        return Monitor(settings, self.store, self.fetcher, extractor, seeds, self.threads)
 
     def _schedule_all(self) -> None:
         daemon = self.settings.daemon
@@ -148,10 +177,19 @@ class Daemon:
             self._tasks.add(task)
             try:
                 await job(*args)
+            except StoreError as exc:  # the store's trouble, not a bug: no traceback
+                log.warning("job %s: %s", getattr(job, "__name__", job), exc)
             except Exception:  # a job's failure is logged; the daemon keeps running
                 log.exception("job %s failed", getattr(job, "__name__", job))
             finally:
                 self._tasks.discard(task)
+            if self.monitor.read_only is not None and not self._stopping.is_set():
+                log.error(
+                    "stopping: the store cannot be written (%s); nothing fetched could be recorded",
+                    self.monitor.read_only,
+                )
+                self._exit_code = EXIT_STORE_READ_ONLY
+                self._stopping.set()
 
         run.__name__ = getattr(job, "__name__", "job")
         return run
@@ -268,7 +306,7 @@ class Daemon:
                     "%d checks did not finish within %ss; they will be redone", len(late), grace
                 )
         self.scheduler.shutdown(wait=False)
-        self.monitor.close()
+        await self.monitor.close()
         report = await self.relay.run_once(self.clock())
         log.info("stopped (%d alerts delivered on the way out)", report.delivered)
 

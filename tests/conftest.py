@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,11 +57,25 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         # A missing parent directory on purpose: opening the store must create it.
         yield f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"
         return
-    admin: Engine = request.getfixturevalue("postgresql_admin")
+    with postgresql_schema(request.getfixturevalue("postgresql_admin")) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_store_url(postgresql_admin: Engine) -> Iterator[str]:
+    """A URL to a fresh PostgreSQL schema, for PostgreSQL-only tests."""
+    with postgresql_schema(postgresql_admin) as url:
+        yield url
+
+
+@contextmanager
+def postgresql_schema(admin: Engine, options: str = "") -> Iterator[str]:
+    """A URL to a fresh schema on the test server (with extra libpq ``options``), dropped
+    on exit."""
     schema = f"newsmonitor_test_{secrets.token_hex(6)}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema} {options}".strip()})
     try:
         yield url.render_as_string(hide_password=False)
     finally:

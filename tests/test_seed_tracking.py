@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -108,11 +109,17 @@ def test_seed_story_links_and_its_drift_is_tracked(config: Path, web: WebServer)
 
 
 def test_a_reused_url_is_unlinked(config: Path, web: WebServer) -> None:
+    # A suspect fetch is confirmed by one at least this much later (15 minutes by default).
+    config.write_text(
+        config.read_text(encoding="utf-8") + '[tracking]\nconfirm_suspect_after = "1s"\n',
+        encoding="utf-8",
+    )
     cli(config, "check")
     web.set("/a/bukele", page("Harbour plans approved", OTHER))  # another story, same URL
     held = json.loads(cli(config, "check", "--all", "--json"))
     assert held["changes"] == []  # a collapse to a sixth of the text is suspect at first
     assert any("suspect fetch (the text collapsed" in w for w in held["warnings"])
+    time.sleep(1.1)
     second = json.loads(cli(config, "check", "--all", "--json"))
     (change,) = [c for c in second["changes"] if c["url"].endswith("/bukele")]
     assert change["detail"] == "confirmed after a suspect fetch"

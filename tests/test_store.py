@@ -374,7 +374,7 @@ def test_record_stores_version_raw_body_and_changes(store: SQLStore) -> None:
     assert [change.id for change in saved] != [0, 0]
     assert len({change.id for change in saved}) == 2
     assert saved == [replace(c, id=s.id) for c, s in zip(changes, saved, strict=True)]
-    assert store.get_article(article.id) == checked
+    assert store.get_article(article.id) == replace(checked, revision=1)
     assert store.get_version(article.id, 1) == version
     assert store.get_raw_body(article.id, 1) == raw
     assert store.list_changes(article.id) == saved
@@ -384,7 +384,9 @@ def test_classified_changes_and_reverts_roundtrip(store: SQLStore) -> None:
     article = store.add_article(new_article())
     store.record(replace(article, versions=1), [], new_version(article.id, 1, feed_title="A"))
     store.record(
-        replace(article, versions=2), [], new_version(article.id, 2, content_hash="b" * 64)
+        replace(article, versions=2, revision=1),
+        [],
+        new_version(article.id, 2, content_hash="b" * 64),
     )
     stats = DiffStats(words_added=3, words_removed=1, sentences_edited=1, similarity=0.93)
     reverted = new_change(
@@ -399,7 +401,7 @@ def test_classified_changes_and_reverts_roundtrip(store: SQLStore) -> None:
         reverted_to=1,
     )
     third = new_version(article.id, 3, content_hash=f"{1:064x}")  # the same as version 1
-    (saved,) = store.record(replace(article, versions=3), [reverted], third)
+    (saved,) = store.record(replace(article, versions=3, revision=2), [reverted], third)
 
     assert store.list_changes(article.id) == [saved]
     assert saved.stats == stats and saved.tags == ("headline", "numbers")
@@ -414,10 +416,10 @@ def test_record_without_version_only_updates_and_adds_changes(store: SQLStore) -
     removed = replace(article, status=ArticleStatus.REMOVED)
     saved = store.record(removed, [new_change(article, ChangeKind.REMOVED, T0, detail="HTTP 410")])
 
-    assert store.get_article(article.id) == removed
+    assert store.get_article(article.id) == replace(removed, revision=1)
     assert store.list_versions(article.id) == []
     assert store.list_changes() == saved
-    assert store.record(removed, []) == []
+    assert store.record(replace(removed, revision=1), []) == []
 
 
 def test_raw_body_is_byte_identical_and_stored_compressed(store: SQLStore) -> None:
@@ -458,13 +460,13 @@ def test_duplicate_version_raises_and_rolls_back_the_whole_record(store: SQLStor
 
     with pytest.raises(StoreError, match="already exists"):
         store.record(
-            replace(article, versions=2, title="Must not persist"),
+            replace(article, versions=2, title="Must not persist", revision=1),
             [new_change(article, ChangeKind.CHANGED, T0 + timedelta(hours=1), version=1)],
             new_version(article.id, 1, "Second."),
             RawBody(b"second"),
         )
 
-    assert store.get_article(article.id) == replace(article, versions=1)
+    assert store.get_article(article.id) == replace(article, versions=1, revision=1)
     assert store.list_changes() == first
     assert [v.text for v in store.list_versions(article.id)] == ["First."]
     assert store.get_raw_body(article.id, 1) is None
@@ -486,8 +488,8 @@ def test_version_lookups_and_ordering(store: SQLStore) -> None:
     v2 = new_version(article.id, 2, "Two.")
     v1 = new_version(article.id, 1, "One.")
     v3 = new_version(article.id, 3, "Three.")
-    for version in (v2, v1, v3):  # out of order on purpose
-        store.record(article, [], version)
+    for revision, version in enumerate((v2, v1, v3)):  # out of order on purpose
+        store.record(replace(article, revision=revision), [], version)
     store.record(other, [], new_version(other.id, 1, "Other."))
 
     assert store.latest_version(article.id) == v3
@@ -503,7 +505,8 @@ def test_list_changes_filters_by_article_and_time(store: SQLStore) -> None:
     (a_new,) = store.record(a, [new_change(a, ChangeKind.NEW, T0)])
     (b_new,) = store.record(b, [new_change(b, ChangeKind.NEW, T0 + timedelta(minutes=1))])
     (a_changed,) = store.record(
-        a, [new_change(a, ChangeKind.CHANGED, T0 + timedelta(hours=2), version=2)]
+        replace(a, revision=1),
+        [new_change(a, ChangeKind.CHANGED, T0 + timedelta(hours=2), version=2)],
     )
 
     assert store.list_changes() == [a_new, b_new, a_changed]
@@ -610,11 +613,20 @@ def test_concurrent_first_open_migrates_once(store_url: str) -> None:
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
-    opened = SQLStore.open(f"sqlite:///{tmp_path / 'monitor.db'}")
+    opened = SQLStore.open(f"sqlite:///{tmp_path / 'monitor.db'}", lock_timeout=2.5)
     with opened, opened.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2_500
+
+
+def test_postgresql_connections_bound_lock_waits_and_statements(pg_store_url: str) -> None:
+    opened = SQLStore.open(pg_store_url, lock_timeout=2.5, statement_timeout=90)
+    with opened, opened.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "2500ms"
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "90s"
+        # The URL's own options (here the test schema) still apply.
+        assert conn.exec_driver_sql("SHOW search_path").scalar().startswith("newsmonitor_test_")
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"])
@@ -690,7 +702,7 @@ def test_seed_links_with_drift_and_changes_carrying_them(store: SQLStore) -> Non
     assert store.list_changes(article.id) == [saved] and saved.drift == drift
 
     moved_on = replace(link, drift=replace(drift, similarity=0.5), drift_version=2)
-    store.record(article, [], link=moved_on)
+    store.record(replace(article, revision=1), [], link=moved_on)
     assert store.get_seed_link(article.id) == moved_on  # updated, not duplicated
     store.remove_seed_link(article.id)
     assert store.get_seed_link(article.id) is None
@@ -733,7 +745,9 @@ def test_alerts_are_queued_in_the_changes_transaction(store: SQLStore) -> None:
         return [queued_alert("hook", 1)]  # a duplicate event id
 
     with pytest.raises(StoreError):
-        store.record(article, [new_change(article, ChangeKind.MOVED, T0)], alerts=broken)
+        store.record(
+            replace(article, revision=1), [new_change(article, ChangeKind.MOVED, T0)], alerts=broken
+        )
     assert len(store.list_changes(article.id)) == 1
     assert len(store.list_alerts()) == 2
 

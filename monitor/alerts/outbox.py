@@ -2,7 +2,9 @@
 
 Alerts are written by the pipeline in the same transaction as their changes. The relay
 leases due rows (so two relays, or a relay and a crashed one, never send the same row at
-the same time), sends each through its channel and records the outcome under its lease:
+the same time), renews the lease of each row just before sending it (a relay whose lease ran
+out while it worked through a batch, and whose rows another relay took, skips them), sends
+each through its channel within the lease, and records the outcome under its lease:
 delivered; queued again after an exponential backoff with jitter (or the receiver's
 Retry-After); or dead after a permanent failure, ``max_attempts`` or ``max_age``. A relay
 killed between sending and recording leaves the row leased; when the lease runs out it is
@@ -15,6 +17,7 @@ as one message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -26,7 +29,7 @@ from monitor.alerts.base import AlertChannel, DeliveryError
 from monitor.alerts.payload import DIGEST_TYPE, build_event, digest_id, event_type
 from monitor.compare import compare_stored
 from monitor.config import AlertChannelConfig, Settings
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.models import (
     Alert,
     AlertMessage,
@@ -37,12 +40,14 @@ from monitor.models import (
     Significance,
 )
 from monitor.store import Store
+from monitor.store.threads import StoreThreads
 
 LEASE = timedelta(minutes=5)
 BACKOFF = timedelta(seconds=30)  # after the first failure; doubled after each next one
 MAX_BACKOFF = timedelta(hours=2)
 BATCH = 100
 PER_CHANNEL = 4  # deliveries in flight to one channel: a burst must not flood a receiver
+LEASE_SHARE = 0.8  # a send must end within this share of the lease, renewed just before it
 
 
 @dataclass
@@ -79,40 +84,73 @@ class Relay:
         owner: str | None = None,
         lease: timedelta = LEASE,
         random_source: Callable[[], float] = random.random,
+        threads: StoreThreads | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
         self.owner = owner or f"relay-{secrets.token_hex(6)}"
         self.lease = lease
         self._random = random_source
+        self._own_threads = threads is None
+        self.db = threads or StoreThreads(readers=1, writers=2)
+        self._clock = clock
+
+    def close(self) -> None:
+        if self._own_threads:
+            self.db.close()
 
     async def run_once(self, now: datetime) -> RelayReport:
-        """Send every alert due at ``now`` (in batches) and every digest that is due."""
+        """Send every alert due at ``now`` (in batches) and every digest that is due.
+
+        A store that refuses the relay's writes ends the pass with the reason in the report;
+        what was not sent stays queued."""
         report = RelayReport()
+        try:
+            await self._run_once(now, report)
+        except StoreError as exc:
+            report.errors.append(f"the outbox could not be read or updated: {exc}")
+        return report
+
+    async def _run_once(self, now: datetime, report: RelayReport) -> None:
         limits = {name: asyncio.Semaphore(PER_CHANNEL) for name in self.channels}
 
         async def deliver_one(alert: Alert) -> RelayReport:
-            limit = limits.get(alert.channel)
-            if limit is None:
-                return await self._deliver([alert], now)
-            async with limit:
-                return await self._deliver([alert], now)
+            limit = limits.get(alert.channel) or contextlib.nullcontext()
+            try:
+                async with limit:
+                    return await self._deliver([alert], now)
+            except StoreError as exc:  # it stays leased, and is sent again when that ends
+                return RelayReport(errors=[f"alert {alert.event_id}: {exc}"])
 
-        while batch := self.store.claim_alerts(now, self.owner, now + self.lease, limit=BATCH):
+        while batch := await self.db.write(
+            self.store.claim_alerts, now, self.owner, now + self.lease, limit=BATCH
+        ):
             results = await asyncio.gather(*(deliver_one(alert) for alert in batch))
             for result in results:
                 report.add(result)
         for name, channel in self.channels.items():
             window = channel.config.digest
-            oldest = self.store.oldest_queued_digest(name)
+            oldest = await self.db.read(self.store.oldest_queued_digest, name)
             if window is None or oldest is None or oldest + window > now:
                 continue
-            held = self.store.claim_alerts(
-                now, self.owner, now + self.lease, limit=10_000, digest=True, channel=name
+            held = await self.db.write(
+                self.store.claim_alerts,
+                now,
+                self.owner,
+                now + self.lease,
+                limit=10_000,
+                digest=True,
+                channel=name,
             )
             if held:
                 report.add(await self._deliver(held, now))
-        return report
+
+    def _now(self, fallback: datetime) -> datetime:
+        """The time now: the relay's clock, else the wall clock (``fallback``'s zone)."""
+        if self._clock is not None:
+            return self._clock()
+        return datetime.now(fallback.tzinfo or UTC)
 
     async def deliver_pending(
         self, clock: Callable[[], datetime], wait: float, poll: float = 0.5
@@ -127,10 +165,13 @@ class Relay:
         report = RelayReport()
         while True:
             report.add(await self.run_once(clock()))
+            try:
+                queued = await self.db.read(self.store.list_alerts, AlertStatus.QUEUED)
+            except StoreError as exc:
+                report.errors.append(f"the outbox could not be read: {exc}")
+                return report
             pending = [
-                alert
-                for alert in self.store.list_alerts(AlertStatus.QUEUED)
-                if not alert.digest and alert.channel in self.channels
+                alert for alert in queued if not alert.digest and alert.channel in self.channels
             ]
             soonest = min((a.next_attempt or clock() for a in pending), default=None)
             if soonest is None:
@@ -148,10 +189,20 @@ class Relay:
         if channel is None:
             error = f"channel {first.channel!r} is not configured (any more)"
             for alert in alerts:
-                self._finish(alert, AlertStatus.DEAD, now, error=error)
+                await self._finish(alert, AlertStatus.DEAD, now, error=error)
             report.dead += len(alerts)
             report.errors.append(error)
             return report
+        # The lease may have run out while earlier rows of the batch were sent (a slow
+        # receiver): renew it now, and leave rows that another relay took meanwhile to it.
+        renewed_at = self._now(now)
+        held = await self.db.write(
+            self.store.renew_alerts, [a.id for a in alerts], self.owner, renewed_at + self.lease
+        )
+        alerts = [alert for alert in alerts if alert.id in held]
+        if not alerts:
+            return report
+        first = alerts[0]
         if len(alerts) == 1 and not first.digest:
             message = AlertMessage(
                 first.event_id, first.event_type, first.created_at, (first.payload,)
@@ -164,28 +215,45 @@ class Relay:
                 tuple(a.payload for a in alerts),
             )
         try:
-            await channel.send(message)
+            # Within the lease: a send still going when it ends could be repeated by
+            # another relay. Most channels time out much sooner on their own.
+            async with asyncio.timeout(self.lease.total_seconds() * LEASE_SHARE):
+                await channel.send(message)
+        except TimeoutError:
+            limit = self.lease.total_seconds() * LEASE_SHARE
+            timeout = DeliveryError(
+                first.channel, f"no answer within {limit:g}s (the relay's lease)", permanent=False
+            )
+            report.add(await self._failed(alerts, channel, timeout, now))
+            return report
         except DeliveryError as exc:
-            report.errors.append(str(exc))
-            jitter = self._random()
-            for alert in alerts:
-                attempts = alert.attempts + 1
-                config: AlertChannelConfig = channel.config
-                expired = now - alert.created_at >= config.max_age
-                if exc.permanent or attempts >= config.max_attempts or expired:
-                    self._finish(alert, AlertStatus.DEAD, now, attempts, error=str(exc))
-                    report.dead += 1
-                else:
-                    retry_at = now + retry_delay(attempts, exc.retry_after, jitter)
-                    self._finish(alert, AlertStatus.QUEUED, now, attempts, retry_at, str(exc))
-                    report.retried += 1
+            report.add(await self._failed(alerts, channel, exc, now))
             return report
         for alert in alerts:
-            self._finish(alert, AlertStatus.DELIVERED, now, alert.attempts + 1)
+            await self._finish(alert, AlertStatus.DELIVERED, now, alert.attempts + 1)
         report.delivered += len(alerts)
         return report
 
-    def _finish(
+    async def _failed(
+        self, alerts: Sequence[Alert], channel: AlertChannel, exc: DeliveryError, now: datetime
+    ) -> RelayReport:
+        """Record a failed send of ``alerts``: queued again after a backoff, or dead."""
+        report = RelayReport(errors=[str(exc)])
+        jitter = self._random()
+        config: AlertChannelConfig = channel.config
+        for alert in alerts:
+            attempts = alert.attempts + 1
+            expired = now - alert.created_at >= config.max_age
+            if exc.permanent or attempts >= config.max_attempts or expired:
+                await self._finish(alert, AlertStatus.DEAD, now, attempts, error=str(exc))
+                report.dead += 1
+            else:
+                retry_at = now + retry_delay(attempts, exc.retry_after, jitter)
+                await self._finish(alert, AlertStatus.QUEUED, now, attempts, retry_at, str(exc))
+                report.retried += 1
+        return report
+
+    async def _finish(
         self,
         alert: Alert,
         status: AlertStatus,
@@ -195,7 +263,16 @@ class Relay:
         error: str | None = None,
     ) -> None:
         attempts = alert.attempts if attempts is None else attempts
-        self.store.finish_alert(alert.id, self.owner, status, attempts, now, next_attempt, error)
+        await self.db.write(
+            self.store.finish_alert,
+            alert.id,
+            self.owner,
+            status,
+            attempts,
+            now,
+            next_attempt,
+            error,
+        )
 
 
 @asynccontextmanager
@@ -215,7 +292,10 @@ async def deliver(settings: Settings, store: Store, wait: float = 0.0) -> RelayR
     """Deliver what is due in the outbox, retrying for up to ``wait`` seconds."""
     async with open_channels(settings) as channels:
         relay = Relay(store, channels, lease=settings.outbox.lease)
-        return await relay.deliver_pending(lambda: datetime.now(UTC), wait)
+        try:
+            return await relay.deliver_pending(lambda: datetime.now(UTC), wait)
+        finally:
+            relay.close()
 
 
 async def send_test(settings: Settings, store: Store, name: str, now: datetime) -> str:

@@ -76,6 +76,7 @@ def report_to_json(report: CheckReport) -> dict[str, Any]:
         "articles_checked": report.articles_checked,
         "errors": list(report.errors),
         "warnings": list(report.warnings),
+        "store_errors": list(report.store_errors),
     }
 
 
@@ -100,7 +101,7 @@ def summary_table(report: CheckReport) -> Table:
         str(report.count(ChangeKind.REMOVED)),
         str(report.count(ChangeKind.MOVED)),
         str(report.count(ChangeKind.RESTORED)),
-        str(report.feed_errors + len(report.errors)),
+        str(report.feed_errors + len(report.errors) + len(report.store_errors)),
     )
     return table
 

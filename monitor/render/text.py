@@ -32,7 +32,7 @@ def render_text(doc: DiffDocument, context: int = 1) -> str:
         lines += ["", NO_DIFFERENCES]
         return _finish(lines)
     for change in doc.diff.fields:
-        lines += ["", f"@@ {field_name(change.field)} @@"]
+        lines += ["", f"@@ {one_line(field_name(change.field))} @@"]
         if change.old is not None:
             lines.append("- " + one_line(change.old))
         if change.new is not None:

@@ -84,6 +84,9 @@ class Store(Protocol):
     def get_articles(self, ids: Sequence[int]) -> list[Article]:
         """The articles with these ids, in the order given; ids not found are left out."""
 
+    def incomplete_articles(self) -> list[Article]:
+        """Articles that count more versions than are stored (left by older releases)."""
+
     # versions and changes
     def latest_version(self, article_id: int) -> Version | None: ...
     def get_version(self, article_id: int, number: int) -> Version | None: ...
@@ -101,11 +104,13 @@ class Store(Protocol):
         link: SeedLink | None = None,
         alerts: Callable[[Sequence[Change]], Sequence[Alert]] | None = None,
     ) -> list[Change]:
-        """In one transaction: update ``article``, insert ``version`` (with ``raw``, kept
-        compressed) if given, insert ``changes``, save the seed ``link`` if given, and queue
-        the alerts that ``alerts`` makes of the saved changes; return the saved changes.
+        """In one transaction: update ``article`` (insert it when its id is 0), insert
+        ``version`` (with ``raw``, kept compressed) if given, insert ``changes``, save the
+        seed ``link`` if given, and queue the alerts that ``alerts`` makes of the saved
+        changes; return the saved changes.
 
-        Raises StoreError if ``version.number`` already exists for the article."""
+        Only from the article's ``revision``, which it bumps: ConflictError when another
+        process recorded the article (or inserted its URL) since it was read."""
 
     def list_changes(
         self, article_id: int | None = None, since: datetime | None = None
@@ -138,6 +143,9 @@ class Store(Protocol):
     ) -> list[Alert]:
         """Lease due queued alerts (digest-held ones when ``digest``) for ``owner``."""
 
+    def renew_alerts(self, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
+        """Extend ``owner``'s leases on ``ids`` to ``until``; the ids it still holds."""
+
     def finish_alert(
         self,
         alert_id: int,
@@ -160,8 +168,16 @@ class Store(Protocol):
         """Queue the alerts ``ids`` (or every dead one, for None) for delivery now."""
 
 
-def open_store(url: str) -> Store:
-    """Open (and migrate to the latest schema) the store at SQLAlchemy ``url``."""
+def open_store(
+    url: str,
+    lock_timeout: float = 10.0,
+    statement_timeout: float = 120.0,
+    read_only: bool = False,
+) -> Store:
+    """Open (and migrate to the latest schema) the store at SQLAlchemy ``url``.
+
+    ``lock_timeout`` and ``statement_timeout`` bound every wait, in seconds; ``read_only``
+    opens a store that cannot be written for reading instead of failing."""
     from monitor.store.sql import SQLStore
 
-    return SQLStore.open(url)
+    return SQLStore.open(url, lock_timeout, statement_timeout, read_only)

@@ -111,6 +111,9 @@ articles = Table(
     Column("swings", Integer, nullable=False, server_default="0"),  # 0004
     Column("feed_title", Text),  # 0004
     Column("body_hash", String(64)),  # 0004
+    # 0005: bumped by every recorded event; a write based on an older one lost a race
+    Column("revision", Integer, nullable=False, server_default="0"),
+    Column("suspect_since", UTCDateTime),  # 0005: when suspect_hash was first fetched
     UniqueConstraint("url"),
 )
 Index(None, articles.c.feed)

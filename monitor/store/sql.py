@@ -7,13 +7,20 @@ SQLite URLs must name a file (``sqlite:///path/monitor.db``; the parent director
 created). In-memory databases are refused: each pooled connection would see its own
 empty database. ``postgresql://`` URLs use psycopg 3; query parameters are passed to
 libpq, so ``?options=-csearch_path%3Dmyschema`` selects a schema.
+
+Several processes may share one store. No wait is unbounded: lock waits end after
+``lock_timeout`` (SQLite's busy timeout, PostgreSQL's ``lock_timeout``) and PostgreSQL
+statements after ``statement_timeout``, as ``StoreBusyError``. A write that lost a race to
+another process (the article was recorded meanwhile) raises ``ConflictError``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -41,9 +48,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, CursorResult, RowMapping, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
-from monitor.errors import StoreError
+from monitor.errors import ConflictError, ReadOnlyStoreError, StoreBusyError, StoreError
 from monitor.models import (
     Alert,
     AlertStatus,
@@ -73,8 +80,12 @@ from monitor.store.schema import (
 from monitor.store.schema import alerts as alerts_table
 from monitor.store.schema import changes as changes_table
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_S = 10.0  # defaults of [storage] lock_timeout and statement_timeout
+STATEMENT_TIMEOUT_S = 120.0
 POSTGRESQL_CONNECT_TIMEOUT_S = 10
+# Error codes that mean "wait and try again later" and "this store cannot be written".
+_BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})  # lock, timeout, deadlock
+_READ_ONLY_SQLSTATES = frozenset({"25006", "42501"})  # read-only transaction, no privilege
 # Any fixed key works: every Newsmonitor process migrating one database must agree on it.
 MIGRATION_LOCK_KEY = 0x4E4D_0001
 
@@ -110,19 +121,44 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def create_store_engine(url: str | URL) -> Engine:
-    """An Engine set up the way the store needs it (SQLite pragmas, connect timeouts)."""
+def create_store_engine(
+    url: str | URL,
+    lock_timeout: float = LOCK_TIMEOUT_S,
+    statement_timeout: float = STATEMENT_TIMEOUT_S,
+    read_only: bool = False,
+) -> Engine:
+    """An Engine set up the way the store needs it (SQLite pragmas, lock and statement
+    timeouts, connect timeouts). ``read_only``: a SQLite file that cannot be written is
+    opened for reading (a read-only file, directory or mount) instead of failing."""
     parsed = normalize_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
-        _create_parent_directory(parsed)
+        writable = not read_only or _sqlite_writable(parsed)
+        if writable:
+            _create_parent_directory(parsed)
+        else:
+            parsed = _sqlite_read_only_url(parsed)
         # hide_parameters: error messages would otherwise carry whole article texts.
         engine = create_engine(parsed, hide_parameters=True)
-        event.listen(engine, "connect", _configure_sqlite_connection)
+        busy_ms = max(1, round(lock_timeout * 1000))
+        event.listen(
+            engine,
+            "connect",
+            lambda dbapi, _record: _configure_sqlite_connection(dbapi, busy_ms, writable),
+        )
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = POSTGRESQL_CONNECT_TIMEOUT_S
+    # Ours first, so that options the user put in the URL win.
+    given = parsed.query.get("options", "")
+    user_options = " ".join(given) if isinstance(given, tuple) else given
+    timeouts = (
+        f"-c lock_timeout={max(1, round(lock_timeout * 1000))} "
+        f"-c statement_timeout={max(1, round(statement_timeout * 1000))}"
+    )
+    connect_args["options"] = f"{timeouts} {user_options}".strip()
+    parsed = parsed.difference_update_query(["options"])
     return create_engine(
         parsed, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args
     )
@@ -131,19 +167,39 @@ def create_store_engine(url: str | URL) -> Engine:
 class SQLStore:
     """The Store protocol on SQLite or PostgreSQL; create it with ``SQLStore.open``."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self._engine = engine
+        self._lock_timeout = lock_timeout
+        # SQLite has one writer at a time: this process's writers queue here, in order,
+        # rather than in SQLite's busy loop, which sleeps up to 100 ms between tries.
+        self._writer = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
-    def open(cls, url: str) -> SQLStore:
-        """Connect to ``url`` and migrate its schema to the latest revision."""
-        engine = create_store_engine(url)
+    def open(
+        cls,
+        url: str,
+        lock_timeout: float = LOCK_TIMEOUT_S,
+        statement_timeout: float = STATEMENT_TIMEOUT_S,
+        read_only: bool = False,
+    ) -> SQLStore:
+        """Connect to ``url`` and migrate its schema to the latest revision.
+
+        ``read_only``: for commands that only read. A SQLite file that cannot be written
+        is opened for reading, and is not migrated (it must be at the current schema).
+        """
+        parsed = normalize_url(url)
+        if not read_only and parsed.get_backend_name() == "sqlite" and not _sqlite_writable(parsed):
+            raise ReadOnlyStoreError(
+                f"{_safe(parsed)} cannot be written (a read-only file, folder or mount); "
+                "commands that only read it (status, feeds, articles, history, diff) work"
+            )
+        engine = create_store_engine(parsed, lock_timeout, statement_timeout, read_only)
         try:
-            _migrate(engine)
+            _migrate(engine, read_only)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, lock_timeout)
 
     @property
     def engine(self) -> Engine:
@@ -188,11 +244,8 @@ class SQLStore:
     def add_article(self, article: Article) -> Article:
         """Insert ``article`` (its ``id`` is ignored) and return it with the assigned id."""
         with self._write("add article") as conn:
-            try:
-                result = conn.execute(_INSERT_ARTICLE, _article_values(article))
-            except IntegrityError as exc:
-                raise StoreError(f"an article with url {article.url!r} already exists") from exc
-        return replace(article, id=_inserted_id(result))
+            inserted = _insert_article(conn, article)
+        return inserted
 
     def update_article(self, article: Article) -> None:
         """Replace every field of the stored article with ``article.id``."""
@@ -205,11 +258,28 @@ class SQLStore:
         if not batch:
             return
         params = [_update_params(article, only) for article in batch]
-        with self._write("update articles") as conn:
+        try:
+            with self._write("update articles") as conn:
+                try:
+                    conn.execute(_UPDATE_ARTICLE, params)
+                except IntegrityError as exc:
+                    raise StoreError(f"updating {len(batch)} articles failed: {exc.orig}") from exc
+        except StoreBusyError:
+            if self._writer is not None or len(batch) == 1:
+                raise  # SQLite locks the whole file: one row at a time would wait as long
+            # PostgreSQL locks rows: one held elsewhere must not sink the whole batch.
+            self._update_one_by_one(params)
+
+    def _update_one_by_one(self, params: list[dict[str, Any]]) -> None:
+        busy: list[str] = []
+        for one in params:
             try:
-                conn.execute(_UPDATE_ARTICLE, params)
-            except IntegrityError as exc:
-                raise StoreError(f"updating {len(batch)} articles failed: {exc.orig}") from exc
+                with self._write("update article") as conn:
+                    conn.execute(_UPDATE_ARTICLE, one)
+            except StoreBusyError as exc:
+                busy.append(f"{one['b_id']} ({exc})")
+        if busy:
+            raise StoreBusyError(f"{len(busy)} article updates waited too long: {busy[0]}")
 
     def get_article(self, article_id: int) -> Article | None:
         with self._read("read article") as conn:
@@ -276,15 +346,13 @@ class SQLStore:
             return {value for (value,) in conn.execute(union(*parts)) if value is not None}
 
     def add_alias(self, article_id: int, url: str, now: datetime) -> None:
-        """Remember ``url`` as another address of the article; a known alias is kept."""
+        """Remember ``url`` as another address of the article; a known alias is kept
+        (also when another process adds it at the same moment)."""
+        statement = self._dialect_insert(article_urls).on_conflict_do_nothing(
+            index_elements=["url"]
+        )
         with self._write("add article alias") as conn:
-            known = conn.execute(
-                select(article_urls.c.url).where(article_urls.c.url == url)
-            ).first()
-            if known is None:
-                conn.execute(
-                    insert(article_urls).values(url=url, article_id=article_id, added_at=now)
-                )
+            conn.execute(statement.values(url=url, article_id=article_id, added_at=now))
 
     def list_articles(self, feed: str | None = None) -> list[Article]:
         query = select(articles).order_by(articles.c.id)
@@ -305,6 +373,19 @@ class SQLStore:
         query = _due(select(articles.c.id, articles.c.feed), now, limit)
         with self._read("list due articles") as conn:
             return [(row.id, row.feed) for row in conn.execute(query)]
+
+    def incomplete_articles(self) -> list[Article]:
+        """Articles that count more versions than are stored: rows left by a crash between
+        an article and its first version in stores written before that was one
+        transaction."""
+        stored = (
+            select(func.coalesce(func.max(versions.c.number), 0))
+            .where(versions.c.article_id == articles.c.id)
+            .scalar_subquery()
+        )
+        query = select(articles).where(articles.c.versions > stored).order_by(articles.c.id)
+        with self._read("look for incomplete articles") as conn:
+            return [_article(row) for row in conn.execute(query).mappings()]
 
     def get_articles(self, ids: Sequence[int]) -> list[Article]:
         """The articles with these ids, in the order given; ids not found are left out."""
@@ -382,18 +463,27 @@ class SQLStore:
         link: SeedLink | None = None,
         alerts: AlertFactory | None = None,
     ) -> list[Change]:
-        """In one transaction: update ``article``, insert ``version`` (with ``raw``, kept
-        compressed) if given, insert ``changes``, save the article's seed ``link`` if given,
-        and queue the alerts ``alerts`` makes of the saved changes; return the changes with
-        their ids.
+        """In one transaction: update ``article`` (insert it, when its id is 0), insert
+        ``version`` (with ``raw``, kept compressed) if given, insert ``changes``, save the
+        article's seed ``link`` if given, and queue the alerts ``alerts`` makes of the saved
+        changes; return the changes with their ids (and the new article's id).
 
-        Raises StoreError if ``version.number`` already exists for the article."""
+        The update is conditional on ``article.revision``, which it bumps: when another
+        process recorded the article since it was read, or inserted the same URL, nothing
+        is written and ConflictError is raised. Raises StoreError if ``version.number``
+        already exists for the article."""
         if version is None and raw is not None:
             raise ValueError("a raw body is stored with a version; none was given")
         if version is not None and version.article_id != article.id:
             raise ValueError(f"version of article {version.article_id} recorded for {article.id}")
         with self._write("record article") as conn:
-            _update_article(conn, article)
+            if article.id == 0:
+                article = _insert_article(conn, article)
+                version = replace(version, article_id=article.id) if version else None
+                changes = [replace(change, article_id=article.id) for change in changes]
+                link = replace(link, article_id=article.id) if link else None
+            else:
+                _update_recorded(conn, article)
             if version is not None:
                 _insert_version(conn, version, raw)
             saved = _insert_changes(conn, changes)
@@ -499,6 +589,24 @@ class SQLStore:
             rows = conn.execute(claim).mappings().all()
         return sorted((_alert(row) for row in rows), key=lambda a: a.id)
 
+    def renew_alerts(self, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
+        """Extend ``owner``'s lease on the claimed alerts ``ids`` to ``until``; the ids
+        still held (a relay sends only those: the others were claimed by another relay)."""
+        if not ids:
+            return set()
+        query = (
+            update(alerts_table)
+            .where(
+                alerts_table.c.id.in_(list(ids)),
+                alerts_table.c.lease_owner == owner,
+                alerts_table.c.status == AlertStatus.QUEUED.value,
+            )
+            .values(lease_until=until)
+            .returning(alerts_table.c.id)
+        )
+        with self._write("renew alert lease") as conn:
+            return {row.id for row in conn.execute(query)}
+
     def finish_alert(
         self,
         alert_id: int,
@@ -603,7 +711,7 @@ class SQLStore:
     @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
         """A connection inside a transaction committed on success, rolled back on error."""
-        with self._translate(action), self._engine.connect() as conn:
+        with self._translate(action), self._turn(action), self._engine.connect() as conn:
             # SQLite: take the write lock up front. A deferred transaction that reads first
             # fails at once with "database is locked" when another writer got in between;
             # BEGIN IMMEDIATE waits for the busy timeout instead.
@@ -612,22 +720,43 @@ class SQLStore:
                 yield conn
 
     @contextmanager
+    def _turn(self, action: str) -> Iterator[None]:
+        """This process's turn to write (SQLite), waiting at most the lock timeout."""
+        if self._writer is None:
+            yield
+            return
+        if not self._writer.acquire(timeout=self._lock_timeout):
+            raise StoreBusyError(
+                f"{action} failed: this process's other writes held the store for more "
+                f"than {self._lock_timeout:g}s"
+            )
+        try:
+            yield
+        finally:
+            self._writer.release()
+
+    @contextmanager
     def _translate(self, action: str) -> Iterator[None]:
         try:
             yield
         except SQLAlchemyError as exc:
-            raise StoreError(f"{action} failed: {_reason(exc, self._engine.url)}") from exc
+            message = f"{action} failed: {_reason(exc, self._engine.url)}"
+            raise _error_class(exc)(message) from exc
 
-    @cached_property
-    def _upsert_feed(self) -> Insert:
+    def _dialect_insert(self, table: Any) -> Any:
+        """The dialect's INSERT for ``table`` (it has ON CONFLICT on both databases)."""
         # Imported here: a SQLite user never loads the PostgreSQL dialect, and vice versa.
         if self._engine.dialect.name == "postgresql":
             from sqlalchemy.dialects import postgresql
 
-            return _upsert(postgresql.insert(feeds))
+            return postgresql.insert(table)
         from sqlalchemy.dialects import sqlite
 
-        return _upsert(sqlite.insert(feeds))
+        return sqlite.insert(table)
+
+    @cached_property
+    def _upsert_feed(self) -> Insert:
+        return _upsert(self._dialect_insert(feeds))
 
 
 def _upsert(statement: Any) -> Insert:
@@ -637,8 +766,10 @@ def _upsert(statement: Any) -> Insert:
     return statement.on_conflict_do_update(index_elements=["name"], set_=changed)  # type: ignore[no-any-return]
 
 
-def _migrate(engine: Engine) -> None:
-    """Bring the schema to head, serialized against other processes doing the same."""
+def _migrate(engine: Engine, read_only: bool = False) -> None:
+    """Bring the schema to head, serialized against other processes doing the same.
+
+    ``read_only``: only check that it is at head."""
     safe = _safe(engine.url)
     try:
         conn = engine.connect()
@@ -647,6 +778,11 @@ def _migrate(engine: Engine) -> None:
     with conn:
         if migrate.at_head(conn):
             return
+        if read_only and _is_read_only_sqlite(engine.url):
+            raise ReadOnlyStoreError(
+                f"{safe} is read-only and its schema is not the one this version of "
+                "newsmonitor uses; open it once where it can be written to upgrade it"
+            )
         from alembic.util import CommandError
 
         try:
@@ -664,19 +800,54 @@ def _migrate(engine: Engine) -> None:
 
 # Built once: the SET clause comes from the parameters, so no statement is built per call.
 _UPDATE_ARTICLE = update(articles).where(articles.c.id == bindparam("b_id"))
+# record(): only from the revision the article was read at, and the next revision.
+_RECORD_ARTICLE = (
+    update(articles)
+    .where(articles.c.id == bindparam("b_id"), articles.c.revision == bindparam("b_revision"))
+    .values(revision=articles.c.revision + 1)
+)
 _INSERT_ARTICLE = insert(articles)
 _INSERT_VERSION = insert(versions)
 _INSERT_CHANGE = insert(changes_table)
 
 
 def _update_params(article: Article, only: Sequence[str] = ()) -> dict[str, Any]:
-    """Parameters of ``_UPDATE_ARTICLE``: the fields named in ``only`` (default: all)."""
+    """Parameters of ``_UPDATE_ARTICLE``: the fields named in ``only`` (default: all);
+    never the revision, which only ``record`` moves on."""
     if only:
         params = {name: _column_value(getattr(article, name)) for name in only}
     else:
         params = _article_values(article)
+    params.pop("revision", None)
     params["b_id"] = article.id
     return params
+
+
+def _insert_article(conn: Connection, article: Article) -> Article:
+    """Insert ``article``; ConflictError when its URL was inserted meanwhile."""
+    values = _article_values(article)
+    values["revision"] = 0
+    try:
+        result = conn.execute(_INSERT_ARTICLE, values)
+    except IntegrityError as exc:
+        raise ConflictError(f"an article with url {article.url!r} already exists") from exc
+    return replace(article, id=_inserted_id(result), revision=0)
+
+
+def _update_recorded(conn: Connection, article: Article) -> None:
+    """``article``'s row, if it is still at ``article.revision``; the revision moves on."""
+    params = _update_params(article)
+    params["b_revision"] = article.revision
+    try:
+        result = conn.execute(_RECORD_ARTICLE, params)
+    except IntegrityError as exc:
+        raise StoreError(f"another article already has url {article.url!r}") from exc
+    if result.rowcount == 1:
+        return
+    exists = conn.execute(select(articles.c.id).where(articles.c.id == article.id)).first()
+    if exists is None:
+        raise StoreError(f"no article with id {article.id}")
+    raise ConflictError(f"article {article.id} was recorded by another process meanwhile")
 
 
 def _update_article(conn: Connection, article: Article) -> None:
@@ -696,7 +867,7 @@ def _insert_version(conn: Connection, version: Version, raw: RawBody | None) -> 
     try:
         conn.execute(_INSERT_VERSION, values)
     except IntegrityError as exc:
-        raise StoreError(
+        raise ConflictError(
             f"version {version.number} of article {version.article_id} already exists"
         ) from exc
 
@@ -826,6 +997,7 @@ def _save_seed_link(conn: Connection, link: SeedLink) -> None:
     }
     table_keys = seed_links.c.article_id == link.article_id
     if conn.execute(update(seed_links).where(table_keys).values(values)).rowcount == 0:
+        # record() holds the article's row: no other process can link it meanwhile.
         conn.execute(insert(seed_links).values(values))
 
 
@@ -851,7 +1023,7 @@ def _insert_alerts(conn: Connection, new_alerts: Sequence[Alert]) -> list[Alert]
 # engine setup
 
 
-def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+def _configure_sqlite_connection(dbapi_connection: Any, busy_ms: int, writable: bool) -> None:
     """Pragmas every SQLite connection needs; SQLite keeps none of them in the file
     except the journal mode."""
     # Let SQLAlchemy's "begin" listener issue BEGIN: the sqlite3 module's own transaction
@@ -860,23 +1032,24 @@ def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) 
     cursor = dbapi_connection.cursor()
     try:
         # First, so that switching to WAL waits for a concurrent opener instead of failing.
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # WAL: readers never block the writer, which matters with scheduler threads.
-        _enable_wal(cursor)
-        # NORMAL is durable across application crashes in WAL mode and much faster.
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if writable:
+            # WAL: readers never block the writer, which matters with scheduler threads.
+            _enable_wal(cursor, busy_ms / 1000)
+            # NORMAL is durable across application crashes in WAL mode and much faster.
+            cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
 
 
-def _enable_wal(cursor: Any) -> None:
+def _enable_wal(cursor: Any, wait: float) -> None:
     """Switch to WAL, retrying while another process holds the lock.
 
     SQLite does not apply the busy timeout to a journal-mode change on a brand-new file, so
     two processes opening a fresh database at once would otherwise fail with "locked".
     """
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + wait
     while True:
         try:
             if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
@@ -899,6 +1072,59 @@ def _begin_sqlite_transaction(conn: Connection) -> None:
 def _is_sqlite_memory(url: URL) -> bool:
     database = url.database or ""
     return database in ("", ":memory:") or url.query.get("mode") == "memory"
+
+
+def _sqlite_writable(url: URL) -> bool:
+    """Whether this process can write the SQLite file (or create it)."""
+    database = url.database or ""
+    if database.startswith("file:"):
+        return True  # a URI filename: its own mode says
+    path = Path(database)
+    folder = path.parent if path.parent.exists() else None
+    if folder is None:
+        return True  # a new store: opening creates it, or says why it cannot
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return False
+    except OSError:
+        return True
+    # -wal and -shm beside the file are written even by readers.
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _sqlite_read_only_url(url: URL) -> URL:
+    """``url`` as a read-only URI. With its write-ahead log present, SQLite reads it
+    through the existing shared-memory file; without one, the file alone is complete and
+    is opened as immutable (SQLite could not create the shared-memory file)."""
+    database = Path(url.database or "").resolve()
+    query = {"mode": "ro", "uri": "true"}
+    if not Path(f"{database}-wal").exists():
+        query["immutable"] = "1"
+    return url.set(database=f"file:{database}").update_query_dict(query)
+
+
+def _is_read_only_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.query.get("mode") == "ro"
+
+
+def _error_class(exc: SQLAlchemyError) -> type[StoreError]:
+    """The StoreError subclass for a database error: busy, read-only, or plain."""
+    orig = getattr(exc, "orig", None)
+    name = getattr(orig, "sqlite_errorname", None)
+    if name is not None:
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            return StoreBusyError
+        if name.startswith("SQLITE_READONLY"):
+            return ReadOnlyStoreError
+        return StoreError
+    state = getattr(orig, "sqlstate", None)
+    if state in _BUSY_SQLSTATES:
+        return StoreBusyError
+    if state in _READ_ONLY_SQLSTATES:
+        return ReadOnlyStoreError
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+        return StoreBusyError
+    return StoreError
 
 
 def _create_parent_directory(url: URL) -> None:
