@@ -612,7 +612,9 @@ def settings_from_dict(
         raise ConfigError(_describe(exc, source)) from None
     return settings.model_copy(
         update={
-            "storage": StorageSettings(url=resolve_storage_url(settings.storage.url, base)),
+            "storage": settings.storage.model_copy(
+                update={"url": resolve_storage_url(settings.storage.url, base)}
+            ),
             "seeds": settings.seeds.model_copy(
                 update={"dir": os.path.normpath(base / settings.seeds.dir)}
             ),

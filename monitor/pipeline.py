@@ -221,10 +221,18 @@ class Monitor:
                 groups.setdefault(names, []).append(now)
         for names, batch in groups.items():
             try:
-                await self.db.write(self.store.update_articles, batch, names)
+                held = await self.db.write(self.store.update_articles, batch, names)
             except StoreError as exc:
                 # Only "checked, nothing new" is lost: these articles are checked again.
                 self._store_failed(run, f"{len(batch)} article updates not saved: {exc}", exc)
+                continue
+            if held:
+                log.info(
+                    "%d article updates skipped: another process holds those rows (%s); "
+                    "they are checked again",
+                    len(held),
+                    ", ".join(map(str, held[:10])),
+                )
         if states:
             # After the articles: a feed's validators must never be saved ahead of the
             # entries they vouch for, or a crash would leave those entries behind a 304.
@@ -500,7 +508,8 @@ class Monitor:
                 last_status=result.status,
                 last_error=incomplete,
                 failures=0,
-                next_due=next_feed_check(feed.interval, now),
+                # Entries left out are fetched again by the next run, not an interval later.
+                next_due=now if incomplete else next_feed_check(feed.interval, now),
                 entries=entries,
             )
         )

@@ -228,6 +228,8 @@ class Daemon:
             for kind in ("new", "changed", "reverted", "removed", "restored", "moved")
         }
         summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "no changes"
+        if report.store_errors:
+            summary += f"; {len(report.store_errors)} writes failed (done again next time)"
         log.info(
             "%s checked in %.2fs: %d articles, %s",
             label,
@@ -240,6 +242,7 @@ class Daemon:
                 "articles_checked": report.articles_checked,
                 "changes": counts,
                 "errors": len(report.errors),
+                "store_errors": len(report.store_errors),
             },
         )
         for feed in report.feeds:

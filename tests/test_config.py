@@ -59,6 +59,22 @@ def test_relative_paths_resolve_against_config_dir(tmp_path: Path) -> None:
     assert load_settings(absolute, environ={}).storage.url == "sqlite:////var/x.db"
 
 
+def test_storage_timeouts_and_suspect_confirmation_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[storage]\nurl = "sqlite:///m.db"\nlock_timeout = "2s"\nstatement_timeout = "1m"\n'
+        '[tracking]\nconfirm_suspect_after = "30m"\n',
+    )
+    settings = load_settings(path, environ={})
+    assert settings.storage.lock_timeout == timedelta(seconds=2)
+    assert settings.storage.statement_timeout == timedelta(minutes=1)
+    assert settings.storage.url == f"sqlite:///{tmp_path / 'm.db'}"  # still resolved
+    assert settings.tracking.confirm_suspect_after == timedelta(minutes=30)
+    zero = write(tmp_path, '[storage]\nlock_timeout = "0s"\n')
+    with pytest.raises(ConfigError, match=r"storage.lock_timeout: must be more than 0"):
+        load_settings(zero, environ={})
+
+
 def test_env_interpolation(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -22,6 +22,7 @@ class Request:
     path: str
     headers: dict[str, str]  # lower-cased names
     body: bytes = b""
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass

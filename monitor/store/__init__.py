@@ -53,9 +53,11 @@ class Store(Protocol):
         Raises StoreError if an article with the same ``url`` exists."""
 
     def update_article(self, article: Article) -> None: ...
-    def update_articles(self, batch: Sequence[Article], only: Sequence[str] = ()) -> None:
+    def update_articles(self, batch: Sequence[Article], only: Sequence[str] = ()) -> list[int]:
         """``update_article`` for each of ``batch``, in one transaction, writing only the
-        fields named in ``only`` (default: all); an id that no longer exists is skipped."""
+        fields named in ``only`` (default: all); an id that no longer exists is skipped.
+        Rows another transaction holds are skipped, not waited for: their ids are returned
+        (PostgreSQL; SQLite locks the whole file, so there the batch waits)."""
 
     def get_article(self, article_id: int) -> Article | None: ...
     def find_article(self, urls: Sequence[str], guid: str | None = None) -> Article | None:

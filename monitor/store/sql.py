@@ -173,6 +173,7 @@ class SQLStore:
         # SQLite has one writer at a time: this process's writers queue here, in order,
         # rather than in SQLite's busy loop, which sleeps up to 100 ms between tries.
         self._writer = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self._locked_until = 0.0  # SQLite: monotonic time before which writes fail at once
 
     @classmethod
     def open(
@@ -252,34 +253,29 @@ class SQLStore:
         with self._write("update article") as conn:
             _update_article(conn, article)
 
-    def update_articles(self, batch: Sequence[Article], only: Sequence[str] = ()) -> None:
+    def update_articles(self, batch: Sequence[Article], only: Sequence[str] = ()) -> list[int]:
         """Replace the fields named in ``only`` (default: every field) of each stored
-        article of ``batch``, in one transaction."""
+        article of ``batch``, in one transaction. On PostgreSQL, rows another transaction
+        holds are skipped rather than waited for: their ids are returned."""
         if not batch:
-            return
+            return []
         params = [_update_params(article, only) for article in batch]
-        try:
-            with self._write("update articles") as conn:
-                try:
-                    conn.execute(_UPDATE_ARTICLE, params)
-                except IntegrityError as exc:
-                    raise StoreError(f"updating {len(batch)} articles failed: {exc.orig}") from exc
-        except StoreBusyError:
-            if self._writer is not None or len(batch) == 1:
-                raise  # SQLite locks the whole file: one row at a time would wait as long
-            # PostgreSQL locks rows: one held elsewhere must not sink the whole batch.
-            self._update_one_by_one(params)
-
-    def _update_one_by_one(self, params: list[dict[str, Any]]) -> None:
-        busy: list[str] = []
-        for one in params:
+        with self._write("update articles") as conn:
+            if self._engine.dialect.name == "postgresql":
+                ids = [article.id for article in batch]
+                free = select(articles.c.id).where(articles.c.id.in_(ids))
+                held = set(ids) - set(
+                    conn.execute(free.with_for_update(skip_locked=True)).scalars()
+                )
+                params = [one for one in params if one["b_id"] not in held]
+            else:
+                held = set()
             try:
-                with self._write("update article") as conn:
-                    conn.execute(_UPDATE_ARTICLE, one)
-            except StoreBusyError as exc:
-                busy.append(f"{one['b_id']} ({exc})")
-        if busy:
-            raise StoreBusyError(f"{len(busy)} article updates waited too long: {busy[0]}")
+                if params:
+                    conn.execute(_UPDATE_ARTICLE, params)
+            except IntegrityError as exc:
+                raise StoreError(f"updating {len(batch)} articles failed: {exc.orig}") from exc
+        return sorted(held)
 
     def get_article(self, article_id: int) -> Article | None:
         with self._read("read article") as conn:
@@ -711,27 +707,50 @@ class SQLStore:
     @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
         """A connection inside a transaction committed on success, rolled back on error."""
-        with self._translate(action), self._turn(action), self._engine.connect() as conn:
-            # SQLite: take the write lock up front. A deferred transaction that reads first
-            # fails at once with "database is locked" when another writer got in between;
-            # BEGIN IMMEDIATE waits for the busy timeout instead.
-            conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
-            with conn.begin():
-                yield conn
+        try:
+            with (
+                self._translate(action),
+                self._turn(action) as left,
+                self._engine.connect() as conn,
+            ):
+                if left is not None:  # SQLite: what is left of the lock timeout
+                    # On the driver's connection: through SQLAlchemy it would begin a
+                    # transaction before BEGIN IMMEDIATE.
+                    raw = conn.connection.driver_connection
+                    assert raw is not None
+                    raw.execute(f"PRAGMA busy_timeout = {max(1, round(left * 1000))}")
+                # SQLite: take the write lock up front. A deferred transaction that reads
+                # first fails at once with "database is locked" when another writer got in
+                # between; BEGIN IMMEDIATE waits for the busy timeout instead.
+                conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+                with conn.begin():
+                    yield conn
+        except StoreBusyError:
+            if self._writer is not None:
+                # SQLite locks the whole file: the writes that follow in the next moments
+                # would likely wait as long in vain; they only try, without waiting.
+                self._locked_until = time.monotonic() + self._lock_timeout
+            raise
+        self._locked_until = 0.0
 
     @contextmanager
-    def _turn(self, action: str) -> Iterator[None]:
-        """This process's turn to write (SQLite), waiting at most the lock timeout."""
+    def _turn(self, action: str) -> Iterator[float | None]:
+        """This process's turn to write (SQLite): one writer at a time, all within the
+        lock timeout; yields the seconds left of it (None: PostgreSQL, no turns)."""
         if self._writer is None:
-            yield
+            yield None
             return
+        start = time.monotonic()
         if not self._writer.acquire(timeout=self._lock_timeout):
             raise StoreBusyError(
-                f"{action} failed: this process's other writes held the store for more "
-                f"than {self._lock_timeout:g}s"
+                f"{action} failed: the database stayed locked for {self._lock_timeout:g}s "
+                "(the lock timeout) while this process's other writes waited for it"
             )
         try:
-            yield
+            if start < self._locked_until:
+                yield 0.001  # locked a moment ago: try once, do not wait again
+            else:
+                yield max(0.001, self._lock_timeout - (time.monotonic() - start))
         finally:
             self._writer.release()
 
