@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-scale check clean
+.PHONY: demo test lint bench bench-scale bench-shared check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ bench: $(STAMP)
 
 bench-scale: $(STAMP)
 	bench/run
+
+bench-shared: $(STAMP)
+	$(BIN)/python -m bench.shared_store
 
 check: $(STAMP)
 	$(BIN)/newsmonitor check

@@ -131,7 +131,9 @@ def check(
     """One pass over the due feeds and the due tracked articles (for cron).
 
     A feed is due when its interval has passed since its last check; articles are
-    re-checked on the tracking schedule, also after they leave their feed.
+    re-checked on the tracking schedule, also after they leave their feed. Exit code 3
+    when the store refused writes (full, locked past [storage] lock_timeout): the report
+    says what was stored and what was not, and the next run does the rest.
 
     \b
     Examples:
@@ -255,7 +257,9 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
 
     Runs until SIGTERM or SIGINT (Ctrl-C): in-flight checks finish within [daemon] grace,
     queued alerts are flushed, and it exits 0; a second signal exits at once. SIGHUP
-    reloads the configuration (an invalid file is reported and the old one kept).
+    reloads the configuration (an invalid file is reported and the old one kept). A store
+    that cannot be written stops it at once (exit 3); a lock held elsewhere delays only
+    the writes that wait for it, never the fetching.
 
     \b
     Examples:

@@ -4,8 +4,8 @@ No scheduling lives here: the caller (``check`` from cron, the daemon) decides w
 passes ``now``. Every failure is recorded against its feed or article and the run goes on;
 feed state is saved only after its entries are processed, and a feed's validators only when
 every entry of that fetch was stored, so a crash or a failed write mid-run is completed by
-the next run. Store calls run in threads (``StoreThreads``): a lock held elsewhere delays
-that one write, never the fetching. Several processes may share the store: an article
+the next run. Store calls go through ``StoreRunner``: a lock held elsewhere delays that one
+write, never the fetching. Several processes may share the store: an article
 recorded by another process since it was read is a lost race, skipped without a trace.
 """
 
@@ -19,6 +19,7 @@ import re
 import secrets
 import socket
 import time
+from collections import deque
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -74,7 +75,7 @@ from monitor.normalize import hash_normalized, normalize_text, normalize_url
 from monitor.schedule import is_due, next_article_check, next_feed_check
 from monitor.seeds import SeedIndex, compute_drift, load_seeds
 from monitor.store import Store
-from monitor.store.threads import StoreThreads
+from monitor.store.runner import StoreRunner
 from monitor.workers import WorkerPool, default_workers
 
 FEED_ACCEPT = (
@@ -172,13 +173,13 @@ class Monitor:
         fetcher: Fetcher,
         extractor: Extractor,
         seeds: Sequence[Seed] = (),
-        threads: StoreThreads | None = None,
+        runner: StoreRunner | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
-        self._own_threads = threads is None
-        self.db = threads or StoreThreads()
+        self._own_runner = runner is None
+        self.db = runner or StoreRunner(store)
         # Set when the store refused a write because it cannot be written at all: the
         # daemon stops instead of fetching the same pages forever.
         self.read_only: ReadOnlyStoreError | None = None
@@ -204,7 +205,7 @@ class Monitor:
         """Write what is pending; stop the extraction workers, if any were started."""
         await self.flush(_Run(datetime.now(UTC)))
         self.pool.close()
-        if self._own_threads:
+        if self._own_runner:
             self.db.close()
 
     async def flush(self, run: _Run) -> None:
@@ -357,7 +358,9 @@ class Monitor:
 
         # Bounded, like the articles: a thousand feeds started at once would hold a thousand
         # parsed feeds and their entries waiting for article slots.
-        await _for_each(_async(enumerate(selected)), one_more, 2 * self.settings.fetch.concurrency)
+        await _for_each(
+            _one_batch(enumerate(selected)), one_more, 2 * self.settings.fetch.concurrency
+        )
         if articles:
             await self._complete_incomplete(run)
             everywhere = not feeds
@@ -593,19 +596,15 @@ class Monitor:
             await self.check_article(article, run, None)
             notify(f"article {article.id}")
 
-        async def articles() -> AsyncIterator[Article]:
+        async def articles() -> AsyncIterator[list[Article]]:
             # Read a page at a time as the work proceeds: memory stays flat however many
             # articles are due.
             for start in range(0, len(due), DUE_PAGE):
                 try:
-                    page = await self.db.read(
-                        self.store.get_articles, due[start : start + DUE_PAGE]
-                    )
+                    yield await self.db.read(self.store.get_articles, due[start : start + DUE_PAGE])
                 except StoreError as exc:
                     self._store_failed(run, f"reading due articles failed: {exc}", exc)
                     return
-                for article in page:
-                    yield article
 
         await _for_each(articles(), one, 2 * self.settings.fetch.concurrency)
 
@@ -1106,29 +1105,37 @@ class Monitor:
 
 
 async def _for_each(
-    items: AsyncIterable[T], fn: Callable[[T], Awaitable[None]], limit: int
+    batches: AsyncIterable[Sequence[T]], fn: Callable[[T], Awaitable[None]], limit: int
 ) -> None:
-    """``fn`` for each item, at most ``limit`` at once; items are taken only as a slot frees
-    up, so a long (lazy) list never becomes thousands of waiting tasks. Neither ``fn`` nor
-    the iteration may raise."""
-    iterator = aiter(items)
-    turn = asyncio.Lock()  # an async generator must not be advanced by two tasks at once
+    """``fn`` for each item of each batch, at most ``limit`` at once. Items are taken only as
+    a slot frees up, and the next batch only when this one is handed out, so a long (lazy)
+    list never becomes thousands of waiting tasks. Neither ``fn`` nor the iteration may
+    raise."""
+    source = aiter(batches)
+    queue: deque[T] = deque()
+    refill = asyncio.Lock()  # one worker reads the next batch; the others wait for it
+    finished = False
 
     async def worker() -> None:
+        nonlocal finished
         while True:
-            async with turn:
-                try:
-                    item = await anext(iterator)
-                except StopAsyncIteration:
+            while not queue:  # the usual case skips this: no lock, no await per item
+                if finished:
                     return
-            await fn(item)
+                async with refill:
+                    if queue or finished:
+                        continue
+                    try:
+                        queue.extend(await anext(source))
+                    except StopAsyncIteration:
+                        finished = True
+            await fn(queue.popleft())
 
     await asyncio.gather(*(worker() for _ in range(max(1, limit))))
 
 
-async def _async(items: Iterable[T]) -> AsyncIterator[T]:
-    for item in items:
-        yield item
+async def _one_batch(items: Iterable[T]) -> AsyncIterator[list[T]]:
+    yield list(items)
 
 
 # The store moves the revision on itself (record), never from these batched updates.

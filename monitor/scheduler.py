@@ -11,8 +11,8 @@ flush the outbox and exit 0; a second one exits at once (every store write is a
 transaction, so nothing is half-written). SIGHUP reloads the configuration: feeds added,
 removed or re-timed without a restart; an invalid file is reported and the old one kept.
 
-Store calls run in threads (``StoreThreads``), so a lock held by another process delays
-only the write that waits for it: fetching and alert delivery go on. A store that cannot be
+Store calls go through ``StoreRunner``, so a lock held by another process delays only the
+write that waits for it, in a thread: fetching and alert delivery go on. A store that cannot be
 written at all stops the daemon with one line (exit 3) rather than fetching in vain.
 """
 
@@ -41,7 +41,7 @@ from monitor.fetch import Fetcher
 from monitor.pipeline import CheckReport, FeedStatus, Monitor
 from monitor.seeds import load_seeds
 from monitor.store import Store
-from monitor.store.threads import StoreThreads
+from monitor.store.runner import StoreRunner
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +80,14 @@ class Daemon:
         self._tasks: set[asyncio.Task[object]] = set()
         self._signals = 0
         self._exit_code = 0
-        self.threads = StoreThreads()
+        self.runner = StoreRunner(store)
 
     async def run(self) -> int:
         """Run until a signal stops the daemon; the exit code."""
         try:
             return await self._run()
         finally:
-            self.threads.close()
+            self.runner.close()
 
     async def _run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -108,7 +108,7 @@ class Daemon:
             self.monitor = self._monitor(self.settings)
             async with open_channels(self.settings) as channels:
                 self.relay = Relay(
-                    self.store, channels, lease=self.settings.outbox.lease, threads=self.threads
+                    self.store, channels, lease=self.settings.outbox.lease, runner=self.runner
                 )
                 self._schedule_all()
                 self.scheduler.start()
@@ -128,15 +128,15 @@ class Daemon:
         hour of fetches that could never be recorded."""
         probe = f"daemon:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         now = self.clock()
-        await self.threads.write(self.store.acquire_lock, probe[:64], probe, now, now)
-        await self.threads.write(self.store.release_lock, probe[:64], probe)
+        await self.runner.write(self.store.acquire_lock, probe[:64], probe, now, now)
+        await self.runner.write(self.store.release_lock, probe[:64], probe)
 
     # jobs
 
     def _monitor(self, settings: Settings) -> Monitor:
         seeds = load_seeds(settings.seeds.dir, settings.ignore)
         extractor = TrafilaturaExtractor()
-        return Monitor(settings, self.store, self.fetcher, extractor, seeds, self.threads)
+        return Monitor(settings, self.store, self.fetcher, extractor, seeds, self.runner)
 
     def _schedule_all(self) -> None:
         daemon = self.settings.daemon

@@ -88,3 +88,21 @@ def store(store_url: str) -> Iterator[SQLStore]:
     opened = SQLStore.open(store_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def small_disk(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
+    """A store URL whose data lives on a 2 MB tmpfs (PostgreSQL: the schema's tables, in a
+    tablespace there), and the tmpfs, for full-disk tests. Needs root to mount."""
+    from tests.storefaults import mount_point, pg_tablespace, tmpfs
+
+    with tmpfs(mount_point(), "2m") as disk:
+        if request.param == "sqlite":
+            yield f"sqlite:///{disk / 'monitor.db'}", disk
+            return
+        admin: Engine = request.getfixturevalue("postgresql_admin")
+        with (
+            pg_tablespace(admin, disk) as space,
+            postgresql_schema(admin, f"-cdefault_tablespace={space}") as url,
+        ):
+            yield url, disk

@@ -17,6 +17,7 @@ import pwd
 import secrets
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,6 +95,14 @@ class BackendKiller:
 
     def remove(self) -> None:
         event.remove(self.engine, "before_cursor_execute", self._before)
+
+
+def mount_point() -> Path:
+    """A new folder outside pytest's private temporary folder, which the PostgreSQL server
+    (another user) could not reach."""
+    folder = Path(tempfile.mkdtemp(prefix="newsmonitor-disk-"))
+    folder.chmod(0o755)
+    return folder
 
 
 def _mount(*args: str) -> None:

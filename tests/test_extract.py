@@ -336,3 +336,13 @@ def test_benchmark_f1_floor() -> None:
     assert len(result.scores) == 181
     assert not result.failures, [f.error for f in result.failures]
     assert result.f1 >= F1_FLOOR, f"mean F1 {result.f1:.3f} < {F1_FLOOR}"
+
+
+def test_the_extraction_fallbacks_are_installed() -> None:
+    """trafilatura falls back on justext, which needs lxml's HTML cleaner (a separate
+    package since lxml 5.2): a fresh install without it failed to extract some pages."""
+    import justext
+
+    html = b"<html><body><p>" + b"The council approved the harbour plan on Tuesday. " * 8
+    paragraphs = justext.justext(html + b"</p></body></html>", justext.get_stoplist("English"))
+    assert any("harbour plan" in p.text for p in paragraphs)

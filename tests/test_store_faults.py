@@ -13,15 +13,12 @@ import asyncio
 import base64
 import logging
 import os
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from monitor.alerts.outbox import Relay
 from monitor.config import Settings, settings_from_dict
@@ -30,8 +27,7 @@ from monitor.fetch import Fetcher
 from monitor.models import Alert, AlertMessage, AlertStatus, ChangeKind, Validators
 from monitor.pipeline import CheckReport, FeedStatus, Monitor
 from monitor.store.sql import SQLStore
-from tests.conftest import postgresql_schema
-from tests.storefaults import BackendKiller, pg_tablespace, resize, tmpfs, write_lock
+from tests.storefaults import BackendKiller, resize, write_lock
 from tests.test_pipeline import STORY, page, rss
 from tests.webserver import Reply, Request, Route, WebServer
 
@@ -171,26 +167,8 @@ def incompressible_page(title: str, size: int) -> Reply:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def small_disk_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A store on a 2 MB tmpfs (for PostgreSQL: its tables, in a tablespace there)."""
-    # Outside pytest's private temporary folder: the PostgreSQL server must reach it.
-    mount_point = Path(tempfile.mkdtemp(prefix="newsmonitor-disk-"))
-    mount_point.chmod(0o755)
-    with tmpfs(mount_point, "2m") as disk:
-        if request.param == "sqlite":
-            yield f"sqlite:///{disk / 'monitor.db'}", disk
-            return
-        admin: Engine = request.getfixturevalue("postgresql_admin")
-        with (
-            pg_tablespace(admin, disk) as space,
-            postgresql_schema(admin, f"-cdefault_tablespace={space}") as url,
-        ):
-            yield url, disk
-
-
-async def test_a_full_disk_loses_nothing(web, small_disk_url, no_tracebacks):
-    url, disk = small_disk_url
+async def test_a_full_disk_loses_nothing(web, small_disk, no_tracebacks):
+    url, disk = small_disk
     newsroom(web)
     web.set("/a/bridge", incompressible_page("Story bridge", 3_000_000))  # does not fit
     settings = settings_for(web, url)
@@ -340,8 +318,9 @@ async def test_live_relays_send_each_event_once_past_their_lease(store_url):
         ]
 
         async def keep_relaying(relay: Relay) -> None:
-            deadline = asyncio.get_running_loop().time() + 4
-            while asyncio.get_running_loop().time() < deadline:
+            # Until everything was sent: each pass ends with the sends it started.
+            deadline = asyncio.get_running_loop().time() + 10
+            while len(set(received)) < 20 and asyncio.get_running_loop().time() < deadline:
                 await relay.run_once(datetime.now(UTC))
                 await asyncio.sleep(0.05)
 
@@ -359,42 +338,44 @@ async def test_live_relays_send_each_event_once_past_their_lease(store_url):
 
 LONG_STORY = [f"{sentence} Paragraph {n} adds detail." for n, sentence in enumerate(STORY * 4)]
 CHALLENGE = ["Just a moment... Checking your browser before accessing the site."]
+HELD_AT = T0 + timedelta(minutes=20)
 
 
-async def test_a_challenge_page_is_not_confirmed_seconds_later(web, store_url):
+@pytest.fixture
+async def challenged(web: WebServer, store_url: str) -> AsyncIterator[tuple[Settings, SQLStore]]:
+    """An article captured at T0 whose page turned into a challenge page, fetched at
+    HELD_AT: held as suspect, not stored."""
     newsroom(web, slugs=("harbour",))
     web.set("/a/harbour", page("Story harbour", LONG_STORY))
     settings = settings_for(web, store_url)
     with SQLStore.open(store_url) as store:
         await check(settings, store, T0)
         web.set("/a/harbour", page("Story harbour", CHALLENGE))
-        held_at = T0 + timedelta(minutes=20)
-        held = await check(settings, store, held_at)
+        held = await check(settings, store, HELD_AT)
         assert held.changes == ()
-        (article,) = store.list_articles()
-        assert article.suspect_since == held_at
-        assert article.next_check <= held_at + timedelta(minutes=15)  # type: ignore[operator]
-        # A `check` beside the daemon, seconds later: the same page is not yet a version.
-        soon = await check(settings, store, held_at + timedelta(seconds=5))
-        assert soon.changes == ()
-        assert any("seen again; not stored unless a fetch after" in w for w in soon.warnings)
-        later = await check(settings, store, held_at + timedelta(minutes=16))
-        (confirmed,) = later.changes
-        assert confirmed.kind == ChangeKind.CHANGED
-        assert confirmed.detail == "confirmed after a suspect fetch"
+        yield settings, store
 
 
-async def test_a_challenge_gone_by_the_next_fetch_leaves_no_trace(web, store_url):
-    newsroom(web, slugs=("harbour",))
+async def test_a_challenge_page_is_not_confirmed_seconds_later(challenged):
+    settings, store = challenged
+    (article,) = store.list_articles()
+    assert article.suspect_since == HELD_AT
+    assert article.next_check <= HELD_AT + timedelta(minutes=15)  # type: ignore[operator]
+    # A `check` beside the daemon, seconds later: the same page is not yet a version.
+    soon = await check(settings, store, HELD_AT + timedelta(seconds=5))
+    assert soon.changes == ()
+    assert any("seen again; not stored unless a fetch after" in w for w in soon.warnings)
+    later = await check(settings, store, HELD_AT + timedelta(minutes=16))
+    (confirmed,) = later.changes
+    assert confirmed.kind == ChangeKind.CHANGED
+    assert confirmed.detail == "confirmed after a suspect fetch"
+
+
+async def test_a_challenge_gone_by_the_next_fetch_leaves_no_trace(web, challenged):
+    settings, store = challenged
     web.set("/a/harbour", page("Story harbour", LONG_STORY))
-    settings = settings_for(web, store_url)
-    with SQLStore.open(store_url) as store:
-        await check(settings, store, T0)
-        web.set("/a/harbour", page("Story harbour", CHALLENGE))
-        await check(settings, store, T0 + timedelta(minutes=20))
-        web.set("/a/harbour", page("Story harbour", LONG_STORY))
-        back = await check(settings, store, T0 + timedelta(minutes=20, seconds=5))
-        assert back.changes == ()  # no changed + reverted pair, no alert
-        (article,) = store.list_articles()
-        assert article.suspect_hash is None and article.suspect_since is None
-        assert article.versions == 1 and len(store.list_alerts()) == 1  # the new one
+    back = await check(settings, store, HELD_AT + timedelta(seconds=5))
+    assert back.changes == ()  # no changed + reverted pair, no alert
+    (article,) = store.list_articles()
+    assert article.suspect_hash is None and article.suspect_since is None
+    assert article.versions == 1 and len(store.list_alerts()) == 1  # the new one

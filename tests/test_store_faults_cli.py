@@ -8,23 +8,18 @@ connection). See ``storefaults.py``.
 
 from __future__ import annotations
 
-import itertools
 import json
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine
-
-from bench.shared_store import run_setup
+from bench.shared_store import longest_gap, run_setup
 from monitor.store.sql import SQLStore
 from tests.conftest import postgresql_schema
-from tests.storefaults import pg_tablespace, read_only, resize, row_lock, tmpfs, write_lock
+from tests.storefaults import mount_point, read_only, resize, row_lock, tmpfs, write_lock
 from tests.test_pipeline import STORY, page, rss
 from tests.test_store_faults import incompressible_page
 from tests.webserver import WebServer
@@ -53,29 +48,6 @@ def write_config(path: Path, web: WebServer, url: str, extra: str = "") -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def mount_point() -> Path:
-    """A folder outside pytest's private temporary folder, which the PostgreSQL server
-    (another user) could not reach."""
-    folder = Path(tempfile.mkdtemp(prefix="newsmonitor-disk-"))
-    folder.chmod(0o755)
-    return folder
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def small_disk(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
-    """A store URL whose data lives on a 2 MB tmpfs, and the tmpfs."""
-    with tmpfs(mount_point(), "2m") as disk:
-        if request.param == "sqlite":
-            yield f"sqlite:///{disk / 'monitor.db'}", disk
-            return
-        admin: Engine = request.getfixturevalue("postgresql_admin")
-        with (
-            pg_tablespace(admin, disk) as space,
-            postgresql_schema(admin, f"-cdefault_tablespace={space}") as url,
-        ):
-            yield url, disk
 
 
 def test_check_on_a_full_disk_reports_and_the_next_run_completes(web, tmp_path, small_disk):
@@ -241,9 +213,9 @@ def daemon_config(tmp_path: Path, web: WebServer, url: str) -> Path:
     return config
 
 
-def longest_gap(web: WebServer, start: float, end: float) -> float:
-    stamps = [start, *(r.at for r in list(web.requests) if start <= r.at <= end), end]
-    return max(b - a for a, b in itertools.pairwise(stamps))
+def fetch_gap(web: WebServer, start: float, end: float) -> float:
+    """The longest time between two requests reaching ``web`` from ``start`` to ``end``."""
+    return longest_gap([request.at for request in list(web.requests)], start, end)
 
 
 HOLD = 6.0
@@ -262,7 +234,7 @@ def test_the_daemon_keeps_fetching_while_sqlite_is_locked(web, tmp_path):
             time.sleep(HOLD)
             held_until = time.monotonic()
         # Fetching went on (a lock-timeout's wait and the next tick, not the whole hold) ...
-        assert longest_gap(web, held_from, held_until) < 3.5
+        assert fetch_gap(web, held_from, held_until) < 3.5
         # ... and the edit made while nothing could be written is recorded afterwards.
         eventually(lambda: versions_of(url, "harbour") == 2, 30, "the edit to be recorded")
     finally:
@@ -290,7 +262,7 @@ def test_the_daemon_keeps_recording_other_articles_while_a_row_is_held(web, tmp_
             assert versions_of(url, "harbour") == 1
             time.sleep(max(0.0, held_from + HOLD - time.monotonic()))
             held_until = time.monotonic()
-        assert longest_gap(web, held_from, held_until) <= 1.0 + 1.0  # lock timeout + a tick
+        assert fetch_gap(web, held_from, held_until) <= 1.0 + 1.0  # lock timeout + a tick
         # ... and the held one's once the row is free.
         eventually(lambda: versions_of(url, "harbour") == 2, 30, "the held edit")
     finally:
@@ -304,7 +276,7 @@ def test_several_processes_share_one_postgresql_store(postgresql_admin):
     """`check` beside two `run` processes on one store, a changing newsroom, and article
     rows held by another connection midway (the bench, shorter: bench/shared_store.py)."""
     pg_url = postgresql_admin.url.render_as_string(hide_password=False)
-    outcome = run_setup("check + 2 run", 2, seconds=14, hold=4, lock_timeout=1.5, pg_url=pg_url)
+    outcome = run_setup("check + 2 run", 2, seconds=10, hold=4, lock_timeout=1.5, pg_url=pg_url)
     assert outcome.tracebacks == []
     assert dict(outcome.duplicates) == {}  # no event recorded twice, of any kind
     assert outcome.sent_twice == 0 and outcome.sent > 0  # each event id sent once

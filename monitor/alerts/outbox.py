@@ -40,7 +40,7 @@ from monitor.models import (
     Significance,
 )
 from monitor.store import Store
-from monitor.store.threads import StoreThreads
+from monitor.store.runner import StoreRunner
 
 LEASE = timedelta(minutes=5)
 BACKOFF = timedelta(seconds=30)  # after the first failure; doubled after each next one
@@ -84,7 +84,7 @@ class Relay:
         owner: str | None = None,
         lease: timedelta = LEASE,
         random_source: Callable[[], float] = random.random,
-        threads: StoreThreads | None = None,
+        runner: StoreRunner | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
@@ -92,12 +92,12 @@ class Relay:
         self.owner = owner or f"relay-{secrets.token_hex(6)}"
         self.lease = lease
         self._random = random_source
-        self._own_threads = threads is None
-        self.db = threads or StoreThreads(readers=1, writers=2)
+        self._own_runner = runner is None
+        self.db = runner or StoreRunner(store)
         self._clock = clock
 
     def close(self) -> None:
-        if self._own_threads:
+        if self._own_runner:
             self.db.close()
 
     async def run_once(self, now: datetime) -> RelayReport:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
+from monitor.errors import StoreBusyError
 from monitor.models import (
     Alert,
     AlertStatus,
@@ -31,8 +33,21 @@ def pack_raw(content: bytes) -> bytes:
     return zlib.compress(content, RAW_COMPRESSION_LEVEL)
 
 
+class WouldWaitError(StoreBusyError):
+    """A write under ``Store.without_waiting`` found the store locked (and did nothing)."""
+
+
 class Store(Protocol):
     """Persistence for feeds, articles, versions and changes."""
+
+    @property
+    def in_place(self) -> bool:
+        """True when calls are work in this process (SQLite): reads never wait for a lock,
+        and writes may be tried ``without_waiting`` (see store/runner.py)."""
+
+    def without_waiting(self) -> AbstractContextManager[None]:
+        """Writes in this block (in this thread) that would wait for a lock raise
+        WouldWaitError at once, having written nothing."""
 
     def close(self) -> None: ...
 

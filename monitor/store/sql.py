@@ -67,7 +67,7 @@ from monitor.models import (
     TextSource,
     Version,
 )
-from monitor.store import migrate, pack_raw
+from monitor.store import WouldWaitError, migrate, pack_raw
 from monitor.store.schema import (
     UTCDateTime,
     article_urls,
@@ -174,6 +174,12 @@ class SQLStore:
         # rather than in SQLite's busy loop, which sleeps up to 100 ms between tries.
         self._writer = threading.RLock() if engine.dialect.name == "sqlite" else None
         self._locked_until = 0.0  # SQLite: monotonic time before which writes fail at once
+        self._local = _Local()  # per thread: whether writes may wait (without_waiting)
+
+    @property
+    def in_place(self) -> bool:
+        """SQLite: calls are work in this process, and reads never wait for a lock."""
+        return self._writer is not None
 
     @classmethod
     def open(
@@ -507,8 +513,16 @@ class SQLStore:
         """Take (or extend) the lease ``name`` for ``owner``; None on success, else the
         holder's owner string. An expired lease is taken over."""
         with self._write("take lock") as conn:
-            row = conn.execute(select(locks).where(locks.c.name == name)).mappings().first()
-            if row is None:
+            # Inserted if free; two processes inserting at once: one row, the other reads it.
+            fresh = self._dialect_insert(locks).on_conflict_do_nothing(index_elements=["name"])
+            taken = conn.execute(fresh.values(name=name, owner=owner, until=until)).rowcount
+            if taken == 1:
+                return None
+            query = select(locks).where(locks.c.name == name)
+            if self._engine.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query).mappings().first()
+            if row is None:  # released between the two statements
                 conn.execute(insert(locks).values(name=name, owner=owner, until=until))
                 return None
             if row["owner"] != owner and row["until"] > now:
@@ -707,6 +721,7 @@ class SQLStore:
     @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
         """A connection inside a transaction committed on success, rolled back on error."""
+        began = False
         try:
             with (
                 self._translate(action),
@@ -718,14 +733,17 @@ class SQLStore:
                     # transaction before BEGIN IMMEDIATE.
                     raw = conn.connection.driver_connection
                     assert raw is not None
-                    raw.execute(f"PRAGMA busy_timeout = {max(1, round(left * 1000))}")
+                    raw.execute(f"PRAGMA busy_timeout = {round(left * 1000)}")
                 # SQLite: take the write lock up front. A deferred transaction that reads
                 # first fails at once with "database is locked" when another writer got in
                 # between; BEGIN IMMEDIATE waits for the busy timeout instead.
                 conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
                 with conn.begin():
+                    began = True
                     yield conn
-        except StoreBusyError:
+        except StoreBusyError as exc:
+            if self._writer is not None and not began and self._local.nowait:
+                raise WouldWaitError(str(exc)) from exc  # nothing written: try elsewhere
             if self._writer is not None:
                 # SQLite locks the whole file: the writes that follow in the next moments
                 # would likely wait as long in vain; they only try, without waiting.
@@ -741,18 +759,32 @@ class SQLStore:
             yield None
             return
         start = time.monotonic()
-        if not self._writer.acquire(timeout=self._lock_timeout):
+        nowait = self._local.nowait
+        if nowait:
+            if not self._writer.acquire(blocking=False):
+                raise WouldWaitError(f"{action}: another write of this process is under way")
+        elif not self._writer.acquire(timeout=self._lock_timeout):
             raise StoreBusyError(
                 f"{action} failed: the database stayed locked for {self._lock_timeout:g}s "
                 "(the lock timeout) while this process's other writes waited for it"
             )
         try:
-            if start < self._locked_until:
-                yield 0.001  # locked a moment ago: try once, do not wait again
+            if nowait or start < self._locked_until:
+                yield 0.0  # try once, do not wait
             else:
                 yield max(0.001, self._lock_timeout - (time.monotonic() - start))
         finally:
             self._writer.release()
+
+    @contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        """Writes in this block that would wait for a lock raise WouldWaitError at once,
+        having written nothing (SQLite; PostgreSQL writes wait as usual)."""
+        previous, self._local.nowait = self._local.nowait, True
+        try:
+            yield
+        finally:
+            self._local.nowait = previous
 
     @contextmanager
     def _translate(self, action: str) -> Iterator[None]:
@@ -776,6 +808,10 @@ class SQLStore:
     @cached_property
     def _upsert_feed(self) -> Insert:
         return _upsert(self._dialect_insert(feeds))
+
+
+class _Local(threading.local):
+    nowait = False
 
 
 def _upsert(statement: Any) -> Insert:
