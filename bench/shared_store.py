@@ -289,7 +289,9 @@ def run_setup(
         final = subprocess.run(
             command(config, "check", "--all", "--json"), cwd=ROOT, capture_output=True, text=True
         )
-        subprocess.run(command(config, "alerts", "send", "--wait", "5"), cwd=ROOT, check=False)
+        subprocess.run(
+            command(config, "alerts", "send", "--wait", "5"), cwd=ROOT, capture_output=True
+        )
         stamps = [r.at for r in list(web.requests) if r.path != "/hook"]
         outcome.fetches = len(stamps)
         outcome.longest_stall = longest_gap(stamps, held_from, held_until)
