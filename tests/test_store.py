@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -15,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from monitor.errors import StoreError
+from monitor.errors import ConflictError, StoreBusyError, StoreError
 from monitor.models import (
     Alert,
     AlertStatus,
@@ -32,7 +33,7 @@ from monitor.models import (
     TextSource,
     Version,
 )
-from monitor.store import open_store, pack_raw
+from monitor.store import WouldWaitError, open_store, pack_raw
 from monitor.store.migrate import head_revision
 from monitor.store.schema import metadata, versions
 from monitor.store.sql import SQLStore, normalize_url
@@ -867,3 +868,89 @@ def test_head_constant_is_the_newest_migration() -> None:
     from monitor.store.migrate import HEAD
 
     assert head_revision() == HEAD
+
+
+# several processes on one store: lost races, held rows, bounded waits
+
+
+def test_recording_from_an_old_revision_is_a_lost_race(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    (first,) = store.record(
+        replace(article, versions=1), [new_change(article, ChangeKind.NEW, T0, version=1)]
+    )
+    # Another process read the article before that record, and saw it gone.
+    stale = replace(article, status=ArticleStatus.REMOVED)
+    with pytest.raises(ConflictError, match="recorded by another process"):
+        store.record(stale, [new_change(article, ChangeKind.REMOVED, T0)])
+    assert store.list_changes() == [first]  # nothing of the loser was written
+    assert store.get_article(article.id) == replace(article, versions=1, revision=1)
+
+
+def test_a_new_article_is_inserted_with_its_first_version_or_not_at_all(store: SQLStore) -> None:
+    fresh = new_article()
+    version = new_version(0, 1)
+    (saved,) = store.record(
+        replace(fresh, versions=1), [new_change(fresh, ChangeKind.NEW, T0, version=1)], version
+    )
+    (article,) = store.list_articles()
+    assert saved.article_id == article.id and article.versions == 1
+    assert store.list_versions(article.id) == [replace(version, article_id=article.id)]
+    # The same URL captured by another process meanwhile: a lost race, nothing written.
+    with pytest.raises(ConflictError, match="already exists"):
+        store.record(replace(fresh, versions=1), [new_change(fresh, ChangeKind.NEW, T0)], version)
+    assert len(store.list_changes()) == 1 and store.incomplete_articles() == []
+
+
+def test_incomplete_articles_are_those_counting_missing_versions(store: SQLStore) -> None:
+    whole = store.add_article(new_article("https://news.example/whole"))
+    store.record(replace(whole, versions=1), [], new_version(whole.id, 1))
+    missing = store.add_article(new_article("https://news.example/missing", versions=1))
+    short = store.add_article(new_article("https://news.example/short"))
+    store.record(replace(short, versions=1), [], new_version(short.id, 1))
+    store.update_articles([replace(short, versions=2)], ["versions"])
+    assert [a.id for a in store.incomplete_articles()] == [missing.id, short.id]
+
+
+def test_a_lease_is_renewed_only_by_its_holder(store: SQLStore) -> None:
+    (alert,) = store.add_alerts([queued_alert("hook", 1)])
+    store.claim_alerts(T0, "relay-a", T0 + timedelta(seconds=1))
+    later = T0 + timedelta(minutes=1)
+    assert store.renew_alerts([alert.id], "relay-b", later) == set()
+    assert store.renew_alerts([alert.id], "relay-a", later) == {alert.id}
+    # Renewed: another relay cannot claim it even though the first lease ran out.
+    assert store.claim_alerts(T0 + timedelta(seconds=30), "relay-b", later) == []
+    store.finish_alert(alert.id, "relay-a", AlertStatus.DELIVERED, 1, later)
+    assert store.renew_alerts([alert.id], "relay-a", later) == set()  # sent: nothing to hold
+
+
+def test_batched_updates_skip_rows_held_elsewhere(pg_store_url: str) -> None:
+    from tests.storefaults import row_lock
+
+    with SQLStore.open(pg_store_url, lock_timeout=5) as store:
+        held = store.add_article(new_article("https://news.example/held"))
+        free = store.add_article(new_article("https://news.example/free"))
+        checked = [replace(a, last_checked=T0) for a in (held, free)]
+        with row_lock(pg_store_url, held.id):
+            started = time.monotonic()
+            assert store.update_articles(checked, ["last_checked"]) == [held.id]
+            assert time.monotonic() - started < 1  # skipped, not waited for
+        assert store.get_article(free.id).last_checked == T0  # type: ignore[union-attr]
+        assert store.get_article(held.id).last_checked is None  # type: ignore[union-attr]
+
+
+def test_sqlite_writes_wait_at_most_the_lock_timeout(tmp_path: Path) -> None:
+    from tests.storefaults import write_lock
+
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with SQLStore.open(url, lock_timeout=0.5) as store, write_lock(url):
+        started = time.monotonic()
+        with pytest.raises(StoreBusyError, match="locked"):
+            store.save_feed(FeedState("world", "https://news.example/feed"))
+        assert 0.4 < time.monotonic() - started < 2
+        # Tried without waiting: at once, and nothing written.
+        started = time.monotonic()
+        with pytest.raises(WouldWaitError), store.without_waiting():
+            store.save_feed(FeedState("world", "https://news.example/feed"))
+        assert time.monotonic() - started < 0.2
+    with SQLStore.open(url) as store:
+        assert store.list_feeds() == []

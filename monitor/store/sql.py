@@ -83,6 +83,7 @@ from monitor.store.schema import changes as changes_table
 LOCK_TIMEOUT_S = 10.0  # defaults of [storage] lock_timeout and statement_timeout
 STATEMENT_TIMEOUT_S = 120.0
 POSTGRESQL_CONNECT_TIMEOUT_S = 10
+POSTGRESQL_POOL_SIZE = 10
 # Error codes that mean "wait and try again later" and "this store cannot be written".
 _BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})  # lock, timeout, deadlock
 _READ_ONLY_SQLSTATES = frozenset({"25006", "42501"})  # read-only transaction, no privilege
@@ -160,7 +161,13 @@ def create_store_engine(
     connect_args["options"] = f"{timeouts} {user_options}".strip()
     parsed = parsed.difference_update_query(["options"])
     return create_engine(
-        parsed, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args
+        parsed,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        # Enough for the runner's reader and writer threads (store/runner.py) to keep their
+        # connections rather than open and close one per call.
+        pool_size=POSTGRESQL_POOL_SIZE,
+        connect_args=connect_args,
     )
 
 
