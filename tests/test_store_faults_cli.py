@@ -233,8 +233,8 @@ def test_the_daemon_keeps_fetching_while_sqlite_is_locked(web, tmp_path):
             web.set("/a/harbour", page("Harbour vote", [*STORY, "The vote was 31 to 12."]))
             time.sleep(HOLD)
             held_until = time.monotonic()
-        # Fetching went on (a lock-timeout's wait and the next tick, not the whole hold) ...
-        assert fetch_gap(web, held_from, held_until) < 3.5
+        # Fetching went on (at most a lock-timeout's wait and a tick, not the whole hold) ...
+        assert fetch_gap(web, held_from, held_until) < 2.5
         # ... and the edit made while nothing could be written is recorded afterwards.
         eventually(lambda: versions_of(url, "harbour") == 2, 30, "the edit to be recorded")
     finally:
@@ -262,7 +262,7 @@ def test_the_daemon_keeps_recording_other_articles_while_a_row_is_held(web, tmp_
             assert versions_of(url, "harbour") == 1
             time.sleep(max(0.0, held_from + HOLD - time.monotonic()))
             held_until = time.monotonic()
-        assert fetch_gap(web, held_from, held_until) <= 1.0 + 1.0  # lock timeout + a tick
+        assert fetch_gap(web, held_from, held_until) < 2.5  # lock timeout + a tick, at most
         # ... and the held one's once the row is free.
         eventually(lambda: versions_of(url, "harbour") == 2, 30, "the held edit")
     finally:
