@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
@@ -122,6 +123,8 @@ def tmpfs(path: Path, size: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["umount", "-l", str(path)], capture_output=True)
+        with contextlib.suppress(OSError):
+            path.rmdir()  # empty again once unmounted
 
 
 def resize(path: Path, size: str) -> None:
