@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from monitor.compare import compare_with_rules
@@ -390,20 +390,13 @@ class Monitor:
                     f"{article.current_url}: counted {article.versions} versions but "
                     f"{stored} are stored (an interrupted write); checking it again"
                 )
+                # What was fetched for the missing version is forgotten: fetched in full now.
                 repaired.append(
-                    replace(
-                        article,
-                        versions=stored,
-                        body_hash=None,
-                        etag=None,
-                        last_modified=None,
-                        suspect_hash=None,
-                        suspect_since=None,
-                        next_check=run.now,
-                    )
+                    replace(article, versions=stored, next_check=run.now, **_FORGET_FETCH)
                 )
             if repaired:
-                await self.db.write(self.store.update_articles, repaired, _REPAIRED_FIELDS)
+                names = ("versions", "next_check", *_FORGET_FETCH)
+                await self.db.write(self.store.update_articles, repaired, names)
         except StoreError as exc:
             self._repaired = False  # try again on the next pass
             self._store_failed(run, f"looking for incomplete articles failed: {exc}", exc)
@@ -1140,14 +1133,8 @@ async def _one_batch(items: Iterable[T]) -> AsyncIterator[list[T]]:
 
 # The store moves the revision on itself (record), never from these batched updates.
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("id", "revision"))
-_REPAIRED_FIELDS = (
-    "versions",
-    "body_hash",
-    "etag",
-    "last_modified",
-    "suspect_hash",
-    "suspect_since",
-    "next_check",
+_FORGET_FETCH: dict[str, Any] = dict.fromkeys(
+    ("body_hash", "etag", "last_modified", "suspect_hash", "suspect_since")
 )
 
 

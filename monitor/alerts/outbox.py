@@ -85,7 +85,6 @@ class Relay:
         lease: timedelta = LEASE,
         random_source: Callable[[], float] = random.random,
         runner: StoreRunner | None = None,
-        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -94,7 +93,6 @@ class Relay:
         self._random = random_source
         self._own_runner = runner is None
         self.db = runner or StoreRunner(store)
-        self._clock = clock
 
     def close(self) -> None:
         if self._own_runner:
@@ -146,12 +144,6 @@ class Relay:
             if held:
                 report.add(await self._deliver(held, now))
 
-    def _now(self, fallback: datetime) -> datetime:
-        """The time now: the relay's clock, else the wall clock (``fallback``'s zone)."""
-        if self._clock is not None:
-            return self._clock()
-        return datetime.now(fallback.tzinfo or UTC)
-
     async def deliver_pending(
         self, clock: Callable[[], datetime], wait: float, poll: float = 0.5
     ) -> RelayReport:
@@ -195,9 +187,9 @@ class Relay:
             return report
         # The lease may have run out while earlier rows of the batch were sent (a slow
         # receiver): renew it now, and leave rows that another relay took meanwhile to it.
-        renewed_at = self._now(now)
+        renewed_until = datetime.now(UTC) + self.lease
         held = await self.db.write(
-            self.store.renew_alerts, [a.id for a in alerts], self.owner, renewed_at + self.lease
+            self.store.renew_alerts, [a.id for a in alerts], self.owner, renewed_until
         )
         alerts = [alert for alert in alerts if alert.id in held]
         if not alerts:

@@ -48,7 +48,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, CursorResult, RowMapping, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from monitor.errors import ConflictError, ReadOnlyStoreError, StoreBusyError, StoreError
 from monitor.models import (
@@ -258,8 +258,7 @@ class SQLStore:
     def add_article(self, article: Article) -> Article:
         """Insert ``article`` (its ``id`` is ignored) and return it with the assigned id."""
         with self._write("add article") as conn:
-            inserted = _insert_article(conn, article)
-        return inserted
+            return _insert_article(conn, article)
 
     def update_article(self, article: Article) -> None:
         """Replace every field of the stored article with ``article.id``."""
@@ -492,7 +491,7 @@ class SQLStore:
                 changes = [replace(change, article_id=article.id) for change in changes]
                 link = replace(link, article_id=article.id) if link else None
             else:
-                _update_recorded(conn, article)
+                _update_article(conn, article, revision=article.revision)
             if version is not None:
                 _insert_version(conn, version, raw)
             saved = _insert_changes(conn, changes)
@@ -896,12 +895,16 @@ def _insert_article(conn: Connection, article: Article) -> Article:
     return replace(article, id=_inserted_id(result), revision=0)
 
 
-def _update_recorded(conn: Connection, article: Article) -> None:
-    """``article``'s row, if it is still at ``article.revision``; the revision moves on."""
+def _update_article(conn: Connection, article: Article, revision: int | None = None) -> None:
+    """Replace ``article``'s row; with ``revision``, only if the row is still at it (the
+    revision then moves on), else ConflictError: another process recorded it meanwhile."""
     params = _update_params(article)
-    params["b_revision"] = article.revision
+    statement = _UPDATE_ARTICLE
+    if revision is not None:
+        params["b_revision"] = revision
+        statement = _RECORD_ARTICLE
     try:
-        result = conn.execute(_RECORD_ARTICLE, params)
+        result = conn.execute(statement, params)
     except IntegrityError as exc:
         raise StoreError(f"another article already has url {article.url!r}") from exc
     if result.rowcount == 1:
@@ -910,15 +913,6 @@ def _update_recorded(conn: Connection, article: Article) -> None:
     if exists is None:
         raise StoreError(f"no article with id {article.id}")
     raise ConflictError(f"article {article.id} was recorded by another process meanwhile")
-
-
-def _update_article(conn: Connection, article: Article) -> None:
-    try:
-        result = conn.execute(_UPDATE_ARTICLE, _update_params(article))
-    except IntegrityError as exc:
-        raise StoreError(f"another article already has url {article.url!r}") from exc
-    if result.rowcount == 0:
-        raise StoreError(f"no article with id {article.id}")
 
 
 def _insert_version(conn: Connection, version: Version, raw: RawBody | None) -> None:
@@ -1142,8 +1136,8 @@ def _sqlite_writable(url: URL) -> bool:
     if database.startswith("file:"):
         return True  # a URI filename: its own mode says
     path = Path(database)
-    folder = path.parent if path.parent.exists() else None
-    if folder is None:
+    folder = path.parent
+    if not folder.exists():
         return True  # a new store: opening creates it, or says why it cannot
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
@@ -1184,8 +1178,6 @@ def _error_class(exc: SQLAlchemyError) -> type[StoreError]:
         return StoreBusyError
     if state in _READ_ONLY_SQLSTATES:
         return ReadOnlyStoreError
-    if isinstance(exc, OperationalError) and "database is locked" in str(exc):
-        return StoreBusyError
     return StoreError
 
 
