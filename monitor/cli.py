@@ -144,7 +144,8 @@ def check(
     from dataclasses import replace
 
     from monitor.errors import ReadOnlyStoreError, RunLockedError, StoreError
-    from monitor.pipeline import FeedStatus, check_once, exclusive_check
+    from monitor.models import FeedStatus
+    from monitor.pipeline import check_once, exclusive_check
 
     settings = _settings(ctx)
     for name in feeds:

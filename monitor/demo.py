@@ -17,9 +17,9 @@ from rich.markup import escape
 
 from monitor.compare import compare_stored, seeds_overview
 from monitor.config import Settings, read_seed_text, settings_from_dict
-from monitor.models import Change, ChangeKind
+from monitor.models import Change, ChangeKind, CheckReport
 from monitor.newsroom import Newsroom, Round
-from monitor.pipeline import CheckReport, check_once
+from monitor.pipeline import check_once
 from monitor.render import report as render
 from monitor.render.terminal import render_terminal
 from monitor.render.text import render_text

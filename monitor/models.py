@@ -419,3 +419,58 @@ class AlertMessage:
     event_type: str  # the event's type, or "digest"
     created_at: datetime
     events: tuple[Mapping[str, Any], ...]  # event payloads, oldest first
+
+
+class FeedStatus(StrEnum):
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+    SKIPPED = "skipped"  # not due yet
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    """The outcome of checking one feed."""
+
+    name: str
+    status: FeedStatus
+    http_status: int | None = None
+    entries: int | None = None
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of one pass over feeds and due articles."""
+
+    feeds: tuple[FeedReport, ...]
+    changes: tuple[Change, ...]
+    articles_checked: int
+    errors: tuple[str, ...] = ()  # article-level errors, each naming its URL
+    warnings: tuple[str, ...] = ()
+    # Writes the store refused (locked, full, read-only): that work is redone next run.
+    store_errors: tuple[str, ...] = ()
+
+    def count(self, kind: ChangeKind) -> int:
+        return sum(1 for change in self.changes if change.kind == kind)
+
+    @property
+    def feed_errors(self) -> int:
+        return sum(1 for feed in self.feeds if feed.status == FeedStatus.ERROR)
+
+
+@dataclass
+class RelayReport:
+    """What one relay pass did."""
+
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: RelayReport) -> None:
+        self.delivered += other.delivered
+        self.retried += other.retried
+        self.dead += other.dead
+        self.errors += other.errors

@@ -33,7 +33,6 @@ from collections.abc import (
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -59,9 +58,12 @@ from monitor.models import (
     ArticleStatus,
     Change,
     ChangeKind,
+    CheckReport,
     DiffDocument,
     FeedEntry,
+    FeedReport,
     FeedState,
+    FeedStatus,
     FetchResult,
     RawBody,
     Seed,
@@ -104,45 +106,6 @@ SHORT_PAGE_WORDS = 150  # a "not the article" phrase only counts on a page this 
 COLLAPSE_RATIO = 0.35  # a version this much shorter than the last is suspect ...
 COLLAPSE_MIN_WORDS = 80  # ... when the last one had at least this many words
 log = logging.getLogger(__name__)
-
-
-class FeedStatus(StrEnum):
-    OK = "ok"
-    NOT_MODIFIED = "not_modified"
-    ERROR = "error"
-    SKIPPED = "skipped"  # not due yet
-
-
-@dataclass(frozen=True)
-class FeedReport:
-    """The outcome of checking one feed."""
-
-    name: str
-    status: FeedStatus
-    http_status: int | None = None
-    entries: int | None = None
-    error: str | None = None
-    warning: str | None = None
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """The outcome of one pass over feeds and due articles."""
-
-    feeds: tuple[FeedReport, ...]
-    changes: tuple[Change, ...]
-    articles_checked: int
-    errors: tuple[str, ...] = ()  # article-level errors, each naming its URL
-    warnings: tuple[str, ...] = ()
-    # Writes the store refused (locked, full, read-only): that work is redone next run.
-    store_errors: tuple[str, ...] = ()
-
-    def count(self, kind: ChangeKind) -> int:
-        return sum(1 for change in self.changes if change.kind == kind)
-
-    @property
-    def feed_errors(self) -> int:
-        return sum(1 for feed in self.feeds if feed.status == FeedStatus.ERROR)
 
 
 Progress = Callable[[str], None]

@@ -38,7 +38,8 @@ from monitor.config import FeedConfig, Settings, load_settings
 from monitor.errors import ConfigError, StoreError
 from monitor.extract import TrafilaturaExtractor
 from monitor.fetch import Fetcher
-from monitor.pipeline import CheckReport, FeedStatus, Monitor
+from monitor.models import CheckReport, FeedStatus
+from monitor.pipeline import Monitor
 from monitor.seeds import load_seeds
 from monitor.store import Store
 from monitor.store.runner import StoreRunner

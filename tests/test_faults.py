@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from monitor.config import Settings, settings_from_dict
-from monitor.models import ChangeKind, TextSource
-from monitor.pipeline import CheckReport, FeedReport, FeedStatus, check_once
+from monitor.models import ChangeKind, CheckReport, FeedReport, FeedStatus, TextSource
+from monitor.pipeline import check_once
 from monitor.store import Store
 from tests.faults import ACCENTED, SECOND_STORY, STORY, STORY_TITLE, FaultServer, faults
 from tests.test_pipeline import page

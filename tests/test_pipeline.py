@@ -12,8 +12,8 @@ import pytest
 
 from monitor.config import Settings, settings_from_dict
 from monitor.extract import TrafilaturaExtractor
-from monitor.models import ArticleStatus, ChangeKind, Page
-from monitor.pipeline import CheckReport, FeedStatus, check_once
+from monitor.models import ArticleStatus, ChangeKind, CheckReport, FeedStatus, Page
+from monitor.pipeline import check_once
 from monitor.store import Store
 from tests.webserver import Reply, Request, WebServer
 

@@ -24,8 +24,16 @@ from monitor.alerts.outbox import Relay
 from monitor.config import Settings, settings_from_dict
 from monitor.extract import TrafilaturaExtractor
 from monitor.fetch import Fetcher
-from monitor.models import Alert, AlertMessage, AlertStatus, ChangeKind, Validators
-from monitor.pipeline import CheckReport, FeedStatus, Monitor
+from monitor.models import (
+    Alert,
+    AlertMessage,
+    AlertStatus,
+    ChangeKind,
+    CheckReport,
+    FeedStatus,
+    Validators,
+)
+from monitor.pipeline import Monitor
 from monitor.store.sql import SQLStore
 from tests.storefaults import BackendKiller, resize, write_lock
 from tests.test_pipeline import STORY, page, rss

@@ -22,7 +22,6 @@ import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from monitor.alerts.base import AlertChannel, DeliveryError
@@ -37,6 +36,7 @@ from monitor.models import (
     Change,
     ChangeKind,
     DiffDocument,
+    RelayReport,
     Significance,
 )
 from monitor.store import Store
@@ -48,22 +48,6 @@ MAX_BACKOFF = timedelta(hours=2)
 BATCH = 100
 PER_CHANNEL = 4  # deliveries in flight to one channel: a burst must not flood a receiver
 LEASE_SHARE = 0.8  # a send must end within this share of the lease, renewed just before it
-
-
-@dataclass
-class RelayReport:
-    """What one relay pass did."""
-
-    delivered: int = 0
-    retried: int = 0
-    dead: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, other: RelayReport) -> None:
-        self.delivered += other.delivered
-        self.retried += other.retried
-        self.dead += other.dead
-        self.errors += other.errors
 
 
 def retry_delay(attempts: int, retry_after: float | None, jitter: float) -> timedelta:

@@ -10,12 +10,22 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from monitor.models import Alert, Article, Change, ChangeKind, Drift, FeedState, Seed, Version
-from monitor.pipeline import CheckReport, FeedStatus
+from monitor.models import (
+    Alert,
+    Article,
+    Change,
+    ChangeKind,
+    CheckReport,
+    Drift,
+    FeedState,
+    FeedStatus,
+    RelayReport,
+    Seed,
+    Version,
+)
 from monitor.render.summary import percent
 
-if TYPE_CHECKING:  # the relay and the comparisons are not needed to print a check's report
-    from monitor.alerts.outbox import RelayReport
+if TYPE_CHECKING:  # the comparisons are not needed to print a check's report
     from monitor.compare import DriftPoint, LinkedArticle
 
 JSON_SCHEMA_VERSION = 1
