@@ -160,8 +160,7 @@ class Monitor:
         # them in a crash costs only a repeated check.
         self._pending: dict[int, tuple[Article | None, Article]] = {}  # id: (stored, now)
         self._pending_feeds: dict[str, FeedState] = {}  # likewise, after the articles
-        self._feeds: dict[str, FeedConfig] = {}
-        self._feeds_of: Settings | None = None
+        self._feeds = {feed.name: feed for feed in settings.feeds}
         self._article_slots = asyncio.Semaphore(2 * settings.fetch.concurrency)
 
     async def close(self) -> None:
@@ -227,11 +226,12 @@ class Monitor:
     def _save_feed(self, state: FeedState) -> None:
         self._pending_feeds[state.name] = state
 
+    def reload(self, settings: Settings) -> None:
+        """Check with ``settings`` from the next pass on (the daemon's config reload)."""
+        self.settings = settings
+        self._feeds = {feed.name: feed for feed in settings.feeds}
+
     def _feed_config(self, name: str) -> FeedConfig | None:
-        """The configured feed named ``name``; a dict, rebuilt when settings are reloaded."""
-        if self._feeds_of is not self.settings:
-            self._feeds = {feed.name: feed for feed in self.settings.feeds}
-            self._feeds_of = self.settings
         return self._feeds.get(name)
 
     def _fresh(self, article: Article) -> Article:

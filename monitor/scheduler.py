@@ -283,7 +283,7 @@ class Daemon:
             self.scheduler.remove_job(FEED_JOB_PREFIX + name)
             log.info("feed %s removed", name)
         self.settings = new
-        self.monitor.settings = new
+        self.monitor.reload(new)
         self.monitor.use_seeds(seeds)
         for name, feed in wanted.items():
             if name not in old:
