@@ -1,0 +1,341 @@
+"""Check one article: fetch its page (or take its feed entry), ask ``decide``, write.
+
+The lifecycle of a fetch is applied here in order: gone (404/410, a redirect to the front
+page), failed (the error is kept; a new article gets its feed entry's text), moved (a
+redirect or a new canonical URL), unchanged (a 304 or the very same bytes: no extraction),
+and otherwise a candidate version that ``decide`` judges against the latest one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from monitor.compare import compare_with_rules
+from monitor.config import FeedConfig, Settings
+from monitor.decide import (
+    SEED_FEED_PREFIX,
+    NewVersion,
+    carried_validators,
+    classified,
+    decide,
+    feed_title_changed,
+    moved,
+    normalized,
+    redirected_home,
+    version_from_entry,
+    version_from_page,
+)
+from monitor.errors import ConflictError, ExtractError, FetchError, HTTPStatusError, StoreError
+from monitor.fetch import Fetcher
+from monitor.ledger import Ledger
+from monitor.linking import SeedLinker
+from monitor.models import (
+    Article,
+    ArticleStatus,
+    Change,
+    ChangeKind,
+    DiffDocument,
+    FeedEntry,
+    FetchResult,
+    RawBody,
+    Validators,
+    Version,
+)
+from monitor.normalize import normalize_url
+from monitor.schedule import next_article_check
+from monitor.store import Store
+from monitor.store.runner import StoreRunner
+from monitor.workers import WorkerPool
+from monitor.writes import Writer
+
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+GONE = frozenset({404, 410})
+log = logging.getLogger(__name__)
+
+
+class Capture:
+    """Checks articles one at a time each, a bounded number at once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        db: StoreRunner,
+        fetcher: Fetcher,
+        pool: WorkerPool,
+        writer: Writer,
+        linker: SeedLinker,
+    ) -> None:
+        self.store = store
+        self.db = db
+        self.fetcher = fetcher
+        self.pool = pool
+        self.writer = writer
+        self.linker = linker
+        self.reload(settings)
+        # Bounded: a page fetched waits for extraction in memory, so thousands of articles
+        # started at once would hold thousands of pages.
+        self._slots = asyncio.Semaphore(2 * settings.fetch.concurrency)
+
+    def reload(self, settings: Settings) -> None:
+        self.settings = settings
+        self._feeds = {feed.name: feed for feed in settings.feeds}
+
+    def feed_config(self, name: str) -> FeedConfig | None:
+        return self._feeds.get(name)
+
+    async def check(self, article: Article, run: Ledger, entry: FeedEntry | None) -> bool:
+        """Fetch one article's page (or take the feed entry) and record what changed;
+        False when that could not be stored (the error is in ``run``)."""
+        if article.id:
+            claimed = self.writer.claim(article, run)
+            if claimed is None:
+                return True  # checked by this pass already, or right now by another job
+            article = claimed
+        run.articles_checked += 1
+        try:
+            async with self._slots:
+                await self._check(article, run, entry)
+        except ConflictError as exc:
+            # Another process (the daemon, a second node, a `check`) recorded this article
+            # since it was read here: what it recorded stands, this observation is dropped.
+            log.info("%s: skipped, another process got there first (%s)", article.url, exc)
+        except StoreError as exc:  # locked, full, read-only: reported, redone next run
+            self.writer.failed(run, f"{article.current_url}: not stored: {exc}", exc)
+            return False
+        except Exception as exc:  # one article's failure must not end the run
+            log.exception("checking article %s failed", article.current_url)
+            run.errors.append(f"{article.current_url}: {exc}")
+            return False
+        finally:
+            self.writer.release(article.id)
+        return True
+
+    async def _check(self, article: Article, run: Ledger, entry: FeedEntry | None) -> None:
+        now = run.now
+        checked = replace(article, last_checked=now, next_check=self._next_check(article, now))
+        feed = self.feed_config(article.feed)
+        if feed is not None and not feed.fetch_articles:
+            assert entry is not None
+            # Feed-only articles change only through the feed, checked on every feed pass.
+            checked = replace(checked, next_check=None, last_seen=now)
+            version = version_from_entry(article, entry, now)
+            await self.record_content(checked, run, version, None, [], entry)
+            return
+        result = await self._fetch(checked, run, entry)
+        if result is None:
+            return
+        kept = carried_validators(Validators(article.etag, article.last_modified), result)
+        checked = replace(
+            checked,
+            last_seen=now,
+            last_error=None,
+            etag=kept.etag,
+            last_modified=kept.last_modified,
+        )
+        events: list[Change] = []
+        if result.redirects:
+            if redirected_home(article.current_url, result.final_url):
+                reason = f"redirected to the front page {result.final_url}"
+                await self._record_gone(checked, run, reason)
+                return
+            if article.versions:
+                events = moved(checked, result.final_url, "redirected", now)
+            checked = replace(checked, current_url=result.final_url)
+        if result.not_modified:
+            await self._record_unchanged(checked, run, events, entry)
+            return
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        if body_hash == article.body_hash and article.versions and not article.suspect_hash:
+            # The very bytes we extracted last time (a server without validators).
+            await self._record_unchanged(checked, run, events, entry)
+            return
+        await self._extracted(article, checked, run, entry, result, body_hash, events)
+
+    def _next_check(self, article: Article, now: datetime) -> datetime | None:
+        if article.feed.startswith(SEED_FEED_PREFIX):
+            return now + self.settings.seeds.interval
+        return next_article_check(article.first_seen, now, self.settings.tracking.schedule)
+
+    async def _fetch(
+        self, article: Article, run: Ledger, entry: FeedEntry | None
+    ) -> FetchResult | None:
+        """The page, or None when it could not be fetched (recorded as gone or failed)."""
+        try:
+            return await self.fetcher.get(
+                article.current_url,
+                Validators(article.etag, article.last_modified),
+                accept=PAGE_ACCEPT,
+                allow_private=self._private_links_allowed(article),
+            )
+        except HTTPStatusError as exc:
+            if exc.status in GONE:
+                await self._record_gone(article, run, f"HTTP {exc.status}")
+            else:
+                await self._record_failure(article, run, entry, exc)
+        except FetchError as exc:
+            await self._record_failure(article, run, entry, exc)
+        return None
+
+    async def _extracted(
+        self,
+        article: Article,
+        checked: Article,
+        run: Ledger,
+        entry: FeedEntry | None,
+        result: FetchResult,
+        body_hash: str,
+        events: list[Change],
+    ) -> None:
+        """Extract the fetched page and record its text (the entry's when extraction fails)."""
+        packed: bytes | None = None
+        try:
+            page, packed = await self.pool.extract_packed(
+                result.body, result.final_url, result.headers.get("content-type")
+            )
+        except ExtractError as exc:
+            checked = replace(checked, body_hash=None)  # the next fetch must try again
+            if entry is None:
+                await self._record_failure(checked, run, None, exc, keep_validators=False)
+                return
+            run.warnings.append(f"{exc}; using the feed entry's text")  # exc names the URL
+            version = version_from_entry(article, entry, run.now)
+        else:
+            checked = replace(checked, body_hash=body_hash)
+            if page.canonical_url:
+                canonical = normalize_url(page.canonical_url)
+                if article.canonical_url and canonical != article.canonical_url:
+                    why = "canonical URL changed"
+                    events += moved(checked, page.canonical_url, why, run.now)
+                checked = replace(checked, canonical_url=canonical)
+            version = version_from_page(article, page, result.final_url, entry, run.now)
+        raw = RawBody(result.body, result.headers.get("content-type"), packed=packed)
+        await self.record_content(checked, run, version, raw, events, entry)
+
+    def _private_links_allowed(self, article: Article) -> bool:
+        """Links come from third parties: private addresses only where the user said so."""
+        if self.settings.fetch.allow_private_addresses:
+            return True
+        if article.feed.startswith(SEED_FEED_PREFIX):
+            return True  # a seed's own url is configured by the user, like a feed URL
+        feed = self.feed_config(article.feed)
+        return feed is not None and feed.allow_private_links
+
+    async def record_content(
+        self,
+        article: Article,
+        run: Ledger,
+        version: Version,
+        raw: RawBody | None,
+        events: list[Change],
+        entry: FeedEntry | None = None,
+    ) -> None:
+        """Store ``version`` if its normalized content differs from the latest one."""
+        latest = await self.db.read(self.store.latest_version, article.id) if article.id else None
+        feed_title = entry.title if entry is not None else (latest.feed_title if latest else None)
+        ignore = self.settings.ignore_patterns(article.feed)
+        candidate = normalized(replace(version, feed_title=feed_title), ignore)
+        changes = list(events)
+        if article.status == ArticleStatus.REMOVED:
+            changes.append(
+                await self.linker.event(article, ChangeKind.RESTORED, run, "back online")
+            )
+            article = replace(article, status=ArticleStatus.ACTIVE)
+
+        def from_feed() -> Version:
+            assert entry is not None
+            fallback = version_from_entry(article, entry, run.now)
+            return normalized(replace(fallback, feed_title=feed_title), ignore)
+
+        confirm_after = self.settings.tracking.confirm_suspect_after
+        decision = decide(
+            article, latest, candidate, run.now, confirm_after, from_feed if entry else None
+        )
+        run.warnings.extend(decision.warnings)
+        if not isinstance(decision, NewVersion):
+            await self.writer.commit(decision.article, run, changes)
+            return
+        change, documents = decision.change, {}
+        if latest is not None:
+            change, documents[len(changes)] = await self._classified(
+                change, decision.article, latest, decision.version, run.now
+            )
+        link = await self.linker.link(decision.article, decision.version, change, run)
+        if link is not None:
+            change = replace(change, seed_id=link.seed_id, drift=link.drift)
+        changes.append(change)
+        await self.writer.commit(
+            decision.article, run, changes, decision.version, raw, documents, link
+        )
+
+    async def _classified(
+        self, change: Change, article: Article, latest: Version, new: Version, now: datetime
+    ) -> tuple[Change, DiffDocument]:
+        """``change`` as a classified CHANGED or REVERTED event against ``latest``."""
+        # Diffing is CPU-bound and bounded by diff_timeout: off the event loop.
+        rules = self.settings.rules(article.feed)
+        document = await self.pool.run(compare_with_rules, article, latest, new, rules, now)
+        earlier = await self.db.read(
+            self.store.find_version_by_hash, change.article_id, new.content_hash
+        )
+        reverted_before = False
+        if earlier is not None:
+            history = await self.db.read(self.store.list_changes, change.article_id)
+            reverted_before = any(c.kind == ChangeKind.REVERTED for c in history)
+        return classified(change, latest, document, earlier, reverted_before), document
+
+    async def _record_unchanged(
+        self, article: Article, run: Ledger, events: list[Change], entry: FeedEntry | None
+    ) -> None:
+        """The page is as it was (a 304, or the very same bytes): no extraction, no diff."""
+        if entry is not None and feed_title_changed(entry, article.feed_title):
+            latest = await self.db.read(self.store.latest_version, article.id)
+            if latest is not None:
+                # The page is unchanged, its feed entry's title is not (a headline test).
+                unchanged_page = replace(latest, fetched_at=run.now)
+                await self.record_content(article, run, unchanged_page, None, events, entry)
+                return
+        changes = list(events)
+        if article.status == ArticleStatus.REMOVED:
+            changes.append(
+                await self.linker.event(article, ChangeKind.RESTORED, run, "back online")
+            )
+            article = replace(article, status=ArticleStatus.ACTIVE)
+        await self.writer.commit(article, run, changes)
+
+    async def _record_gone(self, article: Article, run: Ledger, reason: str) -> None:
+        if article.status == ArticleStatus.REMOVED or article.versions == 0:
+            # Already known to be gone, or never captured: nothing was removed.
+            if article.versions == 0:
+                run.errors.append(f"{article.current_url}: {reason}")
+            await self.writer.commit(replace(article, last_error=reason), run, [])
+            return
+        change = await self.linker.event(article, ChangeKind.REMOVED, run, reason)
+        gone = replace(
+            article, status=ArticleStatus.REMOVED, etag=None, last_modified=None, last_error=None
+        )
+        await self.writer.commit(gone, run, [change])
+
+    async def _record_failure(
+        self,
+        article: Article,
+        run: Ledger,
+        entry: FeedEntry | None,
+        exc: Exception,
+        keep_validators: bool = True,
+    ) -> None:
+        """A page that cannot be fetched: keep the error; a new article gets the feed's text."""
+        if not keep_validators:
+            article = replace(article, etag=None, last_modified=None)
+        article = replace(article, last_error=str(exc))
+        if entry is not None and article.versions == 0:
+            run.warnings.append(f"{exc}; using the feed entry's text")
+            version = version_from_entry(article, entry, run.now)
+            await self.record_content(article, run, version, None, [], entry)
+            return
+        run.errors.append(str(exc))
+        await self.writer.commit(article, run, [])

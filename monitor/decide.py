@@ -1,0 +1,371 @@
+"""Pure decisions on what a fetch means for an article: no store, no network, ``now`` given.
+
+``decide`` compares a fetched candidate with the latest stored version (both normalized)
+and says what to record: nothing new, a suspect fetch held back, or a new version — from
+the page or, for a new article behind a wall, from its feed entry. ``classified`` turns a
+new version's diff into a changed or reverted event; the lifecycle rules of a fetch
+(removed by a redirect to the front page, moved) and the carrying forward of validators
+live here too, so that the orchestration in ``pipeline`` only fetches, asks and writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from monitor.config import FLIP_FLOP_TAG
+from monitor.errors import HTTPStatusError
+from monitor.models import (
+    Article,
+    Change,
+    ChangeKind,
+    DiffDocument,
+    FeedEntry,
+    FeedState,
+    FetchResult,
+    Page,
+    TextSource,
+    Validators,
+    Version,
+)
+from monitor.normalize import hash_normalized, normalize_text, normalize_url
+from monitor.quality import suspect_reason, swing_note
+from monitor.schedule import next_feed_check
+
+SEED_FEED_PREFIX = "seed:"
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """Same content as the latest version: only the article's bookkeeping is written."""
+
+    article: Article
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Held:
+    """A suspect fetch, not stored until a later full fetch confirms it."""
+
+    article: Article
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version to store, with its `new` event; ``classified`` refines the event when
+    there is a ``previous`` version to diff against."""
+
+    article: Article
+    version: Version
+    change: Change
+    previous: Version | None
+    warnings: tuple[str, ...] = ()
+
+
+Decision = Unchanged | Held | NewVersion
+
+
+def decide(
+    article: Article,
+    latest: Version | None,
+    candidate: Version,
+    now: datetime,
+    confirm_after: timedelta,
+    from_feed: Callable[[], Version] | None = None,
+) -> Decision:
+    """What fetching ``candidate`` means for ``article``, whose latest version is ``latest``.
+
+    ``from_feed`` builds the feed entry's version (normalized), when there is an entry.
+    """
+    if latest is not None and latest.content_hash == candidate.content_hash:
+        if article.suspect_hash is None:
+            return Unchanged(article)
+        # The page is back to its stored version: the suspect fetch was a swing.
+        swings = article.swings + 1
+        note = f"{article.current_url}: {swing_note(swings)}"
+        swung = replace(article, suspect_hash=None, suspect_since=None, swings=swings)
+        return Unchanged(swung, (note,))
+    suspect = suspect_reason(latest, candidate) if candidate.source == TextSource.PAGE else None
+    seen_before = suspect is not None and article.suspect_hash == candidate.content_hash
+    since = (article.suspect_since or now) if seen_before else now
+    confirm_at = since + confirm_after
+    # Seen again, and long enough after the first time: a challenge page lives seconds.
+    confirmed = seen_before and now >= confirm_at
+    warnings: tuple[str, ...] = ()
+    if suspect is not None and not confirmed:
+        if latest is not None or from_feed is None:
+            return _held(article, candidate, suspect, seen_before, since, confirm_at)
+        # A new article behind a wall: its feed entry is the better first version.
+        warnings = (f"{article.current_url}: {suspect}; using the feed entry's text",)
+        candidate = from_feed()
+    return _new_version(article, latest, candidate, now, confirmed, warnings)
+
+
+def _held(
+    article: Article,
+    candidate: Version,
+    suspect: str,
+    seen_before: bool,
+    since: datetime,
+    confirm_at: datetime,
+) -> Held:
+    """Held, not stored: a block page or a collapsed extraction is not an edit until a full
+    fetch (no validators, so no 304) at least ``confirm_after`` later shows the same."""
+    again = "seen again; " if seen_before else ""
+    warning = (
+        f"{article.current_url}: suspect fetch ({suspect}); {again}not stored "
+        f"unless a fetch after {confirm_at:%Y-%m-%d %H:%M:%S} UTC confirms it"
+    )
+    # Come back when it can be confirmed, or sooner on the tracking schedule.
+    come_back = article.next_check
+    if come_back is None or come_back > confirm_at:
+        come_back = confirm_at
+    held = replace(
+        article,
+        suspect_hash=candidate.content_hash,
+        suspect_since=since,
+        next_check=come_back,
+        etag=None,
+        last_modified=None,
+        body_hash=None,
+    )
+    return Held(held, (warning,))
+
+
+def _new_version(
+    article: Article,
+    latest: Version | None,
+    candidate: Version,
+    now: datetime,
+    confirmed: bool,
+    warnings: tuple[str, ...],
+) -> NewVersion:
+    number = latest.number + 1 if latest else 1
+    version = replace(candidate, number=number)
+    article = replace(
+        article,
+        suspect_hash=None,
+        suspect_since=None,
+        title=version.title or article.title,
+        versions=number,
+        feed_title=version.feed_title,
+    )
+    change = Change(
+        kind=ChangeKind.NEW,
+        article_id=article.id,
+        feed=article.feed,
+        url=article.current_url,
+        detected_at=now,
+        title=article.title,
+        version=number,
+        detail="confirmed after a suspect fetch"
+        if confirmed
+        else source_note(candidate.source, latest),
+    )
+    return NewVersion(article, version, change, latest, warnings)
+
+
+def classified(
+    change: Change,
+    previous: Version,
+    document: DiffDocument,
+    earlier: Version | None,
+    reverted_before: bool,
+) -> Change:
+    """``change`` as a CHANGED event against ``previous`` classified by ``document``, or a
+    REVERTED one when ``earlier`` holds the very same content."""
+    verdict = document.classification
+    change = replace(
+        change,
+        kind=ChangeKind.CHANGED,
+        previous_version=previous.number,
+        significance=verdict.significance,
+        tags=verdict.tags,
+        stats=document.diff.body.stats,
+    )
+    if earlier is None:
+        return change
+    # The first revert is news; the second and later flips of an A/B test are not.
+    tags = (*change.tags, FLIP_FLOP_TAG) if reverted_before else change.tags
+    return replace(
+        change,
+        kind=ChangeKind.REVERTED,
+        reverted_to=earlier.number,
+        tags=tags,
+        detail=f"identical to v{earlier.number}",
+    )
+
+
+def source_note(source: TextSource, latest: Version | None) -> str | None:
+    """Say where a version's text came from when it is not the plain page-to-page case."""
+    if source == TextSource.FEED:
+        return "text from the feed entry (page unavailable)"
+    if latest is not None and latest.source == TextSource.FEED:
+        return "first capture of the page; the earlier version came from the feed entry"
+    return None
+
+
+def normalized(version: Version, ignore: Sequence[str]) -> Version:
+    """``version`` with normalized fields and the content hash over them."""
+    title = normalize_text(version.title or "") or None
+    byline = normalize_text(version.byline or "") or None
+    feed_title = normalize_text(version.feed_title or "") or None
+    text = normalize_text(version.text, ignore)
+    return replace(
+        version,
+        title=title,
+        byline=byline,
+        feed_title=feed_title,
+        text=text,
+        content_hash=hash_normalized(title, byline, text, feed_title),
+    )
+
+
+def version_from_entry(article: Article, entry: FeedEntry, now: datetime) -> Version:
+    """The feed entry's own title and text as a version (the page is unavailable)."""
+    return Version(
+        article_id=article.id,
+        number=0,
+        content_hash="",
+        text=entry.summary,
+        fetched_at=now,
+        url=entry.link or article.current_url,
+        source=TextSource.FEED,
+        title=entry.title or None,
+        byline=entry.author,
+        published=entry.published,
+        modified=entry.updated,
+    )
+
+
+def version_from_page(
+    article: Article, page: Page, final_url: str, entry: FeedEntry | None, now: datetime
+) -> Version:
+    """An extracted page as a version; its title falls back on the entry's and the known one."""
+    return Version(
+        article_id=article.id,
+        number=0,
+        content_hash="",
+        text=page.text,
+        fetched_at=now,
+        url=final_url,
+        source=TextSource.PAGE,
+        title=page.title or (entry.title if entry else None) or article.title,
+        byline=page.byline,
+        published=page.published,
+        modified=page.modified,
+        canonical_url=page.canonical_url,
+    )
+
+
+def carried_validators(previous: Validators, result: FetchResult) -> Validators:
+    """The validators to keep after ``result``: a 304 may omit those it did not change."""
+    kept = result.validators
+    if result.not_modified:
+        return Validators(kept.etag or previous.etag, kept.last_modified or previous.last_modified)
+    return kept
+
+
+def redirected_home(url: str, final_url: str) -> bool:
+    """Newsrooms often "delete" a story by redirecting it to the front page."""
+    return urlsplit(final_url).path in ("", "/") and urlsplit(url).path not in ("", "/")
+
+
+def moved(article: Article, new_url: str, why: str, now: datetime) -> list[Change]:
+    """A `moved` event when ``new_url`` is another address than the article's own."""
+    if normalize_url(new_url) in {normalize_url(article.current_url), article.canonical_url}:
+        return []
+    return [
+        Change(
+            kind=ChangeKind.MOVED,
+            article_id=article.id,
+            feed=article.feed,
+            url=new_url,
+            detected_at=now,
+            title=article.title,
+            version=article.versions or None,
+            detail=f"{why}: {article.current_url} -> {new_url}",
+        )
+    ]
+
+
+def feed_title_changed(entry: FeedEntry, known: str | None) -> bool:
+    """Whether the entry's (normalized) title differs from the one last recorded."""
+    return (normalize_text(entry.title or "") or None) != known
+
+
+def provisional(feed: str, url: str, link: str, title: str | None, now: datetime) -> Article:
+    """An article not stored yet (id 0): it is inserted when its first fetch is recorded."""
+    return Article(
+        id=0,
+        feed=feed,
+        url=url,
+        current_url=link,
+        first_seen=now,
+        last_in_feed=now,
+        title=title or None,
+        next_check=now,
+    )
+
+
+def unique_entries(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
+    """Entries with a link, each link once (feeds repeat items more often than you'd think)."""
+    seen: set[str] = set()
+    unique = []
+    for entry in entries:
+        if not entry.link or not entry.link.startswith(("http://", "https://")):
+            continue
+        key = normalize_url(entry.link)
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique
+
+
+def feed_fetched(
+    state: FeedState,
+    result: FetchResult,
+    entries: int | None,
+    interval: timedelta,
+    now: datetime,
+    incomplete: str | None = None,
+) -> FeedState:
+    """A feed's state after a successful fetch; ``incomplete``: why its validators are not
+    kept (entries of this document could not be stored)."""
+    kept = carried_validators(Validators(state.etag, state.last_modified), result)
+    if incomplete is not None:
+        kept = Validators()
+    return replace(
+        state,
+        etag=kept.etag,
+        last_modified=kept.last_modified,
+        last_checked=now,
+        last_success=now,
+        last_status=result.status,
+        last_error=incomplete,
+        failures=0,
+        # Entries left out are fetched again by the next run, not an interval later.
+        next_due=now if incomplete else next_feed_check(interval, now),
+        entries=entries,
+    )
+
+
+def feed_failed(state: FeedState, exc: Exception, interval: timedelta, now: datetime) -> FeedState:
+    """A feed's state after a failed fetch or parse: backed off, and never sooner than the
+    server's Retry-After (coming back sooner is impolite)."""
+    status = exc.status if isinstance(exc, HTTPStatusError) else None
+    failures = state.failures + 1
+    next_due = next_feed_check(interval, now, failures)
+    if isinstance(exc, HTTPStatusError) and exc.retry_after:
+        next_due = max(next_due, now + timedelta(seconds=exc.retry_after))
+    return replace(
+        state,
+        last_checked=now,
+        last_status=status,
+        last_error=str(exc),
+        failures=failures,
+        next_due=next_due,
+    )

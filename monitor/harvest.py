@@ -1,0 +1,191 @@
+"""One feed checked: fetched (conditionally), parsed, and each entry recorded or captured.
+
+A feed's state is saved after its entries, and its validators only when every entry of
+that fetch was stored: a 304 must never hide entries a failed write left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from monitor.capture import Capture
+from monitor.config import FeedConfig
+from monitor.decide import (
+    feed_failed,
+    feed_fetched,
+    feed_title_changed,
+    provisional,
+    unique_entries,
+)
+from monitor.errors import FeedParseError, FetchError, HTTPStatusError, StoreError, WorkerError
+from monitor.feeds import parse_feed
+from monitor.fetch import Fetcher
+from monitor.ledger import Ledger
+from monitor.models import (
+    Article,
+    ArticleStatus,
+    FeedEntry,
+    FeedReport,
+    FeedState,
+    FeedStatus,
+    Validators,
+)
+from monitor.normalize import normalize_url
+from monitor.schedule import is_due
+from monitor.store import Store
+from monitor.store.runner import StoreRunner
+from monitor.workers import WorkerPool
+from monitor.writes import Writer
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+)
+log = logging.getLogger(__name__)
+
+
+class Harvest:
+    """Checks feeds and hands their new or changed entries to ``Capture``."""
+
+    def __init__(
+        self,
+        store: Store,
+        db: StoreRunner,
+        fetcher: Fetcher,
+        pool: WorkerPool,
+        writer: Writer,
+        capture: Capture,
+    ) -> None:
+        self.store = store
+        self.db = db
+        self.fetcher = fetcher
+        self.pool = pool
+        self.writer = writer
+        self.capture = capture
+
+    async def check(self, feed: FeedConfig, run: Ledger, force: bool = False) -> FeedReport:
+        """Fetch and parse one feed, then capture its new articles."""
+        now = run.now
+        if run.feed_states is not None:
+            state = run.feed_states.get(feed.name)
+        else:
+            state = await self.db.read(self.store.get_feed, feed.name)
+        if state is None or state.url != feed.url:
+            # A new feed, or one whose URL changed: its old validators mean nothing.
+            state = FeedState(name=feed.name, url=feed.url, failures=0)
+        elif not force and not is_due(state.next_due, feed.interval, now):
+            return FeedReport(feed.name, FeedStatus.SKIPPED, state.last_status, state.entries)
+        try:
+            # The user configured this URL: it may be on an intranet.
+            validators = Validators(state.etag, state.last_modified)
+            result = await self.fetcher.get(
+                feed.url, validators, accept=FEED_ACCEPT, trust_origin=True
+            )
+            if result.not_modified:
+                self.writer.save_feed(
+                    feed_fetched(state, result, state.entries, feed.interval, now)
+                )
+                return FeedReport(feed.name, FeedStatus.NOT_MODIFIED, 304, state.entries)
+            parsed = await self.pool.run(
+                parse_feed, result.body, result.final_url, dict(result.headers)
+            )
+            if parsed.bozo and not parsed.entries:
+                # Malformed and empty: a broken feed, not a quiet news day.
+                raise FeedParseError(
+                    f"{feed.url}: malformed feed with no entries: {parsed.warning}"
+                )
+        except (FetchError, FeedParseError, WorkerError) as exc:
+            self.writer.save_feed(feed_failed(state, exc, feed.interval, now))
+            status = exc.status if isinstance(exc, HTTPStatusError) else None
+            return FeedReport(feed.name, FeedStatus.ERROR, status, None, error=str(exc))
+        missed, entries = await self._capture_entries(feed, parsed.entries, run)
+        warning = parsed.warning
+        incomplete = None
+        if missed:
+            # The validators vouch for every entry of this document: saved now, the next
+            # fetch would be a 304 and these entries would never be read again.
+            warning = incomplete = (
+                f"{missed} of {entries} entries could not be stored; the feed's "
+                "validators were not saved, so the next check fetches it in full"
+            )
+            log.warning("feed %s: %s", feed.name, warning)
+        count = len(parsed.entries)
+        self.writer.save_feed(feed_fetched(state, result, count, feed.interval, now, incomplete))
+        return FeedReport(feed.name, FeedStatus.OK, result.status, count, warning=warning)
+
+    async def _capture_entries(
+        self, feed: FeedConfig, parsed: Sequence[FeedEntry], run: Ledger
+    ) -> tuple[int, int]:
+        """Capture a feed's entries; how many could not be stored, of how many."""
+        entries = unique_entries(parsed)
+        # One query for the whole feed; only entries already tracked are looked up one by one.
+        urls = [normalize_url(entry.link or "") for entry in entries]
+        guids = [entry.guid for entry in entries if entry.guid]
+        known = await self.db.read(self.store.tracked_among, urls, guids)
+        tracked = [url for url in urls if url in known]
+        found = await self.db.read(self.store.find_articles, tracked) if known else {}
+        captured = await asyncio.gather(
+            *(self._capture_entry(feed, entry, run, known, found) for entry in entries)
+        )
+        return captured.count(False), len(entries)
+
+    async def _capture_entry(
+        self,
+        feed: FeedConfig,
+        entry: FeedEntry,
+        run: Ledger,
+        known: set[str],
+        found: Mapping[str, Article],
+    ) -> bool:
+        """Record that ``entry`` is in the feed; capture it when it is a new article.
+        False when what the entry brought could not be stored.
+
+        ``known``: which of the feed's URLs and GUIDs the store knows (``tracked_among``);
+        ``found``: the articles of those URLs (``find_articles``).
+        """
+        assert entry.link is not None
+        url = normalize_url(entry.link)
+        try:
+            article = await self._tracked_article(feed, entry, url, known, found)
+        except StoreError as exc:
+            self.writer.failed(run, f"{entry.link}: {exc}", exc)
+            return False
+        if article is None:
+            # Provisional (id 0) until its first fetch is committed: the page's canonical URL
+            # may show it is an article we already track under another link.
+            new = provisional(feed.name, url, entry.link, entry.title, run.now)
+            return await self.capture.check(replace(new, guid=entry.guid), run, entry)
+        stored = article
+        article = replace(self.writer.fresh(article), last_in_feed=run.now)
+        await self.writer.defer(run, article, stored)
+        if (
+            not feed.fetch_articles
+            # Never captured (a crash mid-run) or back in the feed after removal: look now.
+            or article.versions == 0
+            or article.status == ArticleStatus.REMOVED
+            or feed_title_changed(entry, article.feed_title)
+        ):
+            return await self.capture.check(article, run, entry)
+        return True
+
+    async def _tracked_article(
+        self,
+        feed: FeedConfig,
+        entry: FeedEntry,
+        url: str,
+        known: set[str],
+        found: Mapping[str, Article],
+    ) -> Article | None:
+        """The tracked article ``entry`` is, by its URL, an alias or its GUID."""
+        article = found.get(url)
+        if article is None and url in known:
+            article = await self.db.read(self.store.find_article, [url])  # by an alias
+        tracked = url in known or (entry.guid is not None and entry.guid in known)
+        if article is None and tracked and entry.guid:
+            # A GUID is only unique within its feed ("1", "42" are common): same feed only.
+            by_guid = await self.db.read(self.store.find_article, [], guid=entry.guid)
+            article = by_guid if by_guid is not None and by_guid.feed == feed.name else None
+        return article

@@ -1,0 +1,231 @@
+"""Everything a check writes: news at once in one transaction, "nothing new" in batches.
+
+An article's new version, its changes and their alerts are recorded together (``commit``);
+an article row whose only news is "checked, nothing new" (a 304, the same bytes, an entry
+still in its feed) waits for the next batch, and feed states follow their articles, so a
+feed's validators are never saved ahead of the entries they vouch for. A write the store
+refuses is reported in the pass's ledger and redone by the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
+from datetime import datetime
+
+from monitor.config import Settings
+from monitor.errors import ReadOnlyStoreError, StoreError
+from monitor.ledger import Ledger
+from monitor.models import (
+    Alert,
+    Article,
+    Change,
+    DiffDocument,
+    FeedState,
+    RawBody,
+    SeedLink,
+    Version,
+)
+from monitor.store import Store
+from monitor.store.runner import StoreRunner
+
+UPDATE_BATCH = 500  # pending article updates written in one transaction
+# The store moves the revision on itself (record), never from these batched updates.
+ARTICLE_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("id", "revision"))
+log = logging.getLogger(__name__)
+
+
+class Writer:
+    """The check's one way to the store's write side, shared by its feeds and articles."""
+
+    def __init__(self, settings: Settings, store: Store, db: StoreRunner) -> None:
+        self.settings = settings
+        self.store = store
+        self.db = db
+        # Set when the store refused a write because it cannot be written at all: the
+        # daemon stops instead of fetching the same pages forever.
+        self.read_only: ReadOnlyStoreError | None = None
+        # Articles being checked by any pass: the daemon's feed and article jobs overlap,
+        # and one article must not be checked twice at once. Each with the article as the
+        # store holds it (None: not known), so that only what changed is written.
+        self.in_flight: dict[int, Article | None] = {}
+        # Losing these in a crash costs only a repeated check.
+        self._pending: dict[int, tuple[Article | None, Article]] = {}  # id: (stored, now)
+        self._pending_feeds: dict[str, FeedState] = {}  # likewise, after the articles
+
+    def claim(self, article: Article, run: Ledger) -> Article | None:
+        """``article`` as last seen, marked as being checked; None when this pass checked
+        it already or another job is checking it right now."""
+        if article.id in run.checked or article.id in self.in_flight:
+            return None
+        run.checked.add(article.id)
+        pending = self._pending.get(article.id)
+        self.in_flight[article.id] = pending[0] if pending else article
+        return self.fresh(article)
+
+    def release(self, article_id: int) -> None:
+        self.in_flight.pop(article_id, None)
+
+    def fresh(self, article: Article) -> Article:
+        """``article`` as this monitor last saw it, pending updates included."""
+        pending = self._pending.get(article.id)
+        return pending[1] if pending else article
+
+    async def defer(self, run: Ledger, article: Article, stored: Article | None) -> None:
+        """Write ``article`` with the next batch; ``stored``: the row as the store has it
+        (None: not known, so every column is written)."""
+        earlier = self._pending.get(article.id)
+        self._pending[article.id] = (earlier[0] if earlier else stored, article)
+        if len(self._pending) >= UPDATE_BATCH:
+            await self.flush(run)
+
+    def save_feed(self, state: FeedState) -> None:
+        self._pending_feeds[state.name] = state
+
+    async def flush(self, run: Ledger) -> None:
+        """Write the article updates batched so far, then the feed states; a write the
+        store refuses is reported in ``run`` (that work is done again next time)."""
+        pending, self._pending = self._pending, {}
+        states, self._pending_feeds = list(self._pending_feeds.values()), {}
+        # Grouped by the columns that changed: a 304 changes three of twenty-odd, and
+        # writing only those is most of the saving.
+        groups: dict[tuple[str, ...], list[Article]] = {}
+        for stored, now in pending.values():
+            names = changed_fields(stored, now)
+            if names:
+                groups.setdefault(names, []).append(now)
+        for names, batch in groups.items():
+            await self._update(run, batch, names)
+        if states:
+            # After the articles: a feed's validators must never be saved ahead of the
+            # entries they vouch for, or a crash would leave those entries behind a 304.
+            try:
+                await self.db.write(self.store.save_feeds, states)
+            except StoreError as exc:
+                listed = ", ".join(state.name for state in states[:5])
+                more = f" and {len(states) - 5} more" if len(states) > 5 else ""
+                self.failed(
+                    run, f"state of feeds {listed}{more} not saved (fetched again): {exc}", exc
+                )
+
+    async def _update(self, run: Ledger, batch: list[Article], names: tuple[str, ...]) -> None:
+        try:
+            held = await self.db.write(self.store.update_articles, batch, names)
+        except StoreError as exc:
+            # Only "checked, nothing new" is lost: these articles are checked again.
+            self.failed(run, f"{len(batch)} article updates not saved: {exc}", exc)
+            return
+        if held:
+            log.info(
+                "%d article updates skipped: another process holds those rows (%s); "
+                "they are checked again",
+                len(held),
+                ", ".join(map(str, held[:10])),
+            )
+
+    def failed(self, run: Ledger, message: str, exc: StoreError) -> None:
+        """A write the store refused: logged (no traceback: it is not a bug) and reported."""
+        log.warning("%s", message)
+        run.store_errors.append(message)
+        if isinstance(exc, ReadOnlyStoreError):
+            self.read_only = exc
+
+    async def commit(
+        self,
+        article: Article,
+        run: Ledger,
+        changes: list[Change],
+        version: Version | None = None,
+        raw: RawBody | None = None,
+        documents: Mapping[int, DiffDocument] | None = None,
+        link: SeedLink | None = None,
+    ) -> None:
+        """Record in one transaction, queueing an alert per accepting channel and change: a
+        new article (id 0) with its first version, change and alerts, or none of them.
+
+        ``documents`` maps the position of a change in ``changes`` to its diff. Raises
+        ConflictError when another process recorded the article first.
+        """
+        nothing_new = not changes and version is None and link is None
+        if article.id == 0:
+            if await self._known_elsewhere(article, run.now):
+                return
+            if nothing_new:  # never captured (gone at once, say): the row alone
+                inserted = await self.db.write(self.store.add_article, article)
+                run.checked.add(inserted.id)
+                return
+        elif nothing_new:
+            await self.defer(run, article, self.in_flight.get(article.id))
+            return
+        self._pending.pop(article.id, None)  # superseded by the full write below
+        factory = self._alerts_for(run.now, documents or {}) if self.settings.alerts else None
+        saved = await self.db.write(
+            self.store.record, article, changes, version, raw, link=link, alerts=factory
+        )
+        if article.id == 0 and saved:
+            run.checked.add(saved[0].article_id)
+        run.changes.extend(saved)
+
+    def _alerts_for(
+        self, now: datetime, documents: Mapping[int, DiffDocument]
+    ) -> Callable[[Sequence[Change]], list[Alert]]:
+        """The outbox rows for saved changes: one per change and accepting channel."""
+
+        # Imported here: the alert payload pulls in the channels and the HTML renderer,
+        # which a run without alert channels never needs.
+        from monitor.alerts.payload import build_event, event_id_for, event_type
+        from monitor.alerts.routing import accepts
+
+        def make(saved: Sequence[Change]) -> list[Alert]:
+            alerts = []
+            for index, change in enumerate(saved):
+                threshold = self.settings.rules(change.feed).alert_significance
+                for channel in self.settings.alerts:
+                    if not accepts(channel, change, None, threshold):
+                        continue
+                    event_id = event_id_for(change, channel.name)
+                    payload = build_event(change, event_id, documents.get(index), now)
+                    alerts.append(
+                        Alert(
+                            id=0,
+                            event_id=event_id,
+                            channel=channel.name,
+                            event_type=event_type(change),
+                            payload=payload,
+                            created_at=now,
+                            change_id=change.id,
+                            next_attempt=now,
+                            digest=channel.digest is not None,
+                        )
+                    )
+            return alerts
+
+        return make
+
+    async def _known_elsewhere(self, article: Article, now: datetime) -> bool:
+        """Whether a provisional article turned out to be one already tracked.
+
+        Same canonical URL: the link becomes an alias of the known article. Same URL: another
+        feed (or process) captured it while this fetch was in flight.
+        """
+        urls = [article.url] + ([article.canonical_url] if article.canonical_url else [])
+        # The cheap question first: almost always, neither address is known.
+        if not await self.db.read(self.store.tracked_among, urls):
+            return False
+        known = await self.db.read(self.store.find_article, urls)
+        if known is None:
+            return False
+        if known.url != article.url:
+            await self.db.write(self.store.add_alias, known.id, article.url, now)
+            log.info("%s is article %d (same canonical URL)", article.url, known.id)
+        else:
+            log.info("%s was captured by another run meanwhile", article.url)
+        return True
+
+
+def changed_fields(stored: Article | None, now: Article) -> tuple[str, ...]:
+    """The fields of ``now`` that differ from ``stored`` (all of them if it is unknown)."""
+    if stored is None:
+        return ARTICLE_FIELDS
+    return tuple(n for n in ARTICLE_FIELDS if getattr(stored, n) != getattr(now, n))

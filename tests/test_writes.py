@@ -1,0 +1,78 @@
+"""The check's writes on both stores: news at once, "nothing new" in batches."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from monitor.config import settings_from_dict
+from monitor.ledger import Ledger
+from monitor.models import Article, FeedState
+from monitor.store import Store
+from monitor.store.runner import StoreRunner
+from monitor.writes import ARTICLE_FIELDS, Writer, changed_fields
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def new_article(url: str) -> Article:
+    return Article(0, "news", url, url, NOW, NOW, next_check=NOW)
+
+
+def writer(store: Store) -> Writer:
+    return Writer(settings_from_dict({}), store, StoreRunner(store))
+
+
+def test_changed_fields() -> None:
+    article = new_article("https://x.org/a")
+    assert changed_fields(None, article) == ARTICLE_FIELDS
+    assert "revision" not in ARTICLE_FIELDS and "id" not in ARTICLE_FIELDS
+    later = replace(article, last_checked=NOW, etag='"e"')
+    assert changed_fields(article, later) == ("last_checked", "etag")
+    assert changed_fields(article, article) == ()
+
+
+def test_deferred_updates_wait_for_the_flush_and_feeds_follow(store: Store) -> None:
+    stored = store.add_article(new_article("https://x.org/a"))
+    write = writer(store)
+    run = Ledger(NOW)
+
+    async def scenario() -> None:
+        later = replace(stored, last_checked=NOW, next_check=NOW + timedelta(hours=1))
+        await write.defer(run, later, stored)
+        write.save_feed(FeedState(name="news", url="https://x.org/feed", failures=0))
+        # Not written yet, but this monitor sees its own pending update.
+        assert store.get_article(stored.id) == stored
+        assert write.fresh(stored) == later
+        assert store.get_feed("news") is None
+        await write.flush(run)
+
+    asyncio.run(scenario())
+    saved = store.get_article(stored.id)
+    assert saved is not None and saved.next_check == NOW + timedelta(hours=1)
+    assert store.get_feed("news") is not None
+    assert run.store_errors == []
+
+
+def test_claim_keeps_one_article_to_one_check_at_a_time(store: Store) -> None:
+    stored = store.add_article(new_article("https://x.org/a"))
+    write = writer(store)
+    first, second = Ledger(NOW), Ledger(NOW)
+    assert write.claim(stored, first) == stored
+    assert write.claim(stored, first) is None  # this pass has it already
+    assert write.claim(stored, second) is None  # another pass is checking it now
+    write.release(stored.id)
+    assert write.claim(stored, second) == stored
+    assert write.claim(stored, first) is None  # checked by that pass already
+
+
+def test_commit_of_nothing_new_for_a_new_article_inserts_the_row(store: Store) -> None:
+    write = writer(store)
+    run = Ledger(NOW)
+    asyncio.run(write.commit(new_article("https://x.org/gone"), run, []))
+    [article] = store.list_articles()
+    assert article.url == "https://x.org/gone" and article.id in run.checked
+    # Known meanwhile (another feed, another process): not inserted twice.
+    asyncio.run(write.commit(new_article("https://x.org/gone"), Ledger(NOW), []))
+    assert len(store.list_articles()) == 1
