@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from monitor.compare import compare_with_rules
@@ -57,24 +57,33 @@ GONE = frozenset({404, 410})
 log = logging.getLogger(__name__)
 
 
-class Capture:
+@dataclass(frozen=True)
+class Means:
+    """What the rooms of a check work with, shared by all of them."""
+
+    store: Store
+    db: StoreRunner  # every store call goes through it: the event loop never waits
+    fetcher: Fetcher
+    pool: WorkerPool  # extraction and feed parsing, off the event loop
+    writer: Writer
+
+
+class Room:
+    """A part of a check, working with the shared means."""
+
+    def __init__(self, means: Means) -> None:
+        self.store = means.store
+        self.db = means.db
+        self.fetcher = means.fetcher
+        self.pool = means.pool
+        self.writer = means.writer
+
+
+class Capture(Room):
     """Checks articles one at a time each, a bounded number at once."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        db: StoreRunner,
-        fetcher: Fetcher,
-        pool: WorkerPool,
-        writer: Writer,
-        linker: SeedLinker,
-    ) -> None:
-        self.store = store
-        self.db = db
-        self.fetcher = fetcher
-        self.pool = pool
-        self.writer = writer
+    def __init__(self, settings: Settings, means: Means, linker: SeedLinker) -> None:
+        super().__init__(means)
         self.linker = linker
         self.reload(settings)
         # Bounded: a page fetched waits for extraction in memory, so thousands of articles

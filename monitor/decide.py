@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.config import FLIP_FLOP_TAG
@@ -35,6 +36,8 @@ from monitor.quality import suspect_reason, swing_note
 from monitor.schedule import next_feed_check
 
 SEED_FEED_PREFIX = "seed:"
+# What makes the next fetch a full one (no 304, no "same bytes" shortcut): it can confirm.
+UNFETCHED: dict[str, Any] = dict.fromkeys(("etag", "last_modified", "body_hash"))
 
 
 @dataclass(frozen=True)
@@ -123,16 +126,9 @@ def _held(
     come_back = article.next_check
     if come_back is None or come_back > confirm_at:
         come_back = confirm_at
-    held = replace(
-        article,
-        suspect_hash=candidate.content_hash,
-        suspect_since=since,
-        next_check=come_back,
-        etag=None,
-        last_modified=None,
-        body_hash=None,
-    )
-    return Held(held, (warning,))
+    hash_ = candidate.content_hash
+    held = replace(article, suspect_hash=hash_, suspect_since=since, next_check=come_back)
+    return Held(replace(held, **UNFETCHED), (warning,))
 
 
 def _new_version(
@@ -226,34 +222,31 @@ def normalized(version: Version, ignore: Sequence[str]) -> Version:
 
 def version_from_entry(article: Article, entry: FeedEntry, now: datetime) -> Version:
     """The feed entry's own title and text as a version (the page is unavailable)."""
-    return Version(
-        article_id=article.id,
-        number=0,
-        content_hash="",
-        text=entry.summary,
-        fetched_at=now,
-        url=entry.link or article.current_url,
-        source=TextSource.FEED,
-        title=entry.title or None,
-        byline=entry.author,
-        published=entry.published,
-        modified=entry.updated,
-    )
+    page = Page(entry.title or None, (entry.summary,), entry.author, entry.published, entry.updated)
+    url = entry.link or article.current_url
+    return _version(article, page, url, TextSource.FEED, page.title, now)
 
 
 def version_from_page(
     article: Article, page: Page, final_url: str, entry: FeedEntry | None, now: datetime
 ) -> Version:
     """An extracted page as a version; its title falls back on the entry's and the known one."""
+    title = page.title or (entry.title if entry else None) or article.title
+    return _version(article, page, final_url, TextSource.PAGE, title, now)
+
+
+def _version(
+    article: Article, page: Page, url: str, source: TextSource, title: str | None, now: datetime
+) -> Version:
     return Version(
         article_id=article.id,
         number=0,
         content_hash="",
         text=page.text,
         fetched_at=now,
-        url=final_url,
-        source=TextSource.PAGE,
-        title=page.title or (entry.title if entry else None) or article.title,
+        url=url,
+        source=source,
+        title=title,
         byline=page.byline,
         published=page.published,
         modified=page.modified,

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from monitor.capture import Capture
+from monitor.capture import Capture, Means, Room
 from monitor.config import FeedConfig
 from monitor.decide import (
     feed_failed,
@@ -22,7 +22,6 @@ from monitor.decide import (
 )
 from monitor.errors import FeedParseError, FetchError, HTTPStatusError, StoreError, WorkerError
 from monitor.feeds import parse_feed
-from monitor.fetch import Fetcher
 from monitor.ledger import Ledger
 from monitor.models import (
     Article,
@@ -35,10 +34,6 @@ from monitor.models import (
 )
 from monitor.normalize import normalize_url
 from monitor.schedule import is_due
-from monitor.store import Store
-from monitor.store.runner import StoreRunner
-from monitor.workers import WorkerPool
-from monitor.writes import Writer
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
@@ -47,23 +42,11 @@ FEED_ACCEPT = (
 log = logging.getLogger(__name__)
 
 
-class Harvest:
+class Harvest(Room):
     """Checks feeds and hands their new or changed entries to ``Capture``."""
 
-    def __init__(
-        self,
-        store: Store,
-        db: StoreRunner,
-        fetcher: Fetcher,
-        pool: WorkerPool,
-        writer: Writer,
-        capture: Capture,
-    ) -> None:
-        self.store = store
-        self.db = db
-        self.fetcher = fetcher
-        self.pool = pool
-        self.writer = writer
+    def __init__(self, means: Means, capture: Capture) -> None:
+        super().__init__(means)
         self.capture = capture
 
     async def check(self, feed: FeedConfig, run: Ledger, force: bool = False) -> FeedReport:

@@ -19,12 +19,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.capture import Capture
+from monitor.capture import Capture, Means
 from monitor.config import FeedConfig, Settings
-from monitor.decide import (
-    SEED_FEED_PREFIX,
-    provisional,
-)
+from monitor.decide import SEED_FEED_PREFIX, UNFETCHED, provisional
 from monitor.errors import (
     ReadOnlyStoreError,
     StoreError,
@@ -50,9 +47,7 @@ from monitor.writes import Writer
 
 DUE_PAGE = 500  # due articles read from the store at a time
 # What was fetched for a version the store lost is forgotten: the page is fetched in full.
-_FORGET_FETCH: dict[str, Any] = dict.fromkeys(
-    ("body_hash", "etag", "last_modified", "suspect_hash", "suspect_since")
-)
+_FORGET_FETCH: dict[str, Any] = {**UNFETCHED, "suspect_hash": None, "suspect_since": None}
 Progress = Callable[[str], None]
 log = logging.getLogger(__name__)
 
@@ -78,10 +73,9 @@ class Monitor:
         self.pool = WorkerPool(extractor, settings.extract.workers or default_workers())
         self.writer = Writer(settings, store, self.db)
         self.linker = SeedLinker(settings, store, self.db, seeds)
-        self.capture = Capture(
-            settings, store, self.db, fetcher, self.pool, self.writer, self.linker
-        )
-        self.harvest = Harvest(store, self.db, fetcher, self.pool, self.writer, self.capture)
+        means = Means(store, self.db, fetcher, self.pool, self.writer)
+        self.capture = Capture(settings, means, self.linker)
+        self.harvest = Harvest(means, self.capture)
 
     @property
     def seeds(self) -> Mapping[str, Seed]:
