@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy monitor
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/feed_corpus.py

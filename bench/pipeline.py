@@ -18,7 +18,7 @@ from pathlib import Path
 
 from monitor.config import settings_from_dict
 from monitor.pipeline import check_once
-from monitor.store import open_store
+from monitor.store.sql import open_store
 from tests.webserver import Reply, WebServer
 
 PARAGRAPH = (

@@ -607,7 +607,7 @@ def profile_rounds(work: Path, room: Newsroom, concurrency: int, top: int, feeds
     the summary lines."""
     from monitor.config import load_settings
     from monitor.pipeline import check_once
-    from monitor.store import open_store
+    from monitor.store.sql import open_store
 
     db = work / "profile.db"
     # One process: cProfile cannot see into worker processes, and the point is where the

@@ -47,7 +47,7 @@ from monitor.models import (
 )
 from monitor.normalize import normalize_url
 from monitor.schedule import next_article_check
-from monitor.store import Store
+from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
 from monitor.workers import WorkerPool
 from monitor.writes import Writer
@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 class Means:
     """What the rooms of a check work with, shared by all of them."""
 
-    store: Store
+    store: CheckStore
     db: StoreRunner  # every store call goes through it: the event loop never waits
     fetcher: Fetcher
     pool: WorkerPool  # extraction and feed parsing, off the event loop

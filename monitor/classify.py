@@ -73,7 +73,7 @@ def _tags(
     pairs += [(f.old or "", f.new or "") for f in headlines]
     if body.timed_out:
         pairs.append(("".join(_side(body.ops, Op.DELETE)), "".join(_side(body.ops, Op.INSERT))))
-    if any(_numbers(a) != _numbers(b) for a, b in pairs):
+    if any(numbers_in(a) != numbers_in(b) for a, b in pairs):
         tags.append("numbers")
     if _quotes_changed(body.sentences):
         tags.append("quotes")
@@ -178,14 +178,15 @@ def _side(ops: Iterable[DiffOp], side: Op, keep_equal: bool = False) -> Iterator
 def _quotes_changed(sentences: Iterable[SentenceDiff]) -> bool:
     # A sentence moved as it was still quotes the same words.
     return any(
-        _quotations(sentence.old) != _quotations(sentence.new)
+        quotations_in(sentence.old) != quotations_in(sentence.new)
         for sentence in sentences
         if sentence.status != SentenceStatus.UNCHANGED
         and not (sentence.status == SentenceStatus.MOVED and not sentence.ops)
     )
 
 
-def _quotations(text: str | None) -> Counter[str]:
+def quotations_in(text: str | None) -> Counter[str]:
+    """The quoted passages in ``text``, whitespace folded, with how often each occurs."""
     found: Counter[str] = Counter()
     for match in _QUOTED.finditer(text or ""):
         quoted = next(group for group in match.groups() if group is not None)
@@ -193,7 +194,8 @@ def _quotations(text: str | None) -> Counter[str]:
     return found
 
 
-def _numbers(text: str) -> Counter[str]:
+def numbers_in(text: str) -> Counter[str]:
+    """The figures in ``text`` ("30,000", "3.5"), with how often each occurs."""
     return Counter(_NUMBER.findall(text))
 
 

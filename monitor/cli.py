@@ -1,37 +1,40 @@
 """The ``newsmonitor`` command: a thin click layer over the library.
 
 User mistakes (bad config, unknown feed or article) become one clear line and exit code 2,
-never a traceback.
+never a traceback. Each command imports what it needs when it runs, so that ``--help``
+and the read commands start without the fetching, checking and alerting machinery.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from monitor import __version__
-from monitor.config import CONFIG_ENV, Settings, load_settings
-from monitor.errors import ConfigError, MonitorError
-from monitor.models import AlertStatus, Article
-from monitor.render import report as render
-from monitor.store import Store, open_store
+from monitor.errors import CompareError, ConfigError, MonitorError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from monitor.config import Settings
+    from monitor.models import Article, CheckReport, DiffDocument, RelayReport
+    from monitor.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CHANGED = 1
 EXIT_USAGE = 2
 EXIT_FAILURE = 3
+# Written out rather than imported, so that `--help` does not load the config machinery;
+# tests/test_cli.py checks them against monitor.config.CONFIG_ENV and models.AlertStatus.
+CONFIG_ENV = "NEWSMONITOR_CONFIG"
+ALERT_STATUSES = ("queued", "delivered", "dead")
 
 
 class UserError(click.ClickException):
@@ -62,6 +65,24 @@ def friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def json_option(help: str = "Print JSON instead of a table.") -> Callable[[F], F]:
+    """The ``--json`` flag of every command that can print JSON, passed as ``as_json``."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def choice_option(
+    *decls: str, choices: Sequence[str], default: str, help: str | None = None
+) -> Callable[[F], F]:
+    """An option that takes one of ``choices``, its default shown in --help."""
+    return click.option(
+        *decls, type=click.Choice(choices), default=default, show_default=True, help=help
+    )
+
+
+def echo_json(document: Any, ensure_ascii: bool = True) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=ensure_ascii))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -84,6 +105,9 @@ def main(ctx: click.Context, config_file: str | None) -> None:
 
 
 def _settings(ctx: click.Context) -> Settings:
+    """The settings of ``--config`` (a ConfigError is the user's: exit 2)."""
+    from monitor.config import load_settings
+
     return load_settings(ctx.obj)
 
 
@@ -91,6 +115,8 @@ def _settings(ctx: click.Context) -> Settings:
 def _store(settings: Settings, read_only: bool = False) -> Iterator[Store]:
     """The configured store; ``read_only`` for commands that only read it, so that they
     also work on a store that cannot be written (a read-only mount, a backup copy)."""
+    from monitor.store.sql import open_store
+
     storage = settings.storage
     store = open_store(
         storage.url,
@@ -104,12 +130,27 @@ def _store(settings: Settings, read_only: bool = False) -> Iterator[Store]:
         store.close()
 
 
+@contextmanager
+def _opened(ctx: click.Context, read_only: bool = False) -> Iterator[tuple[Settings, Store]]:
+    """The settings, then the store they configure: how every command but `check` and
+    `run` (which act between the two) starts."""
+    settings = _settings(ctx)
+    with _store(settings, read_only) as store:
+        yield settings, store
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
 @main.command()
 @click.option("--feed", "feeds", multiple=True, help="Check only this feed (repeatable).")
 @click.option(
     "--all", "force", is_flag=True, help="Check every feed and tracked article now, due or not."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@json_option("Print one JSON document on stdout.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when anything changed.")
 @click.option(
     "--wait",
@@ -141,16 +182,13 @@ def check(
       newsmonitor check --all --json        # everything, machine-readable
       newsmonitor check --feed world --exit-code
     """
-    from dataclasses import replace
-
-    from monitor.errors import ReadOnlyStoreError, RunLockedError, StoreError
-    from monitor.models import FeedStatus
-    from monitor.pipeline import check_once, exclusive_check
+    from monitor.render.report import print_check_report, print_delivery
+    from monitor.serialize import report_to_json
 
     settings = _settings(ctx)
     for name in feeds:
         settings.feed(name)  # unknown names are a user error before any work starts
-    console = Console(stderr=True)
+    console = _console(stderr=True)
     if not settings.feeds:
         console.print(
             f"{settings.source}: no [[feeds]] configured; only seeds with a url are watched",
@@ -158,80 +196,102 @@ def check(
             markup=False,
         )
     now = datetime.now(UTC)
+    with _store(settings) as store:
+        show_progress = console.is_terminal and not as_json
+        outcome = _check_under_lease(
+            store, settings, now, console, feeds, force, wait, show_progress
+        )
+    if outcome is None:
+        return  # another check holds the store; said so on stderr
+    report, delivery = outcome
+    if as_json:
+        echo_json(report_to_json(report, delivery))
+    else:
+        print_check_report(_console(), console, report)
+        if delivery is not None:
+            print_delivery(console, delivery)
+    _exit_after_check(console, report, exit_code)
+
+
+def _check_under_lease(
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    console: Console,
+    feeds: tuple[str, ...],
+    force: bool,
+    wait: float,
+    show_progress: bool,
+) -> tuple[CheckReport, RelayReport | None] | None:
+    """Check and deliver alerts holding the run lease; None when another check holds it."""
+    import asyncio
+    from dataclasses import replace
+
+    from monitor.errors import ReadOnlyStoreError, RunLockedError, StoreError
+    from monitor.pipeline import check_once
+    from monitor.runlease import exclusive_check
+
     lease_error: str | None = None
-    with _store(settings) as store, contextlib.ExitStack() as lease:
+    with ExitStack() as lease:
         try:
             lease.enter_context(exclusive_check(store, wait))
         except RunLockedError as exc:
             console.print(f"newsmonitor check: {exc}", highlight=False)
-            return
+            return None
         except ReadOnlyStoreError:
             raise  # nothing could be recorded: one line, exit 3
         except StoreError as exc:
             # A full disk or a lock held elsewhere: check anyway, so the report says what
             # could and could not be stored (concurrent checks record each event once).
             lease_error = f"the run lease could not be taken, checked without it: {exc}"
-        show_progress = console.is_terminal and not as_json
-        with Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=True,
-            disable=not show_progress,
-        ) as bar:
-            task = bar.add_task("checking", total=None)
-
-            def advance(label: str) -> None:
-                bar.update(task, advance=1, description=label)
-
-            report = asyncio.run(
+        report = _with_progress(
+            console,
+            show_progress,
+            lambda advance: asyncio.run(
                 check_once(settings, store, now, feeds=feeds or None, force=force, progress=advance)
-            )
+            ),
+        )
         if lease_error is not None:
             report = replace(report, store_errors=(lease_error, *report.store_errors))
-        delivery = None
-        if settings.alerts:
-            from monitor.alerts.outbox import deliver
+        return report, _deliver(settings, store, settings.outbox.check_wait.total_seconds())
 
-            wait = settings.outbox.check_wait.total_seconds()
-            delivery = asyncio.run(deliver(settings, store, wait))
-    if as_json:
-        document = render.report_to_json(report)
-        if delivery is not None:
-            document["alerts"] = render.delivery_to_json(delivery)
-        click.echo(json.dumps(document, indent=2))
-    else:
-        out = Console()
-        if report.changes:
-            out.print(render.changes_table(report.changes))
-        out.print(render.summary_table(report))
-        if all(feed.status == FeedStatus.SKIPPED for feed in report.feeds):
-            console.print(
-                "No feed was due yet; `newsmonitor feeds` shows when each is due, "
-                "`check --all` checks them now."
-            )
-        for feed in report.feeds:
-            if feed.error:
-                console.print(f"[red]feed {escape(feed.name)}:[/red] {escape(feed.error)}")
-            elif feed.warning:
-                console.print(f"[yellow]feed {escape(feed.name)}:[/yellow] {escape(feed.warning)}")
-        for line in report.errors:
-            console.print(f"[red]error:[/red] {escape(line)}", highlight=False)
-        for line in report.warnings:
-            console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
-        for line in report.store_errors:
-            console.print(f"[red]not stored:[/red] {escape(line)}", highlight=False)
-        if delivery is not None:
-            console.print(
-                f"alerts: {delivery.delivered} delivered, {delivery.retried} queued for retry, "
-                f"{delivery.dead} dead",
-                highlight=False,
-            )
-            for line in delivery.errors:
-                console.print(f"[red]alert error:[/red] {escape(line)}", highlight=False)
+
+def _with_progress(
+    console: Console, show: bool, work: Callable[[Callable[[str], None]], CheckReport]
+) -> CheckReport:
+    """Run ``work`` with a progress bar on ``console`` that it advances (when ``show``)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task("checking", total=None)
+
+        def advance(label: str) -> None:
+            bar.update(task, advance=1, description=label)
+
+        return work(advance)
+
+
+def _deliver(settings: Settings, store: Store, wait: float) -> RelayReport | None:
+    """Deliver the queued alerts when channels are configured; None when there are none."""
+    if not settings.alerts:
+        return None
+    import asyncio
+
+    from monitor.alerts.outbox import deliver
+
+    return asyncio.run(deliver(settings, store, wait))
+
+
+def _exit_after_check(console: Console, report: CheckReport, exit_code: bool) -> None:
+    """Exit 3 when the store refused writes (after the report), 1 for `--exit-code`."""
     if report.store_errors:
-        # After the report: it says what was done and what the store refused.
         console.print(
             f"newsmonitor check: {len(report.store_errors)} writes failed; "
             "the next run does that work again",
@@ -243,11 +303,10 @@ def check(
 
 
 @main.command()
-@click.option(
+@choice_option(
     "--log-format",
-    type=click.Choice(["text", "json"]),
+    choices=["text", "json"],
     default="text",
-    show_default=True,
     help="Log lines for people, or JSON lines for a log collector.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
@@ -267,6 +326,7 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
       newsmonitor run
       newsmonitor --config /etc/newsmonitor.toml run --log-format json
     """
+    import asyncio
     import logging
 
     from monitor.logs import setup_logging
@@ -281,29 +341,25 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@json_option("Print JSON instead of tables.")
 @click.pass_context
 @friendly
 def status(ctx: click.Context, as_json: bool) -> None:
     """Each feed's last check, next due time and last error; counts of articles, versions
     and alerts. Reads the store only: safe while the daemon runs."""
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    with _opened(ctx, read_only=True) as (settings, store):
         states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
         counts = store.counts()
         alerts = store.count_alerts()
-    document = {
-        "feeds": [render.feed_to_json(state, name, url) for name, url, state in states],
-        "articles": counts["articles"],
-        "versions": counts["versions"],
-        "changes": counts["changes"],
-        "alerts": {str(k): v for k, v in alerts.items()},
-    }
     if as_json:
-        click.echo(json.dumps(document, indent=2))
+        from monitor.serialize import status_to_json
+
+        echo_json(status_to_json(states, counts, alerts))
         return
-    console = Console()
-    console.print(render.feeds_table(states))
+    from monitor.render.report import feeds_table
+
+    console = _console()
+    console.print(feeds_table(states))
     console.print(
         f"{counts['articles']} articles, {counts['versions']} versions, "
         f"{counts['changes']} changes; alerts: " + ", ".join(f"{n} {s}" for s, n in alerts.items()),
@@ -312,40 +368,45 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option()
 @click.pass_context
 @friendly
 def feeds(ctx: click.Context, as_json: bool) -> None:
     """Status of each configured feed: last check, HTTP status, errors, next due time."""
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    with _opened(ctx, read_only=True) as (settings, store):
         states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
     if as_json:
-        rows = [render.feed_to_json(state, name, url) for name, url, state in states]
-        click.echo(json.dumps(rows, indent=2))
+        from monitor.serialize import feed_to_json
+
+        echo_json([feed_to_json(state, name, url) for name, url, state in states])
     else:
-        Console().print(render.feeds_table(states))
+        from monitor.render.report import feeds_table
+
+        _console().print(feeds_table(states))
 
 
 @main.command()
 @click.option("--feed", default=None, help="Only articles of this feed.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option()
 @click.pass_context
 @friendly
 def articles(ctx: click.Context, feed: str | None, as_json: bool) -> None:
     """Tracked articles with their status and number of versions."""
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    with _opened(ctx, read_only=True) as (_, store):
         found = store.list_articles(feed=feed)
     if as_json:
-        click.echo(json.dumps([render.article_to_json(a) for a in found], indent=2))
+        from monitor.serialize import article_to_json
+
+        echo_json([article_to_json(a) for a in found])
     else:
-        Console().print(render.articles_table(found))
+        from monitor.render.report import articles_table
+
+        _console().print(articles_table(found))
 
 
 @main.command()
 @click.argument("article")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option()
 @click.pass_context
 @friendly
 def history(ctx: click.Context, article: str, as_json: bool) -> None:
@@ -355,49 +416,34 @@ def history(ctx: click.Context, article: str, as_json: bool) -> None:
     Example:
       newsmonitor history 3
     """
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    with _opened(ctx, read_only=True) as (_, store):
         found = find_article(store, article)
         versions = store.list_versions(found.id)
         changes = store.list_changes(article_id=found.id)
     if as_json:
-        document = {
-            "article": render.article_to_json(found),
-            "versions": [render.version_to_json(v) for v in versions],
-            "changes": [render.change_to_json(c) for c in changes],
-        }
-        click.echo(json.dumps(document, indent=2))
+        from monitor.serialize import history_to_json
+
+        echo_json(history_to_json(found, versions, changes))
     else:
-        console = Console()
-        console.print(render.history_table(found, versions))
-        console.print(render.changes_table(changes, title="Events"))
+        from monitor.render.report import changes_table, history_table
+
+        console = _console()
+        console.print(history_table(found, versions))
+        console.print(changes_table(changes, title="Events"))
 
 
 @main.command()
 @click.argument("article")
 @click.option("--from", "start", type=int, default=None, help="Older version number.")
 @click.option("--to", "end", type=int, default=None, help="Newer version number (default: latest).")
-@click.option(
+@choice_option(
     "--against",
-    type=click.Choice(["previous", "first", "seed"]),
+    choices=["previous", "first", "seed"],
     default="previous",
-    show_default=True,
     help="What to compare the newer version with, when --from is not given.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["term", "text", "html", "json"]),
-    default="term",
-    show_default=True,
-)
-@click.option(
-    "--mode",
-    type=click.Choice(["inline", "side-by-side"]),
-    default="inline",
-    show_default=True,
-    help="HTML layout.",
-)
+@choice_option("--format", "fmt", choices=["term", "text", "html", "json"], default="term")
+@choice_option("--mode", choices=["inline", "side-by-side"], default="inline", help="HTML layout.")
 @click.option(
     "--context",
     type=click.IntRange(0, 20),
@@ -427,10 +473,9 @@ def diff(
       newsmonitor diff 3 --against first      # how far it moved from the first version
       newsmonitor diff 3 --from 1 --to 4 --format html > diff.html
     """
-    from monitor.compare import CompareError, compare_stored
+    from monitor.compare import compare_stored
 
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    with _opened(ctx, read_only=True) as (settings, store):
         found = find_article(store, article)
         try:
             document = compare_stored(
@@ -444,38 +489,40 @@ def diff(
             )
         except CompareError as exc:
             raise UserError(f"article {found.id}: {exc}") from exc
+    _print_diff(document, fmt, mode, context)
+
+
+def _print_diff(document: DiffDocument, fmt: str, mode: str, context: int) -> None:
+    """The diff in ``fmt``; "term" falls back to the text format when piped."""
     if fmt == "json":
         from monitor.render.jsonout import diff_to_json
 
-        click.echo(json.dumps(diff_to_json(document), indent=2, ensure_ascii=False))
-    elif fmt == "text":
-        from monitor.render.text import render_text
-
-        click.echo(render_text(document, context=context), nl=False)
+        echo_json(diff_to_json(document), ensure_ascii=False)
     elif fmt == "html":
         from monitor.render.html import render_html
 
         click.echo(render_html(document, mode=mode, context=context))  # type: ignore[arg-type]
     else:
-        from monitor.render.terminal import render_terminal
         from monitor.render.text import render_text
 
-        console = Console()
-        if console.is_terminal:
+        console = _console() if fmt == "term" else None
+        if console is not None and console.is_terminal:
+            from monitor.render.terminal import render_terminal
+
             console.print(render_terminal(document, context=context))
-        else:  # piped: colours are gone, so mark words the way the text format does
+        else:  # text, or piped: colours are gone, so mark words the way text does
             click.echo(render_text(document, context=context), nl=False)
 
 
 @main.group(invoke_without_command=True)
 @click.option(
     "--status",
-    type=click.Choice([s.value for s in AlertStatus]),
+    type=click.Choice(ALERT_STATUSES),
     default=None,
     help="Only alerts in this state.",
 )
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option()
 @click.pass_context
 @friendly
 def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) -> None:
@@ -489,15 +536,20 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
     """
     if ctx.invoked_subcommand is not None:
         return
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    from monitor.models import AlertStatus
+
+    with _opened(ctx, read_only=True) as (_, store):
         rows = store.list_alerts(AlertStatus(status) if status else None, limit=limit)
         counts = store.count_alerts()
     if as_json:
-        click.echo(json.dumps([render.alert_to_json(a) for a in rows], indent=2))
+        from monitor.serialize import alert_to_json
+
+        echo_json([alert_to_json(a) for a in rows])
         return
-    console = Console()
-    console.print(render.alerts_table(rows))
+    from monitor.render.report import alerts_table
+
+    console = _console()
+    console.print(alerts_table(rows))
     console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
 
 
@@ -510,8 +562,7 @@ def alerts_retry(ctx: click.Context, ids: tuple[int, ...], all_dead: bool) -> No
     """Queue alerts IDS (or --dead: every dead one) for delivery again, now."""
     if bool(ids) == all_dead:
         raise UserError("give alert ids or --dead (one of the two)")
-    settings = _settings(ctx)
-    with _store(settings) as store:
+    with _opened(ctx) as (_, store):
         count = store.requeue_alerts(None if all_dead else ids, datetime.now(UTC))
     click.echo(f"{count} alert(s) queued again; `newsmonitor alerts send` delivers them now")
 
@@ -522,10 +573,11 @@ def alerts_retry(ctx: click.Context, ids: tuple[int, ...], all_dead: bool) -> No
 @friendly
 def alerts_send(ctx: click.Context, wait: float) -> None:
     """Deliver every queued alert that is due (what the daemon does continuously)."""
+    import asyncio
+
     from monitor.alerts.outbox import deliver
 
-    settings = _settings(ctx)
-    with _store(settings) as store:
+    with _opened(ctx) as (settings, store):
         report = asyncio.run(deliver(settings, store, wait))
     click.echo(f"{report.delivered} delivered, {report.retried} to retry, {report.dead} dead")
     for error in report.errors:
@@ -538,16 +590,17 @@ def alerts_send(ctx: click.Context, wait: float) -> None:
 @friendly
 def alerts_test(ctx: click.Context, channel: str) -> None:
     """Send a sample alert to CHANNEL now, built from the latest stored change if any."""
+    import asyncio
+
     from monitor.alerts.outbox import send_test
 
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    with _opened(ctx, read_only=True) as (settings, store):
         described = asyncio.run(send_test(settings, store, channel, datetime.now(UTC)))
     click.echo(f"sent to {channel}: {described}")
 
 
 @main.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option()
 @click.pass_context
 @friendly
 def seeds(ctx: click.Context, as_json: bool) -> None:
@@ -566,52 +619,46 @@ def seeds(ctx: click.Context, as_json: bool) -> None:
         return
     from monitor.compare import seeds_overview
 
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    with _opened(ctx, read_only=True) as (settings, store):
         overview = seeds_overview(store, settings)
     if as_json:
-        click.echo(json.dumps(render.seeds_to_json(overview), indent=2, ensure_ascii=False))
+        from monitor.serialize import seeds_to_json
+
+        echo_json(seeds_to_json(overview), ensure_ascii=False)
     elif not overview:
         click.echo(f"no seeds in {settings.seeds.dir}")
     else:
-        Console().print(render.seeds_table(overview))
+        from monitor.render.report import seeds_table
+
+        _console().print(seeds_table(overview))
 
 
 @seeds.command("show")
 @click.argument("seed")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option()
 @click.pass_context
 @friendly
 def seeds_show(ctx: click.Context, seed: str, as_json: bool) -> None:
     """Timeline of every linked article's versions against SEED (a seed id)."""
-    from monitor.compare import CompareError, seed_timeline
+    from monitor.compare import seed_timeline
 
-    settings = _settings(ctx)
-    with _store(settings, read_only=True) as store:
+    with _opened(ctx, read_only=True) as (settings, store):
         try:
             found, linked, points = seed_timeline(store, settings, seed)
         except CompareError as exc:
             raise UserError(str(exc)) from exc
     if as_json:
-        document = {
-            "seed": {"id": found.id, "title": found.title, "url": found.url},
-            "links": render.seeds_to_json([(found, linked)])[0]["articles"],
-            "timeline": [
-                {
-                    "article_id": point.article.id,
-                    "version": point.version.number,
-                    "fetched_at": render.iso(point.version.fetched_at),
-                    "title": point.version.title,
-                    "drift": render.drift_to_json(point.drift),
-                }
-                for point in points
-            ],
-        }
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        from monitor.serialize import timeline_to_json
+
+        echo_json(timeline_to_json(found, linked, points), ensure_ascii=False)
         return
-    console = Console()
-    console.print(render.timeline_table(found, points))
-    for line in render.link_reasons(linked):
+    from rich.markup import escape
+
+    from monitor.render.report import link_reasons, timeline_table
+
+    console = _console()
+    console.print(timeline_table(found, points))
+    for line in link_reasons(linked):
         console.print(escape(line), highlight=False)
 
 
@@ -639,6 +686,6 @@ def demo(rounds: int | None) -> None:
     """
     from monitor.demo import run_demo
 
-    ok = run_demo(Console(), max_rounds=rounds)
+    ok = run_demo(_console(), max_rounds=rounds)
     if not ok:
         sys.exit(1)

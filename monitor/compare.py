@@ -9,16 +9,12 @@ from typing import Literal
 from monitor.classify import classify
 from monitor.config import ClassifyRules, Settings
 from monitor.diff import diff_versions
-from monitor.errors import MonitorError
+from monitor.errors import CompareError
 from monitor.models import Article, DiffDocument, Drift, Seed, SeedLink, Version
 from monitor.seeds import compute_drift, load_seeds
-from monitor.store import Store
+from monitor.store import ArchiveStore
 
 Against = Literal["previous", "first", "seed"]
-
-
-class CompareError(MonitorError):
-    """The requested versions cannot be compared (missing version, no seed, ...)."""
 
 
 def pick_versions(
@@ -74,7 +70,7 @@ def compare_with_rules(
 
 
 def compare_stored(
-    store: Store,
+    store: ArchiveStore,
     settings: Settings,
     article: Article,
     now: datetime,
@@ -94,7 +90,7 @@ def compare_stored(
     return compare_versions(article, old, new, settings, now)
 
 
-def linked_seed(store: Store, settings: Settings, article: Article) -> Seed:
+def linked_seed(store: ArchiveStore, settings: Settings, article: Article) -> Seed:
     """The seed ``article`` is linked to, loaded from the seeds folder."""
     link = store.get_seed_link(article.id)
     if link is None:
@@ -143,7 +139,9 @@ class DriftPoint:
     drift: Drift
 
 
-def seeds_overview(store: Store, settings: Settings) -> list[tuple[Seed, list[LinkedArticle]]]:
+def seeds_overview(
+    store: ArchiveStore, settings: Settings
+) -> list[tuple[Seed, list[LinkedArticle]]]:
     """Every seed in the folder with the articles linked to it."""
     overview = []
     for seed in load_seeds(settings.seeds.dir, settings.ignore):
@@ -157,7 +155,7 @@ def seeds_overview(store: Store, settings: Settings) -> list[tuple[Seed, list[Li
 
 
 def seed_timeline(
-    store: Store, settings: Settings, seed_id: str
+    store: ArchiveStore, settings: Settings, seed_id: str
 ) -> tuple[Seed, list[LinkedArticle], list[DriftPoint]]:
     """Every version of every article linked to ``seed_id``, against the seed, in time order."""
     for seed, linked in seeds_overview(store, settings):

@@ -32,7 +32,6 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitor.errors import ConfigError
-from monitor.models import Change, ChangeKind, Significance
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 CONFIG_ENV = "NEWSMONITOR_CONFIG"
@@ -223,7 +222,7 @@ DEFAULT_ALERT_KINDS: tuple[ChangeKindName, ...] = (
     "restored",
     "moved",
 )
-FLIP_FLOP_TAG = "flip-flop"  # the pipeline's tag on the second and later reverts
+FLIP_FLOP_TAG = "flip-flop"  # the pipeline's tag on the second and later reverts (never alerted)
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
 # Headers the webhook channel writes itself; a config table may not replace them.
 _RESERVED_HEADERS = frozenset(
@@ -265,29 +264,6 @@ class _AlertChannelBase(_Model):
         if max_age <= timedelta(0):
             raise ValueError("must be longer than 0s")
         return max_age
-
-    def accepts(self, change: Change, seed_id: str | None, default_min: str) -> bool:
-        """Whether ``change`` goes to this channel.
-
-        ``seed_id`` is the seed the article is linked to (``change.seed_id`` when None);
-        ``default_min`` is the feed's ``alert_significance``, used when the channel sets
-        no ``min_significance``. The threshold applies to changed and reverted events,
-        the only ones with a significance; an A/B test's second and later flips (tagged
-        "flip-flop" by the pipeline) are never alerted.
-        """
-        if self.feeds and change.feed not in self.feeds:
-            return False
-        seed = seed_id if seed_id is not None else change.seed_id
-        if self.seeds and seed not in self.seeds:
-            return False
-        if str(change.kind) not in self.kinds:
-            return False
-        if change.kind == ChangeKind.REVERTED and FLIP_FLOP_TAG in change.tags:
-            return False
-        if change.kind in (ChangeKind.CHANGED, ChangeKind.REVERTED) and change.significance:
-            threshold = Significance(self.min_significance or default_min)
-            return Significance(change.significance).rank >= threshold.rank
-        return True
 
 
 class WebhookConfig(_AlertChannelBase):
@@ -530,18 +506,12 @@ class Settings(_Model):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
-        names = [feed.name for feed in self.feeds]
-        duplicated = sorted({n for n in names if names.count(n) > 1})
-        if duplicated:
-            raise ValueError(f"feed names must be unique: {', '.join(duplicated)}")
+        _require_unique("feed", [feed.name for feed in self.feeds])
         return self
 
     @model_validator(mode="after")
     def _alert_channels_consistent(self) -> Settings:
-        names = [channel.name for channel in self.alerts]
-        duplicated = sorted({n for n in names if names.count(n) > 1})
-        if duplicated:
-            raise ValueError(f"alert channel names must be unique: {', '.join(duplicated)}")
+        _require_unique("alert channel", [channel.name for channel in self.alerts])
         feeds = {feed.name for feed in self.feeds}
         for index, channel in enumerate(self.alerts):
             unknown = [name for name in channel.feeds if name not in feeds]
@@ -567,6 +537,13 @@ class Settings(_Model):
         """Global ignore patterns plus those of ``feed``."""
         extra = next((f.ignore for f in self.feeds if f.name == feed), ())
         return self.ignore + extra
+
+
+def _require_unique(what: str, names: list[str]) -> None:
+    """ValueError naming every name of ``what`` that is given more than once."""
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(f"{what} names must be unique: {', '.join(duplicated)}")
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -20,10 +20,11 @@ from monitor.config import Settings, read_seed_text, settings_from_dict
 from monitor.models import Change, ChangeKind, CheckReport
 from monitor.newsroom import Newsroom, Round
 from monitor.pipeline import check_once
-from monitor.render import report as render
+from monitor.render.report import changes_table, print_feed_problems, seeds_table
 from monitor.render.terminal import render_terminal
 from monitor.render.text import render_text
-from monitor.store import Store, open_store
+from monitor.store import ArchiveStore
+from monitor.store.sql import open_store
 
 ROUND_GAP = timedelta(minutes=20)
 
@@ -66,7 +67,7 @@ def run_demo(console: Console, max_rounds: int | None = None, seeds_dir: str = "
                 _show_diffs(console, report, store, settings, now)
             console.rule("The seed story, wherever it appeared")
             console.print("[dim]$ newsmonitor seeds[/dim]")
-            console.print(render.seeds_table(seeds_overview(store, settings)))
+            console.print(seeds_table(seeds_overview(store, settings)))
         finally:
             store.close()
     console.rule()
@@ -81,7 +82,7 @@ def _slug(change: Change, newsroom: Newsroom) -> str:
 
 def _show_round(console: Console, report: CheckReport, script: Round, newsroom: Newsroom) -> bool:
     if report.changes:
-        console.print(render.changes_table(report.changes, title="Detected"))
+        console.print(changes_table(report.changes, title="Detected"))
     else:
         console.print("[dim]nothing changed[/dim]")
     versions = sum(1 for c in report.changes if c.version and c.kind in ("new", "changed"))
@@ -89,11 +90,7 @@ def _show_round(console: Console, report: CheckReport, script: Round, newsroom: 
         f"[dim]{report.articles_checked} article pages checked, {versions} new versions stored; "
         "pages whose ads, tokens or timestamps changed are not new versions[/dim]"
     )
-    for feed in report.feeds:
-        if feed.error:
-            console.print(f"[red]feed {feed.name} failed:[/red] {escape(feed.error)}")
-        elif feed.warning:
-            console.print(f"[yellow]feed {feed.name}:[/yellow] {escape(feed.warning)}")
+    print_feed_problems(console, report.feeds, failed=" failed")
     # A moved article is reported under its new address.
     expected = Counter((e.kind, e.moved_to or e.slug) for e in script.expected)
     got = Counter((str(c.kind), _slug(c, newsroom)) for c in report.changes)
@@ -107,7 +104,7 @@ def _show_round(console: Console, report: CheckReport, script: Round, newsroom: 
 
 
 def _show_diffs(
-    console: Console, report: CheckReport, store: Store, settings: Settings, now: datetime
+    console: Console, report: CheckReport, store: ArchiveStore, settings: Settings, now: datetime
 ) -> None:
     """What `newsmonitor diff` shows for each edit of the round."""
     for change in report.changes:

@@ -690,29 +690,7 @@ def _pair_in_place(
     similarity, and its ops cut to the two sentences are their diff. That is linear in the
     text, where diffing every candidate pair on its own took ~0.1 ms a pair.
     """
-    new_sentence_at = [-1] * len(new.tokens)  # the sentence of each token; -1 between them
-    for j, (start, end) in enumerate(new.ranges):
-        new_sentence_at[start:end] = [j] * (end - start)
-    match_starts = [match[0] for match in words.matches]
-    shared: Counter[tuple[int, int]] = Counter()  # equal words of old i and new j
-    for i in sorted(old_free):
-        first, last = old.ranges[i]
-        at = max(bisect_right(match_starts, first) - 1, 0)
-        for old_at, new_at, length in words.matches[at:]:
-            if old_at >= last:
-                break
-            low, high = max(old_at, first), min(old_at + length, last)
-            while low < high:
-                token = new_at + low - old_at
-                j = new_sentence_at[token]
-                if j < 0:
-                    low += 1
-                    continue
-                end = min(high, low + new.ranges[j][1] - token)
-                if j in new_free:
-                    shared[i, j] += old.words[end] - old.words[low]
-                low = end
-
+    shared = _shared_words(old, new, words, old_free, new_free)
     candidates = []
     for (i, j), count in shared.items():
         if not count:
@@ -746,6 +724,36 @@ def _pair_in_place(
             similarity = 2 * (shared[i, j] + equal_words) / (old.word_count(i) + new.word_count(j))
             pairs[i, j] = (ops, similarity)
     return pairs
+
+
+def _shared_words(
+    old: _Side, new: _Side, words: _WordDiff, old_free: set[int], new_free: set[int]
+) -> Counter[tuple[int, int]]:
+    """The words the whole-text diff keeps equal between each free old sentence i and free
+    new sentence j (pairs sharing only punctuation or spaces count 0)."""
+    new_sentence_at = [-1] * len(new.tokens)  # the sentence of each token; -1 between them
+    for j, (start, end) in enumerate(new.ranges):
+        new_sentence_at[start:end] = [j] * (end - start)
+    match_starts = [match[0] for match in words.matches]
+    shared: Counter[tuple[int, int]] = Counter()  # equal words of old i and new j
+    for i in sorted(old_free):
+        first, last = old.ranges[i]
+        at = max(bisect_right(match_starts, first) - 1, 0)
+        for old_at, new_at, length in words.matches[at:]:
+            if old_at >= last:
+                break
+            low, high = max(old_at, first), min(old_at + length, last)
+            while low < high:
+                token = new_at + low - old_at
+                j = new_sentence_at[token]
+                if j < 0:
+                    low += 1
+                    continue
+                end = min(high, low + new.ranges[j][1] - token)
+                if j in new_free:
+                    shared[i, j] += old.words[end] - old.words[low]
+                low = end
+    return shared
 
 
 def _refine(ops: tuple[DiffOp, ...], deadline: float) -> tuple[tuple[DiffOp, ...], int]:

@@ -12,11 +12,13 @@
     │   └── HTTPStatusError        final response had an error status (4xx/5xx)
     ├── FeedParseError         fetched bytes are not a usable feed (no entries and bozo)
     ├── ExtractError           article HTML yielded no text
+    ├── WorkerError            a worker process died running a job (redone next check)
     ├── StoreError             the database refused or failed an operation
     │   ├── ConflictError          another process changed the row first: a lost race
     │   ├── StoreBusyError         a lock wait or statement outlasted its timeout
     │   └── ReadOnlyStoreError     the store can be read but not written
     ├── RunLockedError         another `check` holds the store's run lease
+    ├── CompareError           the versions asked for cannot be compared (none, no seed)
     └── DeliveryError          an alert channel could not deliver (alerts/base.py)
 """
 
@@ -95,3 +97,7 @@ class ReadOnlyStoreError(StoreError):
 
 class RunLockedError(MonitorError):
     """Another run holds the lease on this store."""
+
+
+class CompareError(MonitorError):
+    """The requested versions cannot be compared (missing version, no seed, ...)."""

@@ -1,12 +1,13 @@
 """One shared HTTP client: conditional GET, limits, politeness and address safety.
 
-``Fetcher.get`` is the only way Newsmonitor talks HTTP. It follows redirects itself so
+``Fetcher`` is the only way Newsmonitor talks HTTP: ``get`` for what is fetched, ``post``
+for what is sent (the webhook channel's alerts). ``get`` follows redirects itself so
 that every hop passes the address policy, decodes gzip/deflate itself so that the byte
 cap holds after decompression without ever inflating more than the cap, retries only
 what is worth retrying (connect failures, 5xx, 429) and turns every failure into a
 ``FetchError`` naming the URL (with any userinfo stripped).
 
-Under it, a ``Transport`` (transport.py) sends one GET and streams the raw body; all the
+Under it, a ``Transport`` (transport.py) sends one request and streams the raw body; all the
 rest above is written once, here. Two stacks implement it, chosen by ``[fetch] client``:
 
 - aiohttp (transport_aiohttp.py), the default. Most of a round is conditional GETs
@@ -37,12 +38,11 @@ import socket
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, NamedTuple, cast
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+from monitor.clock import Clock, utc_now
 from monitor.config import FetchSettings
 from monitor.errors import (
     BlockedAddressError,
@@ -52,6 +52,7 @@ from monitor.errors import (
     ResponseTooLargeError,
     TooManyRedirectsError,
 )
+from monitor.http_headers import parse_retry_after
 from monitor.models import FetchResult, Validators
 from monitor.transport import (
     RawResponse,
@@ -72,13 +73,7 @@ ACCEPT_ENCODING = "gzip, deflate"  # exactly what _BodyDecoder can bound; no br/
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 JITTER = 0.1  # up to +10% of a backoff delay, so retries from many tasks spread out
 
-Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[object]]
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
 
 
 def redact_url(url: str) -> str:
@@ -92,23 +87,10 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
-def parse_retry_after(value: str, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date); None if invalid."""
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000" zone: RFC 5322 says UTC with unknown local zone
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
 @dataclass(frozen=True)
-class _Reply:
-    """One HTTP exchange, body already read and decoded (empty unless 2xx)."""
+class HTTPReply:
+    """One HTTP exchange, body already read and decoded (empty when the caller needs none:
+    a GET's answer other than 2xx, a POST's 2xx)."""
 
     status: int
     headers: Mapping[str, str]  # lower-cased names
@@ -240,14 +222,34 @@ class Fetcher:
         private_ok = (
             self._settings.allow_private_addresses if allow_private is None else allow_private
         )
-        trusted = _origin(url) if trust_origin else None
         validators = validators or Validators()
-        headers = {"Accept": accept or DEFAULT_ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
-        if validators.etag:
-            headers["If-None-Match"] = validators.etag
-        if validators.last_modified:
-            headers["If-Modified-Since"] = validators.last_modified
+        headers = _get_headers(accept, validators)
+        reply, final_url, visited = await self._follow(url, headers, private_ok, trust_origin)
+        if reply.status >= 300 and reply.status != 304:
+            raise HTTPStatusError(
+                redact_url(final_url), reply.status, self._retry_after(reply.headers)
+            )
+        return self._result(url, final_url, reply, visited, validators)
 
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> HTTPReply:
+        """POST ``body`` to ``url`` once; the answer, whatever its status.
+
+        No redirect is followed and nothing is retried: the caller decides whether to try
+        again. The address policy, limits and deadline are those of ``get``; the body of an
+        answer that is not 2xx is read (under the byte cap) for the caller to quote.
+        """
+        sent = {k: v for k, v in headers.items() if k.lower() != "accept-encoding"}
+        sent["Accept-Encoding"] = ACCEPT_ENCODING
+        try:
+            return await self._exchange(url, sent, self._settings.allow_private_addresses, body)
+        except _ConnectFailedError as failure:
+            raise failure.error from failure.__cause__
+
+    async def _follow(
+        self, url: str, headers: Mapping[str, str], private_ok: bool, trust_origin: bool
+    ) -> tuple[HTTPReply, str, list[str]]:
+        """GET ``url`` and every redirect it leads to: the last reply, its URL, the hops."""
+        trusted = _origin(url) if trust_origin else None
         visited: list[str] = []
         current = url
         while True:
@@ -255,7 +257,7 @@ class Fetcher:
             reply = await self._get_with_retries(current, headers, hop_ok)
             location = reply.headers.get("location")
             if reply.status not in REDIRECT_STATUSES or not location:
-                break
+                return reply, current, visited
             if len(visited) >= self._settings.max_redirects:
                 raise TooManyRedirectsError(
                     redact_url(url), f"more than {self._settings.max_redirects} redirects"
@@ -264,10 +266,14 @@ class Fetcher:
             current = urljoin(current, location.strip())
             log.debug("redirect %s -> %s", redact_url(visited[-1]), redact_url(current))
 
-        if reply.status >= 300 and reply.status != 304:
-            raise HTTPStatusError(
-                redact_url(current), reply.status, self._retry_after(reply.headers)
-            )
+    def _result(
+        self,
+        url: str,
+        final_url: str,
+        reply: HTTPReply,
+        visited: list[str],
+        validators: Validators,
+    ) -> FetchResult:
         etag = reply.headers.get("etag")
         last_modified = reply.headers.get("last-modified")
         if reply.status == 304:
@@ -276,7 +282,7 @@ class Fetcher:
             last_modified = last_modified or validators.last_modified
         return FetchResult(
             requested_url=url,
-            final_url=current,
+            final_url=final_url,
             status=reply.status,
             # The body is decoded: its transfer headers would mislead whoever reads it next.
             headers={
@@ -293,7 +299,7 @@ class Fetcher:
 
     async def _get_with_retries(
         self, url: str, headers: Mapping[str, str], private_ok: bool
-    ) -> _Reply:
+    ) -> HTTPReply:
         """One hop, retried on connect failures, 5xx and 429 with backoff."""
         retries = self._settings.retries
         for attempt in range(retries + 1):
@@ -315,8 +321,11 @@ class Fetcher:
             await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _exchange(self, url: str, headers: Mapping[str, str], private_ok: bool) -> _Reply:
-        """One request and its body, within the concurrency limits and the deadline."""
+    async def _exchange(
+        self, url: str, headers: Mapping[str, str], private_ok: bool, body: bytes | None = None
+    ) -> HTTPReply:
+        """One request (a GET, or a POST of ``body``) and its answer's body, within the
+        concurrency limits and the deadline."""
         target = _parse_url(url)
         host_slots = self._host_slots.get(target.host)
         if host_slots is None:
@@ -330,7 +339,7 @@ class Fetcher:
                 async with deadline:
                     if not private_ok:
                         await self._check_address(url, target)
-                    return await self._send(url, headers, private_ok)
+                    return await self._send(url, headers, private_ok, body)
             except TimeoutError as exc:
                 if not deadline.expired():
                     raise
@@ -362,10 +371,12 @@ class Fetcher:
                 redact_url(url), f"host {host!r} resolves to non-public {', '.join(blocked)}"
             )
 
-    async def _send(self, url: str, headers: Mapping[str, str], private_ok: bool) -> _Reply:
-        """Send the request and read a 2xx body under the byte cap."""
+    async def _send(
+        self, url: str, headers: Mapping[str, str], private_ok: bool, body: bytes | None
+    ) -> HTTPReply:
+        """Send the request and read the body its caller uses under the byte cap."""
         try:
-            response = await self._transport.send(url, headers, private_ok)
+            response = await self._transport.send(url, headers, private_ok, body)
         except TransportError as exc:
             error = FetchError(redact_url(url), _without_userinfo(exc.reason, url))
             if exc.connect_failed:
@@ -374,16 +385,17 @@ class Fetcher:
         except BlockedAddressError as exc:  # from a stack's guard, which knows no URL
             raise BlockedAddressError(redact_url(url), exc.reason) from exc
         try:
-            body = b""
-            # Redirect, 304 and error bodies are never used; not reading them is cheaper.
-            if 200 <= response.status < 300:
-                body = await self._read_body(url, response)
+            content = b""
+            # A GET's redirect, 304 and error bodies are never used, and not reading them
+            # is cheaper; of a POST's answer only an error's body says anything.
+            if (200 <= response.status < 300) == (body is None):
+                content = await self._read_body(url, response)
         except TransportError as exc:
             reason = _without_userinfo(exc.reason, url)
             raise FetchError(redact_url(url), reason) from exc.__cause__
         finally:
             await response.aclose()
-        return _Reply(response.status, response.headers, body)
+        return HTTPReply(response.status, response.headers, content)
 
     async def _read_body(self, url: str, response: RawResponse) -> bytes:
         """Stream the body, decoding it ourselves so the cap bounds decoded bytes."""
@@ -422,6 +434,16 @@ class Fetcher:
     def _retry_after(self, headers: Mapping[str, str]) -> float | None:
         value = headers.get("retry-after")
         return None if value is None else parse_retry_after(value, self._clock())
+
+
+def _get_headers(accept: str | None, validators: Validators) -> dict[str, str]:
+    """A GET's own headers: what it accepts and, for a conditional GET, the validators."""
+    headers = {"Accept": accept or DEFAULT_ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
 
 
 class _ConnectFailedError(Exception):

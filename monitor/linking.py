@@ -10,7 +10,7 @@ from monitor.config import Settings
 from monitor.ledger import Ledger
 from monitor.models import Article, Change, ChangeKind, Seed, SeedLink, Significance, Version
 from monitor.seeds import SeedIndex, compute_drift
-from monitor.store import Store
+from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
 
 
@@ -18,7 +18,7 @@ class SeedLinker:
     """Matches new versions against the seeds and measures their drift from them."""
 
     def __init__(
-        self, settings: Settings, store: Store, db: StoreRunner, seeds: Sequence[Seed]
+        self, settings: Settings, store: CheckStore, db: StoreRunner, seeds: Sequence[Seed]
     ) -> None:
         self.settings = settings
         self.store = store

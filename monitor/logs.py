@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from monitor.serialize import format_timestamp
+
 LogFormat = Literal["text", "json"]
 _USERINFO = re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+@")
 # Attributes every LogRecord has; anything else was passed in `extra=` and is data.
@@ -42,7 +44,7 @@ class JSONFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         document: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "time": format_timestamp(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -419,6 +419,61 @@ class _Edition:
 
 def _script(seed: _Story) -> tuple[tuple[Round, _Edition], ...]:
     """The rounds in order, each with the edition the server shows during it."""
+    first, second, third, fourth = _editions(seed)
+    figure = "30,000 becomes 40,000, " if any("30,000" in p for p in seed.paragraphs) else ""
+    return (
+        (
+            Round(
+                1,
+                "Six stories across three feeds (RSS 2.0, Atom, RSS 1.0): every one is new",
+                tuple(
+                    Expected("new", story.slug)
+                    for story in (seed, HARBOUR, GLACIER, BUDGET, TRAM, COPPER)
+                ),
+            ),
+            first,
+        ),
+        (
+            Round(
+                2,
+                f"The El Salvador story is edited: {figure}a sentence is added and the headline "
+                "changes; the glacier page only gets new chrome; a Senate story appears",
+                (Expected("changed", seed.slug), Expected("new", SENATE.slug)),
+            ),
+            second,
+        ),
+        (
+            Round(
+                3,
+                "The harbour story is taken down (404), the tram story moves (301), the glacier "
+                "story is updated after leaving its feed, and the wire feed breaks",
+                (
+                    Expected("removed", HARBOUR.slug),
+                    Expected("moved", TRAM.slug, moved_to=TRAM_NEW_SLUG),
+                    Expected("changed", GLACIER.slug),
+                ),
+                broken_feeds=("wire",),
+            ),
+            third,
+        ),
+        (
+            Round(
+                4,
+                "The harbour story is back, the wire feed recovers with a new story, and the "
+                "budget story gets a new vote date",
+                (
+                    Expected("restored", HARBOUR.slug),
+                    Expected("changed", BUDGET.slug),
+                    Expected("new", SHIPPING.slug),
+                ),
+            ),
+            fourth,
+        ),
+    )
+
+
+def _editions(seed: _Story) -> tuple[_Edition, _Edition, _Edition, _Edition]:
+    """What the server shows in each of the four rounds, each edition built on the last."""
     moved = replace(TRAM, slug=TRAM_NEW_SLUG)
     first = _Edition(
         published_at=_utc(2025, 2, 4, 12, 0),
@@ -453,63 +508,7 @@ def _script(seed: _Story) -> tuple[tuple[Round, _Edition], ...]:
         gone=frozenset(),
         broken_feeds=frozenset(),
     )
-    figure = "30,000 becomes 40,000, " if any("30,000" in p for p in seed.paragraphs) else ""
-    return (
-        (
-            Round(
-                1,
-                "Six stories across three feeds (RSS 2.0, Atom, RSS 1.0): every one is new",
-                tuple(
-                    Expected("new", slug)
-                    for slug in (
-                        seed.slug,
-                        HARBOUR.slug,
-                        GLACIER.slug,
-                        BUDGET.slug,
-                        TRAM.slug,
-                        COPPER.slug,
-                    )
-                ),
-            ),
-            first,
-        ),
-        (
-            Round(
-                2,
-                f"The El Salvador story is edited: {figure}a sentence is added and the headline "
-                "changes; the glacier page only gets new chrome; a Senate story appears",
-                (Expected("changed", seed.slug), Expected("new", SENATE.slug)),
-            ),
-            second,
-        ),
-        (
-            Round(
-                3,
-                "The harbour story is taken down (404), the tram story moves (301), the glacier "
-                "story is updated after leaving its feed, and the wire feed breaks",
-                (
-                    Expected("removed", HARBOUR.slug),
-                    Expected("moved", TRAM.slug, moved_to=moved.slug),
-                    Expected("changed", GLACIER.slug),
-                ),
-                broken_feeds=("wire",),
-            ),
-            third,
-        ),
-        (
-            Round(
-                4,
-                "The harbour story is back, the wire feed recovers with a new story, and the "
-                "budget story gets a new vote date",
-                (
-                    Expected("restored", HARBOUR.slug),
-                    Expected("changed", BUDGET.slug),
-                    Expected("new", SHIPPING.slug),
-                ),
-            ),
-            fourth,
-        ),
-    )
+    return first, second, third, fourth
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -623,10 +622,9 @@ def _json_ld(story: _Story, url: str) -> str:
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
-def _article_page(story: _Story, edition: _Edition, base_url: str, noise: _Noise) -> str:
-    url = f"{base_url}/articles/{story.slug}"
-    restyled = story.slug in edition.restyled
-    meta = (
+def _article_meta(story: _Story, url: str) -> str:
+    """The head's canonical link, author, Open Graph, article times and JSON-LD."""
+    return (
         f'<link rel="canonical" href="{url}">\n'
         f'<meta name="author" content="{_e(story.author)}">\n'
         f'<meta name="description" content="{_e(story.standfirst)}">\n'
@@ -637,6 +635,10 @@ def _article_page(story: _Story, edition: _Edition, base_url: str, noise: _Noise
         f'<meta property="article:modified_time" content="{story.modified.isoformat()}">\n'
         f'<script type="application/ld+json">{_json_ld(story, url)}</script>\n'
     )
+
+
+def _byline(story: _Story) -> str:
+    """The byline paragraph without its closing tag."""
     author_slug = story.author.lower().replace(" ", "-")
     byline = (
         f'<p class="byline">By <a rel="author" href="/authors/{author_slug}">'
@@ -648,6 +650,30 @@ def _article_page(story: _Story, edition: _Edition, base_url: str, noise: _Noise
             " &middot; Updated "
             f'<time datetime="{story.modified.isoformat()}">{_human_time(story.modified)}</time>'
         )
+    return byline
+
+
+def _restyled_extras(noise: _Noise) -> tuple[str, str]:
+    """The related-stories and newsletter boxes a redesigned page gained."""
+    related = (
+        '<section class="related"><h2>More on this story</h2><ul>'
+        '<li><a href="/section/climate">Why Alpine glaciers are retreating faster</a></li>'
+        '<li><a href="/section/climate">In pictures: a summer without snow</a></li>'
+        "</ul></section>"
+    )
+    newsletter = (
+        '<section class="newsletter"><h2>Get the Courier morning briefing</h2>'
+        '<form action="/newsletter" method="post">'
+        f'<input type="hidden" name="csrf" value="{noise.token}">'
+        '<input type="email" name="email" placeholder="you@example.com">'
+        "<button>Sign up</button></form></section>"
+    )
+    return related, newsletter
+
+
+def _article_page(story: _Story, edition: _Edition, base_url: str, noise: _Noise) -> str:
+    url = f"{base_url}/articles/{story.slug}"
+    restyled = story.slug in edition.restyled
     body: list[str] = [f"<p>{_e(p)}</p>" for p in story.paragraphs]
     # Mid-article adverts are how real pages look; extraction has to see past them.
     advert = (
@@ -655,27 +681,12 @@ def _article_page(story: _Story, edition: _Edition, base_url: str, noise: _Noise
         f'<span class="ad-label">Advertisement</span><p>{_e(noise.advert)}</p></aside>'
     )
     body.insert(min(2, len(body)), advert)
-    related = ""
-    newsletter = ""
-    if restyled:
-        related = (
-            '<section class="related"><h2>More on this story</h2><ul>'
-            '<li><a href="/section/climate">Why Alpine glaciers are retreating faster</a></li>'
-            '<li><a href="/section/climate">In pictures: a summer without snow</a></li>'
-            "</ul></section>"
-        )
-        newsletter = (
-            '<section class="newsletter"><h2>Get the Courier morning briefing</h2>'
-            '<form action="/newsletter" method="post">'
-            f'<input type="hidden" name="csrf" value="{noise.token}">'
-            '<input type="email" name="email" placeholder="you@example.com">'
-            "<button>Sign up</button></form></section>"
-        )
+    related, newsletter = _restyled_extras(noise) if restyled else ("", "")
     return (
-        _page_head(f"{story.headline} | {SITE_NAME}", noise, meta)
+        _page_head(f"{story.headline} | {SITE_NAME}", noise, _article_meta(story, url))
         + _masthead(noise, restyled)
         + '\n<main id="content">\n<article class="story">\n'
-        + f"<h1>{_e(story.headline)}</h1>\n{byline}</p>\n"
+        + f"<h1>{_e(story.headline)}</h1>\n{_byline(story)}</p>\n"
         + '<div class="story-body">\n'
         + "\n".join(body)
         + "\n</div>\n</article>\n"

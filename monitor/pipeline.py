@@ -39,7 +39,7 @@ from monitor.models import (
     Seed,
 )
 from monitor.seeds import load_seeds
-from monitor.store import Store
+from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
 from monitor.tasks import for_each, one_batch
 from monitor.workers import WorkerPool, default_workers
@@ -58,7 +58,7 @@ class Monitor:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: CheckStore,
         fetcher: Fetcher,
         extractor: Extractor,
         seeds: Sequence[Seed] = (),
@@ -274,7 +274,7 @@ def seed_feed(seed: Seed) -> str:
 
 async def check_once(
     settings: Settings,
-    store: Store,
+    store: CheckStore,
     now: datetime,
     feeds: Sequence[str] | None = None,
     force: bool = False,

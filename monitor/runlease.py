@@ -17,23 +17,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from monitor.errors import RunLockedError, StoreError
+from monitor.store import LeaseStore
 
 CHECK_LOCK = "check"
 CHECK_LEASE = timedelta(minutes=15)
 log = logging.getLogger(__name__)
-
-
-class LeaseStore(Protocol):
-    """The part of the store that keeps named leases."""
-
-    def acquire_lock(self, name: str, owner: str, now: datetime, until: datetime) -> str | None:
-        """Take ``name`` for ``owner`` until ``until``; the current holder when it is taken."""
-        ...
-
-    def release_lock(self, name: str, owner: str) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ def next_feed_check(interval: timedelta, now: datetime, failures: int = 0) -> da
     """When to check a feed again: after its interval, backing off exponentially on failures."""
     if failures <= 0:
         return now + interval
-    backoff = interval * (2 ** min(failures - 1, 16))
+    factor: int = 2 ** min(failures - 1, 16)
+    backoff = interval * factor
     return now + max(interval, min(backoff, MAX_FEED_BACKOFF))
 
 

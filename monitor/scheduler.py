@@ -25,7 +25,8 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -83,16 +84,42 @@ class Daemon:
         self._exit_code = 0
         self.runner = StoreRunner(store)
 
+    @property
+    def exit_code(self) -> int:
+        """0, or why the daemon stopped on its own (``EXIT_STORE_READ_ONLY``)."""
+        return self._exit_code
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a signal or a read-only store has told the daemon to stop."""
+        return self._stopping.is_set()
+
     async def run(self) -> int:
         """Run until a signal stops the daemon; the exit code."""
         try:
-            return await self._run()
+            await self._check_writable()
+            self._handle_signals()
+            async with self.opened():
+                self.scheduler.resume()
+                log.info(
+                    "newsmonitor running: %d feeds, %d seeds, %d alert channels",
+                    len(self.settings.feeds),
+                    len(self.monitor.seeds),
+                    len(self.relay.channels),
+                )
+                await self._stopping.wait()
+                await self.shutdown()
         finally:
             self.runner.close()
+        return self._exit_code
 
-    async def _run(self) -> int:
-        loop = asyncio.get_running_loop()
-        await self._check_writable()
+    @asynccontextmanager
+    async def opened(self) -> AsyncIterator[Daemon]:
+        """The daemon with its jobs scheduled but paused, its fetcher and channels open.
+
+        ``run`` resumes the scheduler; tests run the jobs one at a time with ``run_job``
+        under their own clock instead of waiting for the timer.
+        """
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={
@@ -101,10 +128,7 @@ class Daemon:
                 "misfire_grace_time": int(self.settings.daemon.misfire_grace.total_seconds()),
             },
         )
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._on_stop_signal, sig)
-        loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
-        async with Fetcher(self.settings.fetch) as fetcher:
+        async with Fetcher(self.settings.fetch, clock=self.clock) as fetcher:
             self.fetcher = fetcher
             self.monitor = self._monitor(self.settings)
             async with open_channels(self.settings) as channels:
@@ -112,16 +136,22 @@ class Daemon:
                     self.store, channels, lease=self.settings.outbox.lease, runner=self.runner
                 )
                 self._schedule_all()
-                self.scheduler.start()
-                log.info(
-                    "newsmonitor running: %d feeds, %d seeds, %d alert channels",
-                    len(self.settings.feeds),
-                    len(self.monitor.seeds),
-                    len(channels),
-                )
-                await self._stopping.wait()
-                await self._shutdown()
-        return self._exit_code
+                self.scheduler.start(paused=True)
+                yield self
+
+    def _handle_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.on_stop_signal, sig)
+        loop.add_signal_handler(signal.SIGHUP, self.on_reload_signal)
+
+    async def run_job(self, job_id: str) -> None:
+        """Run the scheduled job ``job_id`` (``ARTICLES_JOB``, ``RELAY_JOB``, ``FEED_JOB_PREFIX``
+        and a feed's name) now, as the scheduler runs it when it comes due."""
+        job = self.scheduler.get_job(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        await job.func(*job.args)
 
     async def _check_writable(self) -> None:
         """Write once before any fetching: a store that cannot be written (a read-only
@@ -256,7 +286,8 @@ class Daemon:
 
     # signals
 
-    def _on_stop_signal(self, sig: signal.Signals) -> None:
+    def on_stop_signal(self, sig: signal.Signals) -> None:
+        """SIGTERM/SIGINT: stop new work and let ``run`` shut down; a second one exits now."""
         self._signals += 1
         if self._signals > 1:
             log.warning("second %s: exiting at once", sig.name)
@@ -269,7 +300,8 @@ class Daemon:
         )
         self._stopping.set()
 
-    def _on_reload_signal(self) -> None:
+    def on_reload_signal(self) -> None:
+        """SIGHUP: reload the configuration and the seeds; keep the running ones if invalid."""
         log.info("SIGHUP: reloading %s", self.config_path or "the configuration")
         try:
             new = load_settings(self.config_path)
@@ -295,7 +327,8 @@ class Daemon:
         if [c.name for c in new.alerts] != list(self.relay.channels):
             log.warning("alert channels changed: they take effect after a restart")
 
-    async def _shutdown(self) -> None:
+    async def shutdown(self) -> None:
+        """Let in-flight checks finish within the grace period, close, flush the outbox."""
         # Pause, not shut down, first: APScheduler's shutdown cancels running coroutine jobs,
         # and in-flight checks are to be given their grace period.
         self.scheduler.pause()

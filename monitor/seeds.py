@@ -83,7 +83,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.classify import _numbers, _quotations
+from monitor.classify import numbers_in, quotations_in
 from monitor.diff import align_sentences, diff_texts
 from monitor.errors import ConfigError
 from monitor.models import Drift, Seed, SeedMatch, SentenceDiff, SentenceStatus
@@ -629,8 +629,10 @@ def compute_drift(seed: Seed, text: str, timeout: float = 1.0) -> Drift:
     article = _comparable(seed, text)
     diff = diff_texts(seed.text, article, timeout)
     edited = sum(1 for sentence in diff.sentences if _is_edit(sentence))
-    numbers_added, numbers_removed = _multiset_changes(_numbers(seed.text), _numbers(article))
-    quotes_added, quotes_removed = _multiset_changes(_quotations(seed.text), _quotations(article))
+    numbers_added, numbers_removed = _multiset_changes(numbers_in(seed.text), numbers_in(article))
+    quotes_added, quotes_removed = _multiset_changes(
+        quotations_in(seed.text), quotations_in(article)
+    )
     return Drift(
         seed_id=seed.id,
         similarity=diff.stats.similarity,

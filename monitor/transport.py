@@ -1,4 +1,4 @@
-"""The seam under ``Fetcher``: send one GET, hand back its status, headers and raw body.
+"""The seam under ``Fetcher``: send one request, hand back its status, headers and raw body.
 
 A ``Transport`` does no more than that: no redirects, no decoding, no retries, no limits.
 ``Fetcher`` (fetch.py) does all of those once, whichever stack is underneath:
@@ -10,8 +10,11 @@ A ``Transport`` does no more than that: no redirects, no decoding, no retries, n
 A stack's own exceptions never leave it: each is translated into a ``TransportError``
 carrying a short human reason (the same reason for the same failure on either stack),
 raised ``from`` the original. The address guard is the other thing a stack must provide:
-``send(..., private_ok=False)`` must not connect to a non-public address, whatever the
+``send(..., private_ok=False, ...)`` must not connect to a non-public address, whatever the
 resolver answers by the time the connection is made, and raises ``BlockedAddressError``.
+Each stack keeps its connections in ``Pools``, one pool per address policy; neither picks
+up proxies or .netrc credentials from the environment: what is fetched, and how, is
+decided by the config alone.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
-from collections.abc import AsyncIterator, Mapping
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Generic, Protocol, TypeVar
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+PoolT = TypeVar("PoolT")
 
 
 class RawResponse(Protocol):
@@ -46,10 +50,13 @@ class RawResponse(Protocol):
 
 
 class Transport(Protocol):
-    """One HTTP stack: GET a URL, follow nothing, decode nothing."""
+    """One HTTP stack: GET (or POST to) a URL, follow nothing, decode nothing."""
 
-    async def send(self, url: str, headers: Mapping[str, str], private_ok: bool) -> RawResponse:
-        """Send the GET and return once the response head has arrived.
+    async def send(
+        self, url: str, headers: Mapping[str, str], private_ok: bool, body: bytes | None = None
+    ) -> RawResponse:
+        """Send a GET, or a POST of ``body`` when there is one; return once the response
+        head has arrived.
 
         ``private_ok`` false: the connection must reach a public address only
         (``BlockedAddressError`` otherwise). Failures raise ``TransportError``.
@@ -72,6 +79,32 @@ class TransportError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.connect_failed = connect_failed
+
+
+class Pools(Generic[PoolT]):
+    """A stack's connection pools (clients, sessions), one per address policy, opened on
+    first use: a connection opened for a request allowed on the intranet is never reused
+    for one that is not."""
+
+    def __init__(self, open_pool: Callable[[bool], PoolT]) -> None:
+        self._open = open_pool
+        self._pools: dict[bool, PoolT] = {}
+        self._closed = False
+
+    def get(self, private_ok: bool) -> PoolT:
+        """The pool for requests with this policy, opened now if need be."""
+        pool = self._pools.get(private_ok)
+        if pool is None:
+            if self._closed:
+                raise RuntimeError("the fetcher is closed")
+            pool = self._pools[private_ok] = self._open(private_ok)
+        return pool
+
+    def close_all(self) -> dict[bool, PoolT]:
+        """Every pool opened so far, for the stack to close; none is opened after this."""
+        self._closed = True
+        pools, self._pools = self._pools, {}
+        return pools
 
 
 def is_public_address(address: Address) -> bool:

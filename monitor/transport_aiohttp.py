@@ -31,6 +31,7 @@ from yarl import URL
 from monitor.config import FetchSettings
 from monitor.errors import BlockedAddressError
 from monitor.transport import (
+    Pools,
     TransportError,
     connect_reason,
     is_public_address,
@@ -49,16 +50,15 @@ class AiohttpTransport:
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
-        self._sessions: dict[bool, aiohttp.ClientSession] = {}
+        self._sessions = Pools(self._open)
         self._resolvers: list[AbstractResolver] = []
         self._cookies: aiohttp.CookieJar | None = None
         self._ssl: ssl.SSLContext | None = None
-        self._closed = False
 
-    async def send(self, url: str, headers: Mapping[str, str], private_ok: bool) -> _Response:
+    async def send(
+        self, url: str, headers: Mapping[str, str], private_ok: bool, body: bytes | None = None
+    ) -> _Response:
         session = self._sessions.get(private_ok)
-        if session is None:
-            session = self._open(private_ok)
         try:
             target = URL(url)
         except ValueError as exc:
@@ -66,14 +66,16 @@ class AiohttpTransport:
         if not private_ok:
             _refuse_private_literal(target.raw_host)
         try:
-            response = await session.request("GET", target, headers=headers, allow_redirects=False)
+            method = "GET" if body is None else "POST"
+            response = await session.request(
+                method, target, headers=headers, data=body, allow_redirects=False
+            )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _translate(exc) from exc
         return _Response(response)
 
     async def aclose(self) -> None:
-        self._closed = True
-        sessions, self._sessions = self._sessions, {}
+        sessions = self._sessions.close_all()
         resolvers, self._resolvers = self._resolvers, []
         for session in sessions.values():
             await session.close()
@@ -81,8 +83,6 @@ class AiohttpTransport:
             await resolver.close()
 
     def _open(self, private_ok: bool) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError("the fetcher is closed")
         settings = self._settings
         if self._cookies is None or self._ssl is None:
             # One jar for both sessions, so cookies behave as with a single httpx client;
@@ -109,13 +109,10 @@ class AiohttpTransport:
             ),
             # _BodyDecoder decodes, so that the byte cap bounds the decoded size.
             auto_decompress=False,
-            # No proxies or .netrc credentials picked up from the environment: what
-            # is fetched, and how, is decided by the config alone.
-            trust_env=False,
+            trust_env=False,  # the config alone decides (transport.py)
             max_line_size=MAX_HEADER_LINE,
             max_field_size=MAX_HEADER_LINE,
         )
-        self._sessions[private_ok] = session
         return session
 
 

@@ -18,6 +18,7 @@ import httpx
 from monitor.config import FetchSettings
 from monitor.errors import BlockedAddressError
 from monitor.transport import (
+    Pools,
     TransportError,
     connect_reason,
     is_public_address,
@@ -34,17 +35,18 @@ class HttpxTransport:
     ) -> None:
         self._settings = settings
         self._injected = transport
-        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._clients = Pools(self._open)
+        self._injected_client: httpx.AsyncClient | None = None
         # One jar for both clients, so cookies behave as with a single httpx client.
         self._cookies = CookieJar()
-        self._closed = False
 
-    async def send(self, url: str, headers: Mapping[str, str], private_ok: bool) -> _Response:
+    async def send(
+        self, url: str, headers: Mapping[str, str], private_ok: bool, body: bytes | None = None
+    ) -> _Response:
         client = self._clients.get(private_ok)
-        if client is None:
-            client = self._open(private_ok)
         try:
-            request = client.build_request("GET", url, headers=headers)
+            method = "GET" if body is None else "POST"
+            request = client.build_request(method, url, headers=headers, content=body)
             response = await client.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise TransportError(_reason(exc), connect_failed=True) from exc
@@ -55,37 +57,31 @@ class HttpxTransport:
         return _Response(response)
 
     async def aclose(self) -> None:
-        self._closed = True
-        clients, self._clients = self._clients, {}
+        clients = self._clients.close_all()
         for client in set(clients.values()):  # one client twice, if injected
             await client.aclose()
         if not clients and self._injected is not None:
             await self._injected.aclose()  # it is ours to close, used or not
 
     def _open(self, private_ok: bool) -> httpx.AsyncClient:
-        if self._closed:
-            raise RuntimeError("the fetcher is closed")
         transport = self._injected
         if transport is None:
             transport = httpx.AsyncHTTPTransport(trust_env=False)
             if not private_ok:
                 _guard_connections(transport)
-        elif self._clients:
+        elif self._injected_client is not None:
             # An injected transport is one object: one client, whatever the policy.
-            client = next(iter(self._clients.values()))
-            self._clients[private_ok] = client
-            return client
+            return self._injected_client
         client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(self._settings.timeout),
             follow_redirects=False,  # Fetcher follows them, each hop through the policy
-            # No proxies or .netrc credentials picked up from the environment: what
-            # is fetched, and how, is decided by the config alone.
-            trust_env=False,
+            trust_env=False,  # the config alone decides (transport.py)
             headers={"User-Agent": self._settings.user_agent},
             cookies=self._cookies,  # a CookieJar is shared as it is; a dict would be copied
         )
-        self._clients[private_ok] = client
+        if self._injected is not None:
+            self._injected_client = client
         return client
 
 

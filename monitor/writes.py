@@ -10,15 +10,16 @@ refuses is reported in the pass's ledger and redone by the next run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime
+from functools import partial
 
+from monitor.alerts.routing import outbox_rows
 from monitor.config import Settings
 from monitor.errors import ReadOnlyStoreError, StoreError
 from monitor.ledger import Ledger
 from monitor.models import (
-    Alert,
     Article,
     Change,
     DiffDocument,
@@ -27,7 +28,7 @@ from monitor.models import (
     SeedLink,
     Version,
 )
-from monitor.store import Store
+from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
 
 UPDATE_BATCH = 500  # pending article updates written in one transaction
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 class Writer:
     """The check's one way to the store's write side, shared by its feeds and articles."""
 
-    def __init__(self, settings: Settings, store: Store, db: StoreRunner) -> None:
+    def __init__(self, settings: Settings, store: CheckStore, db: StoreRunner) -> None:
         self.settings = settings
         self.store = store
         self.db = db
@@ -159,49 +160,15 @@ class Writer:
             await self.defer(run, article, self.in_flight.get(article.id))
             return
         self._pending.pop(article.id, None)  # superseded by the full write below
-        factory = self._alerts_for(run.now, documents or {}) if self.settings.alerts else None
+        factory = None
+        if self.settings.alerts:
+            factory = partial(outbox_rows, self.settings, documents=documents or {}, now=run.now)
         saved = await self.db.write(
             self.store.record, article, changes, version, raw, link=link, alerts=factory
         )
         if article.id == 0 and saved:
             run.checked.add(saved[0].article_id)
         run.changes.extend(saved)
-
-    def _alerts_for(
-        self, now: datetime, documents: Mapping[int, DiffDocument]
-    ) -> Callable[[Sequence[Change]], list[Alert]]:
-        """The outbox rows for saved changes: one per change and accepting channel."""
-
-        # Imported here: the alert payload pulls in the channels and the HTML renderer,
-        # which a run without alert channels never needs.
-        from monitor.alerts.payload import build_event, event_id_for, event_type
-        from monitor.alerts.routing import accepts
-
-        def make(saved: Sequence[Change]) -> list[Alert]:
-            alerts = []
-            for index, change in enumerate(saved):
-                threshold = self.settings.rules(change.feed).alert_significance
-                for channel in self.settings.alerts:
-                    if not accepts(channel, change, None, threshold):
-                        continue
-                    event_id = event_id_for(change, channel.name)
-                    payload = build_event(change, event_id, documents.get(index), now)
-                    alerts.append(
-                        Alert(
-                            id=0,
-                            event_id=event_id,
-                            channel=channel.name,
-                            event_type=event_type(change),
-                            payload=payload,
-                            created_at=now,
-                            change_id=change.id,
-                            next_attempt=now,
-                            digest=channel.digest is not None,
-                        )
-                    )
-            return alerts
-
-        return make
 
     async def _known_elsewhere(self, article: Article, now: datetime) -> bool:
         """Whether a provisional article turned out to be one already tracked.

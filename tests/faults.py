@@ -219,7 +219,9 @@ class LoopbackOnly:
         self._port = port
         self._refused = refused
 
-    async def send(self, url: str, headers: Mapping[str, str], private_ok: bool) -> RawResponse:
+    async def send(
+        self, url: str, headers: Mapping[str, str], private_ok: bool, body: bytes | None = None
+    ) -> RawResponse:
         parts = urlsplit(url)
         if parts.hostname == PUBLIC_ALIAS:
             url = parts._replace(netloc=f"127.0.0.1:{self._port}").geturl()
@@ -232,7 +234,7 @@ class LoopbackOnly:
             raise TransportError(
                 "cannot connect: the test's loopback guard refused", connect_failed=True
             )
-        return await self._inner.send(url, headers, private_ok)
+        return await self._inner.send(url, headers, private_ok, body)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

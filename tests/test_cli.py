@@ -160,3 +160,51 @@ def test_check_json_changes_carry_classification(config: Path, web: WebServer) -
     assert change["kind"] == "changed"
     assert change["significance"] == "minor" and change["tags"] == []
     assert change["stats"]["words_added"] == 1 and change["stats"]["words_removed"] == 1
+
+
+def test_json_output_times_are_rfc3339_utc_with_z(config: Path) -> None:
+    code, out = invoke(config, "check", "--json")
+    (change,) = json.loads(out)["changes"]
+    assert change["detected_at"].endswith("Z") and "+00:00" not in out
+    documents = {}
+    for args in (["feeds"], ["articles"], ["history", "1"], ["status"]):
+        code, out = invoke(config, *args, "--json")
+        assert code == 0, out
+        documents[args[0]] = json.loads(out)
+    assert documents["feeds"][0]["last_checked"].endswith("Z")
+    (article,) = documents["articles"]
+    assert article["first_seen"].endswith("Z") and article["next_check"].endswith("Z")
+    assert documents["history"]["versions"][0]["fetched_at"].endswith("Z")
+    assert documents["status"]["feeds"][0]["next_due"].endswith("Z")
+
+
+def test_names_written_out_for_startup_match_the_library() -> None:
+    from monitor import cli
+    from monitor.config import CONFIG_ENV
+    from monitor.models import AlertStatus
+
+    assert cli.CONFIG_ENV == CONFIG_ENV
+    assert tuple(status.value for status in AlertStatus) == cli.ALERT_STATUSES
+
+
+def loaded_modules(*args: str) -> set[str]:
+    """The modules a fresh `newsmonitor ARGS` process has loaded when it exits."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(' '.join(sys.modules), file=sys.stderr))\n"
+        "from monitor.cli import main\n"
+        f"main({list(args)!r})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    return set(result.stderr.split())
+
+
+def test_help_and_read_commands_start_without_the_check_machinery(tmp_path: Path) -> None:
+    heavy = {"monitor.pipeline", "monitor.fetch", "monitor.alerts", "feedparser", "httpx"}
+    assert not loaded_modules("--help") & (heavy | {"monitor.config", "pydantic", "rich"})
+    path = tmp_path / "monitor.toml"
+    path.write_text(f'[storage]\nurl = "sqlite:///{tmp_path / "m.db"}"\n', encoding="utf-8")
+    assert not loaded_modules("--config", str(path), "feeds") & heavy

@@ -33,7 +33,8 @@ from monitor.errors import (
     ResponseTooLargeError,
     TooManyRedirectsError,
 )
-from monitor.fetch import Fetcher, is_public_address, parse_retry_after, redact_url
+from monitor.fetch import Fetcher, is_public_address, redact_url
+from monitor.http_headers import parse_retry_after
 from monitor.models import Validators
 from monitor.transport import RawResponse, TransportError
 from monitor.transport_aiohttp import _PublicOnlyResolver
@@ -678,7 +679,9 @@ def test_a_fetcher_made_before_the_event_loop_runs_works_in_it(
 class QuotingTransport:
     """A stack whose error message quotes the URL it was given, credentials and all."""
 
-    async def send(self, url: str, headers: Mapping[str, str], private_ok: bool) -> RawResponse:
+    async def send(
+        self, url: str, headers: Mapping[str, str], private_ok: bool, body: bytes | None = None
+    ) -> RawResponse:
         raise TransportError(f"cannot make sense of {url}")
 
     async def aclose(self) -> None:

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -23,8 +22,8 @@ from click.testing import CliRunner
 
 from monitor.alerts.outbox import Relay, open_channels, retry_delay
 from monitor.cli import main
-from monitor.config import Settings, settings_from_dict
-from monitor.models import Alert, AlertStatus
+from monitor.config import Settings, load_settings, settings_from_dict
+from monitor.models import Alert, AlertStatus, RelayReport
 from monitor.pipeline import check_once
 from tests.smtpserver import LoopbackController, Mailbox
 from tests.test_pipeline import STORY, page, rss
@@ -176,14 +175,26 @@ def test_killed_between_sending_and_marking_resends_same_id(web, store_url, tmp_
     with Store_(store_url) as store:
         (alert,) = store.list_alerts()
         assert alert.status == AlertStatus.QUEUED  # sent, but never marked
-    time.sleep(1.2)  # the dead relay's lease runs out
     web.set("/hook", answers())
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert "1 delivered" in done.stdout, done.stderr
+    # The next run, once the dead relay's lease (1s) has run out: its clock says so.
+    later = datetime.now(UTC) + timedelta(seconds=2)
+    report = asyncio.run(relay_at(later, load_settings(config), store_url))
+    assert report.delivered == 1, report.errors
     ids = [r.headers["webhook-id"] for r in web.hits("/hook")]
     assert ids == ["evt_hook_1", "evt_hook_1"]
     with Store_(store_url) as store:
         assert [a.status for a in store.list_alerts()] == [AlertStatus.DELIVERED]
+
+
+async def relay_at(now: datetime, settings: Settings, store_url: str) -> RelayReport:
+    """One pass of a relay whose clock reads ``now``."""
+    with Store_(store_url) as store:
+        async with open_channels(settings) as channels:
+            relay = Relay(store, channels, lease=settings.outbox.lease, clock=lambda: now)
+            try:
+                return await relay.run_once(now)
+            finally:
+                relay.close()
 
 
 def Store_(url: str):

@@ -554,7 +554,7 @@ async def test_worker_processes_store_what_one_process_stores(
 ) -> None:
     # More new pages than START_AFTER: extraction moves to worker processes mid-run, and
     # the versions must be exactly those extracted in this process (another store).
-    from monitor.store import open_store
+    from monitor.store.sql import open_store
     from monitor.workers import START_AFTER
 
     stories = [(f"Story {n}", f"/a/story-{n}") for n in range(START_AFTER + 8)]

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from monitor.alerts.base import DeliveryError
+from monitor.alerts.base import Channel, DeliveryError
 from monitor.alerts.payload import subject, summary_lines
 from monitor.config import AppriseConfig
 from monitor.errors import ConfigError
@@ -40,14 +40,13 @@ def _excerpt(text: str, limit: int) -> str:
     return cut + "\n…"
 
 
-class AppriseChannel:
+class AppriseChannel(Channel[AppriseConfig]):
     """Notify Slack, Matrix, Telegram, ntfy and more through Apprise URLs (extra: apprise)."""
 
     kind: ClassVar[str] = "apprise"
 
     def __init__(self, config: AppriseConfig) -> None:
-        self.config = config
-        self.name = config.name
+        super().__init__(config)
         try:
             import apprise
         except ImportError as exc:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from typing import ClassVar, Generic, Protocol, TypeVar
 
-from monitor.config import AlertChannelConfig
+from monitor.clock import Clock, utc_now
+from monitor.config import AlertChannelConfig, AppriseConfig, EmailConfig, WebhookConfig
 from monitor.errors import MonitorError
 from monitor.models import AlertMessage
+
+ConfigT = TypeVar("ConfigT", WebhookConfig, EmailConfig, AppriseConfig)
 
 
 class DeliveryError(MonitorError):
@@ -50,3 +53,14 @@ class AlertChannel(Protocol):
     async def aclose(self) -> None:
         """Release connections the channel holds."""
         ...
+
+
+class Channel(Generic[ConfigT]):
+    """What every channel keeps: its config, the name it goes by (the config's), a clock."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, config: ConfigT, clock: Clock = utc_now) -> None:
+        self.config: ConfigT = config
+        self.name = config.name
+        self._clock = clock

@@ -12,21 +12,19 @@ import asyncio
 import logging
 import smtplib
 import ssl
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import ClassVar
 
-from monitor.alerts.base import DeliveryError
+from monitor.alerts.base import Channel, DeliveryError
 from monitor.alerts.payload import html_body, subject, text_body
+from monitor.clock import Clock, utc_now
 from monitor.config import EmailConfig
-from monitor.fetch import utc_now
 from monitor.models import AlertMessage
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 FALLBACK_DOMAIN = "newsmonitor.invalid"
 
 
@@ -41,7 +39,7 @@ def envelope_address(address: str) -> str:
     return parseaddr(address)[1] or address
 
 
-class EmailChannel:
+class EmailChannel(Channel[EmailConfig]):
     """Mail each change, text and HTML with the marked-up diff, through an SMTP server."""
 
     kind: ClassVar[str] = "email"
@@ -54,9 +52,7 @@ class EmailChannel:
         local_hostname: str | None = None,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.config = config
-        self.name = config.name
-        self._clock = clock
+        super().__init__(config, clock)
         # None lets smtplib ask the system for our FQDN, which may mean a DNS lookup.
         self._local_hostname = local_hostname
         self._tls_context = tls_context

@@ -22,10 +22,12 @@ import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from monitor.alerts.base import AlertChannel, DeliveryError
+from monitor.alerts.channels import build_channel
 from monitor.alerts.payload import DIGEST_TYPE, build_event, digest_id, event_type
+from monitor.clock import Clock, utc_now
 from monitor.compare import compare_stored
 from monitor.config import AlertChannelConfig, Settings
 from monitor.errors import ConfigError, MonitorError, StoreError
@@ -39,7 +41,7 @@ from monitor.models import (
     RelayReport,
     Significance,
 )
-from monitor.store import Store
+from monitor.store import ArchiveStore, OutboxStore
 from monitor.store.runner import StoreRunner
 
 LEASE = timedelta(minutes=5)
@@ -63,18 +65,21 @@ class Relay:
 
     def __init__(
         self,
-        store: Store,
+        store: OutboxStore,
         channels: Mapping[str, AlertChannel],
         owner: str | None = None,
         lease: timedelta = LEASE,
         random_source: Callable[[], float] = random.random,
         runner: StoreRunner | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.store = store
         self.channels = channels
         self.owner = owner or f"relay-{secrets.token_hex(6)}"
         self.lease = lease
         self._random = random_source
+        # Read when a lease is renewed mid-pass: ``now`` of the pass is stale by then.
+        self._clock = clock
         self._own_runner = runner is None
         self.db = runner or StoreRunner(store)
 
@@ -171,7 +176,7 @@ class Relay:
             return report
         # The lease may have run out while earlier rows of the batch were sent (a slow
         # receiver): renew it now, and leave rows that another relay took meanwhile to it.
-        renewed_until = datetime.now(UTC) + self.lease
+        renewed_until = self._clock() + self.lease
         held = await self.db.write(
             self.store.renew_alerts, [a.id for a in alerts], self.owner, renewed_until
         )
@@ -254,8 +259,6 @@ class Relay:
 @asynccontextmanager
 async def open_channels(settings: Settings) -> AsyncIterator[dict[str, AlertChannel]]:
     """Every configured channel, by name, closed on exit."""
-    from monitor.alerts import build_channel
-
     channels = {config.name: build_channel(config) for config in settings.alerts}
     try:
         yield channels
@@ -264,17 +267,17 @@ async def open_channels(settings: Settings) -> AsyncIterator[dict[str, AlertChan
             await channel.aclose()
 
 
-async def deliver(settings: Settings, store: Store, wait: float = 0.0) -> RelayReport:
+async def deliver(settings: Settings, store: OutboxStore, wait: float = 0.0) -> RelayReport:
     """Deliver what is due in the outbox, retrying for up to ``wait`` seconds."""
     async with open_channels(settings) as channels:
         relay = Relay(store, channels, lease=settings.outbox.lease)
         try:
-            return await relay.deliver_pending(lambda: datetime.now(UTC), wait)
+            return await relay.deliver_pending(utc_now, wait)
         finally:
             relay.close()
 
 
-async def send_test(settings: Settings, store: Store, name: str, now: datetime) -> str:
+async def send_test(settings: Settings, store: ArchiveStore, name: str, now: datetime) -> str:
     """Send a sample alert to channel ``name`` at once; say what was sent.
 
     The sample is the latest stored change with its diff when there is one, so what the
@@ -296,7 +299,7 @@ async def send_test(settings: Settings, store: Store, name: str, now: datetime) 
 
 
 def _sample_change(
-    settings: Settings, store: Store, now: datetime
+    settings: Settings, store: ArchiveStore, now: datetime
 ) -> tuple[Change, DiffDocument | None]:
     for change in reversed(store.list_changes()):
         if change.kind not in (ChangeKind.CHANGED, ChangeKind.REVERTED) or not change.version:

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from monitor.models import AlertMessage, Change, DiffDocument
 from monitor.render.html import FONT, esc, render_html
 from monitor.render.text import one_line, render_text
+from monitor.serialize import change_to_json, format_timestamp
 
 PAYLOAD_VERSION = 1
 DIGEST_TYPE = "digest"
@@ -82,37 +82,32 @@ def digest_id(event_ids: Iterable[str]) -> str:
     return "dig_" + digest[:24]
 
 
-def iso_utc(moment: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``, the form webhook receivers parse most readily."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def build_event(
     change: Change, event_id: str, document: DiffDocument | None, created_at: datetime
 ) -> dict[str, Any]:
-    """The event document of ``change`` (schema in this module's docstring)."""
+    """The event document of ``change`` (schema in this module's docstring).
+
+    The values are ``check --json``'s (``serialize.change_to_json``), grouped for receivers.
+    """
+    values = change_to_json(change)
     event: dict[str, Any] = {
         "version": PAYLOAD_VERSION,
         "type": event_type(change),
         "id": event_id,
-        "time": iso_utc(created_at),
-        "feed": change.feed,
-        "article": {"id": change.article_id, "url": change.url, "title": change.title},
-        "change": {"id": change.id, "detected_at": iso_utc(change.detected_at)},
+        "time": format_timestamp(created_at),
+        "feed": values["feed"],
+        "article": {"id": values["article_id"], "url": values["url"], "title": values["title"]},
+        "change": {"id": values["id"], "detected_at": values["detected_at"]},
         "versions": {
-            "previous": change.previous_version,
-            "current": change.version,
-            "reverted_to": change.reverted_to,
+            "previous": values["previous_version"],
+            "current": values["version"],
+            "reverted_to": values["reverted_to"],
         },
-        "significance": str(change.significance) if change.significance else None,
-        "tags": list(change.tags),
-        "stats": asdict(change.stats) if change.stats else None,
-        "detail": change.detail,
+        **{key: values[key] for key in ("significance", "tags", "stats", "detail")},
     }
     if change.seed_id is not None or change.drift is not None:
         seed_id = change.seed_id or (change.drift.seed_id if change.drift else None)
-        drift = _json_ready(asdict(change.drift)) if change.drift else None
-        event["seed"] = {"id": seed_id, "drift": drift}
+        event["seed"] = {"id": seed_id, "drift": values["drift"]}
     if document is not None:
         event["diff"] = {
             "text": render_text(document),
@@ -129,7 +124,7 @@ def message_document(message: AlertMessage) -> Mapping[str, Any]:
         "version": PAYLOAD_VERSION,
         "type": DIGEST_TYPE,
         "id": message.event_id,
-        "time": iso_utc(message.created_at),
+        "time": format_timestamp(message.created_at),
         "events": list(message.events),
     }
 
@@ -241,12 +236,3 @@ def _headline(event: Mapping[str, Any]) -> str:
 
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
-
-
-def _json_ready(value: Any) -> Any:
-    """Tuples (from dataclasses) as lists, so the event equals its JSON round trip."""
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(item) for item in value]
-    return value

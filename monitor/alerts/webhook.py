@@ -8,8 +8,9 @@ Headers, as https://www.standardwebhooks.com specifies them:
   keyed with the secret: a ``whsec_<base64>`` secret is base64-decoded to the key (so the
   spec's verification libraries work unchanged), any other string is used as UTF-8 bytes.
 
-The endpoint is chosen by the user and may sit on a private network, so this client is
-its own, not the article fetcher with its public-address policy. Redirects are not
+The POST goes through the one HTTP client (``Fetcher.post``), with a policy of its own:
+the endpoint is chosen by the user and may sit on a private network, so private addresses
+are allowed; nothing is retried here (the relay does that); and redirects are not
 followed: a signed POST should reach exactly the configured URL.
 """
 
@@ -20,24 +21,30 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import ClassVar
+from collections.abc import Mapping
+from email.message import Message
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
-import httpx
-
-from monitor.alerts.base import DeliveryError
+from monitor.alerts.base import Channel, DeliveryError
 from monitor.alerts.payload import message_document
-from monitor.config import DEFAULT_USER_AGENT, WHSEC_PREFIX, WebhookConfig
-from monitor.fetch import parse_retry_after, utc_now
+from monitor.clock import Clock, utc_now
+from monitor.config import DEFAULT_USER_AGENT, WHSEC_PREFIX, FetchSettings, WebhookConfig
+from monitor.errors import FetchError
+from monitor.fetch import Fetcher, HTTPReply
+from monitor.http_headers import parse_retry_after
 from monitor.models import AlertMessage
+from monitor.transport import Transport
 
-Clock = Callable[[], datetime]
+if TYPE_CHECKING:
+    import httpx
 
 SIGNATURE_VERSION = "v1"
 RETRYABLE_STATUSES = frozenset({408, 425, 429})  # and every 5xx
 SNIPPET_CHARS = 200  # of an error response's body, quoted in the error message
+CONNECTIONS = 100  # to one endpoint at once: the relay's own limit is what holds
+# The relay bounds a send by its lease; the fetcher's deadline must not cut in first.
+DEADLINE = 24 * 3600.0
 
 
 def signing_key(secret: str) -> bytes:
@@ -59,7 +66,7 @@ def encode_body(document: Mapping[str, object]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class WebhookChannel:
+class WebhookChannel(Channel[WebhookConfig]):
     """POST each change as signed JSON (Standard Webhooks headers) to a URL you run."""
 
     kind: ClassVar[str] = "webhook"
@@ -70,22 +77,12 @@ class WebhookChannel:
         *,
         clock: Clock = utc_now,
         user_agent: str = DEFAULT_USER_AGENT,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | Transport | None = None,
     ) -> None:
-        self.config = config
-        self.name = config.name
-        self._clock = clock
+        super().__init__(config, clock)
         self._origin = _origin(config.url)
         self._secrets = _secret_parts(config)
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(config.timeout),
-            follow_redirects=False,
-            # Proxy variables are meant for the fetcher's public traffic, not for a hook
-            # that may live next door; the user configures the exact endpoint.
-            trust_env=False,
-            headers={"user-agent": user_agent},
-            transport=transport,
-        )
+        self._http = Fetcher(fetch_settings(config, user_agent), transport=transport, clock=clock)
 
     async def send(self, message: AlertMessage) -> None:
         """POST ``message``; return on 2xx, raise ``DeliveryError`` otherwise."""
@@ -100,30 +97,27 @@ class WebhookChannel:
             "webhook-signature": sign(secret, message.event_id, timestamp, body),
         }
         try:
-            response = await self._client.post(self.config.url, content=body, headers=headers)
-        except httpx.UnsupportedProtocol as exc:
-            raise self._error("unsupported URL scheme", permanent=True) from exc
-        except httpx.TimeoutException as exc:
-            raise self._error(f"timed out ({type(exc).__name__})", permanent=False) from exc
-        except httpx.HTTPError as exc:
-            # httpx messages say what failed ("Connection refused") without the URL.
-            reason = str(exc).replace(self.config.url, self._origin) or type(exc).__name__
-            raise self._error(reason, permanent=False) from exc
-        self._check(response)
+            reply = await self._http.post(self.config.url, body, headers)
+        except FetchError as exc:
+            # Its reason says what failed ("connection refused", "timed out"); its URL,
+            # which may carry a token, is left out.
+            raise self._error(exc.reason, permanent=False) from exc
+        self._check(reply)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
-    def _check(self, response: httpx.Response) -> None:
-        status = response.status_code
+    def _check(self, reply: HTTPReply) -> None:
+        status = reply.status
         if 200 <= status < 300:
             return
         reason = f"HTTP {status}"
-        snippet = " ".join(response.text[:SNIPPET_CHARS].split())
+        text = _decoded(reply.body, reply.headers.get("content-type", ""))
+        snippet = " ".join(text[:SNIPPET_CHARS].split())
         if snippet:
             reason += f": {snippet}"
         if status in RETRYABLE_STATUSES or status >= 500:
-            value = response.headers.get("retry-after")
+            value = reply.headers.get("retry-after")
             retry_after = parse_retry_after(value, self._clock()) if value else None
             raise self._error(reason, permanent=False, retry_after=retry_after)
         if 300 <= status < 400:
@@ -139,6 +133,29 @@ class WebhookChannel:
         return DeliveryError(
             self.name, f"{self._origin}: {reason}", permanent=permanent, retry_after=retry_after
         )
+
+
+def fetch_settings(config: WebhookConfig, user_agent: str) -> FetchSettings:
+    """The HTTP client's settings for one webhook: its timeout, any address."""
+    return FetchSettings(
+        user_agent=user_agent,
+        timeout=config.timeout,
+        deadline=DEADLINE,
+        concurrency=CONNECTIONS,
+        per_host_concurrency=CONNECTIONS,
+        # The user configured this endpoint, and it may well be next door.
+        allow_private_addresses=True,
+    )
+
+
+def _decoded(body: bytes, content_type: str) -> str:
+    """``body`` as text, in the Content-Type's charset (UTF-8 when none or unknown)."""
+    header = Message()
+    header["content-type"] = content_type
+    try:
+        return body.decode(header.get_content_charset() or "utf-8", "replace")
+    except LookupError:
+        return body.decode("utf-8", "replace")
 
 
 def _secret_parts(config: WebhookConfig) -> list[str]:

@@ -15,15 +15,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from monitor.models import DiffDocument, DiffOp, FieldChange, Op, SentenceDiff, SentenceStatus
+from monitor.render import summary
 from monitor.render.hunks import Hunk, body_hunks, body_note, has_body_changes
-from monitor.render.summary import (
-    NO_DIFFERENCES,
-    TIMED_OUT_NOTE,
-    field_name,
-    moved_note,
-    side_label,
-    stats_line,
-)
 
 HtmlMode = Literal["inline", "side-by-side"]
 
@@ -78,7 +71,9 @@ def render_html(
     rows = [header_row(doc, links)]
     body = doc.diff.body
     if not doc.diff.fields and not has_body_changes(body):
-        rows.append(row(f'<p style="{PARAGRAPH}font-weight:bold;">{esc(NO_DIFFERENCES)}</p>'))
+        rows.append(
+            row(f'<p style="{PARAGRAPH}font-weight:bold;">{esc(summary.NO_DIFFERENCES)}</p>')
+        )
     else:
         if doc.diff.fields:
             rows.append(row(field_changes(doc.diff.fields)))
@@ -110,8 +105,8 @@ def header_row(doc: DiffDocument, links: bool = True) -> str:
             where += f"{' &middot; ' if where else ''}article {doc.article_id}"
         parts.append(f'<p style="{META}">{where}</p>')
     parts.append(f'<p style="{META}">{url_html(doc.url, links)}</p>')
-    old = esc(side_label(doc.old_label, doc.old_time))
-    new = esc(side_label(doc.new_label, doc.new_time))
+    old = esc(summary.side_label(doc.old_label, doc.old_time))
+    new = esc(summary.side_label(doc.new_label, doc.new_time))
     parts.append(
         f'<p style="{META}"><span style="{DEL}">old</span> {old}'
         f' &rarr; <span style="{INS}">new</span> {new}</p>'
@@ -122,7 +117,7 @@ def header_row(doc: DiffDocument, links: bool = True) -> str:
     if doc.classification.tags:
         verdict += " &middot; " + esc(", ".join(doc.classification.tags))
     parts.append(f'<p style="{META}">{verdict}</p>')
-    parts.append(f'<p style="{META}">{esc(stats_line(doc.diff.body.stats))}</p>')
+    parts.append(f'<p style="{META}">{esc(summary.stats_line(doc.diff.body.stats))}</p>')
     return row("".join(parts), HEADER_CELL)
 
 
@@ -149,7 +144,7 @@ def field_changes(fields: Iterable[FieldChange]) -> str:
         new = f'<ins style="{INS}">{esc(change.new)}</ins>' if change.new is not None else ""
         cells.append(
             f'<tr><td style="{GRID_CELL}width:20%;font-weight:bold;">'
-            f"{esc(field_name(change.field))}</td>"
+            f"{esc(summary.field_name(change.field))}</td>"
             f'<td style="{GRID_CELL}width:40%;">{old}</td>'
             f'<td style="{GRID_CELL}width:40%;">{new}</td></tr>'
         )
@@ -161,7 +156,7 @@ def body_html(doc: DiffDocument, mode: HtmlMode, context: int) -> str:
     body = doc.diff.body
     parts = [f'<p style="{SECTION}">Text</p>']
     if body.timed_out:
-        parts.append(f'<p style="{NOTE}">{esc(TIMED_OUT_NOTE)}</p>')
+        parts.append(f'<p style="{NOTE}">{esc(summary.TIMED_OUT_NOTE)}</p>')
     hunks = body_hunks(body, context)
     if not hunks:
         parts.append(f'<p style="{NOTE}">{esc(body_note(body))}</p>')
@@ -189,23 +184,19 @@ def inline_paragraph(sentences: Iterable[SentenceDiff]) -> str:
 
 
 def inline_sentence(sentence: SentenceDiff) -> str:
-    """One sentence in the inline view: struck, highlighted, marked moved, or plain."""
-    old, new = sentence.old or "", sentence.new or ""
-    match sentence.status:
-        case SentenceStatus.UNCHANGED:
-            return esc(new or old)
-        case SentenceStatus.ADDED:
-            return f'<ins style="{INS}">{esc(new)}</ins>'
-        case SentenceStatus.DELETED:
-            return f'<del style="{DEL}">{esc(old)}</del>'
-        case SentenceStatus.MOVED:
-            badge = f'<span style="{MOVED_BADGE}">[{esc(moved_note(sentence))}]</span> '
-            text = word_diff(sentence.ops) if sentence.ops else esc(new)
-            return f'{badge}<span style="{MOVED}">{text}</span>'
-        case _:
-            if sentence.ops:
-                return word_diff(sentence.ops)
-            return f'<del style="{DEL}">{esc(old)}</del> <ins style="{INS}">{esc(new)}</ins>'
+    """One sentence in the inline view: its old and new cells of the side-by-side view run
+    together, except that an edit shows its words interleaved and a move is marked."""
+    status = sentence.status
+    if status == SentenceStatus.MOVED:
+        badge = f'<span style="{MOVED_BADGE}">[{esc(summary.moved_note(sentence))}]</span> '
+        text = word_diff(sentence.ops) if sentence.ops else esc(sentence.new or "")
+        return f'{badge}<span style="{MOVED}">{text}</span>'
+    if status == SentenceStatus.EDITED and sentence.ops:
+        return word_diff(sentence.ops)
+    old, new = sides(sentence)
+    if status == SentenceStatus.UNCHANGED:
+        return new
+    return " ".join(side for side in (old, new) if side)
 
 
 def word_diff(ops: Iterable[DiffOp], *, old: bool = True, new: bool = True) -> str:
@@ -252,7 +243,7 @@ def sides(sentence: SentenceDiff) -> tuple[str, str]:
         case SentenceStatus.DELETED:
             return f'<del style="{DEL}">{esc(old)}</del>', ""
         case SentenceStatus.MOVED:
-            badge = f'<span style="{MOVED_BADGE}">[{esc(moved_note(sentence))}]</span> '
+            badge = f'<span style="{MOVED_BADGE}">[{esc(summary.moved_note(sentence))}]</span> '
             if sentence.ops:
                 return badge + word_diff(sentence.ops, new=False), badge + word_diff(
                     sentence.ops, old=False

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-from datetime import datetime
 from typing import Any
 
-from monitor.models import DiffDocument, DiffOp, DiffStats, SentenceDiff
+from monitor.models import DiffDocument, DiffOp, SentenceDiff
+from monitor.serialize import format_timestamp, stats_to_json
 
 SCHEMA_VERSION = 1
 
@@ -20,8 +19,16 @@ def diff_to_json(doc: DiffDocument) -> dict[str, Any]:
         "feed": doc.feed,
         "url": doc.url,
         "title": doc.title,
-        "old": {"label": doc.old_label, "version": doc.old_version, "time": _iso(doc.old_time)},
-        "new": {"label": doc.new_label, "version": doc.new_version, "time": _iso(doc.new_time)},
+        "old": {
+            "label": doc.old_label,
+            "version": doc.old_version,
+            "time": format_timestamp(doc.old_time),
+        },
+        "new": {
+            "label": doc.new_label,
+            "version": doc.new_version,
+            "time": format_timestamp(doc.new_time),
+        },
         "significance": str(doc.classification.significance),
         "tags": list(doc.classification.tags),
         "stats": stats_to_json(body.stats),
@@ -33,11 +40,6 @@ def diff_to_json(doc: DiffDocument) -> dict[str, Any]:
         "ops": ops_to_json(body.ops),
         "sentences": [sentence_to_json(s) for s in body.sentences],
     }
-
-
-def stats_to_json(stats: DiffStats) -> dict[str, Any]:
-    """Every ``DiffStats`` field, in declaration order, so new counters appear on their own."""
-    return {f.name: getattr(stats, f.name) for f in fields(stats)}
 
 
 def ops_to_json(ops: tuple[DiffOp, ...]) -> list[list[int | str]]:
@@ -55,7 +57,3 @@ def sentence_to_json(sentence: SentenceDiff) -> dict[str, Any]:
         "similarity": sentence.similarity,
         "ops": ops_to_json(sentence.ops),
     }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

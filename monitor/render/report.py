@@ -1,11 +1,13 @@
-"""Render check reports, feeds, articles and histories as rich tables or JSON-ready dicts."""
+"""Check reports, feeds, articles, histories, alerts and seeds as rich tables and lines.
+
+Their JSON lives in ``monitor/serialize.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
@@ -17,6 +19,7 @@ from monitor.models import (
     ChangeKind,
     CheckReport,
     Drift,
+    FeedReport,
     FeedState,
     FeedStatus,
     RelayReport,
@@ -24,70 +27,20 @@ from monitor.models import (
     Version,
 )
 from monitor.render.summary import percent
+from monitor.serialize import SeedDriftPoint, SeedLinkedArticle
 
-if TYPE_CHECKING:  # the comparisons are not needed to print a check's report
-    from monitor.compare import DriftPoint, LinkedArticle
+if TYPE_CHECKING:
+    from rich.console import Console
 
-JSON_SCHEMA_VERSION = 1
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+NOTHING_DUE = (
+    "No feed was due yet; `newsmonitor feeds` shows when each is due, "
+    "`check --all` checks them now."
+)
 
 
 def short_time(moment: datetime | None) -> str:
     """A timestamp for tables: minutes are precise enough for a glance (UTC)."""
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def change_to_json(change: Change) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "kind": str(change.kind),
-        "article_id": change.article_id,
-        "url": change.url,
-        "feed": change.feed,
-        "title": change.title,
-        "version": change.version,
-        "previous_version": change.previous_version,
-        "detected_at": iso(change.detected_at),
-        "detail": change.detail,
-        "significance": str(change.significance) if change.significance else None,
-        "tags": list(change.tags),
-        "stats": asdict(change.stats) if change.stats else None,
-        "reverted_to": change.reverted_to,
-        "seed_id": change.seed_id,
-        "drift": drift_to_json(change.drift),
-    }
-
-
-def drift_to_json(drift: Drift | None) -> dict[str, Any] | None:
-    if drift is None:
-        return None
-    return {key: list(v) if isinstance(v, tuple) else v for key, v in asdict(drift).items()}
-
-
-def report_to_json(report: CheckReport) -> dict[str, Any]:
-    """The ``check --json`` document (schema in the README)."""
-    return {
-        "schema": JSON_SCHEMA_VERSION,
-        "feeds": [
-            {
-                "name": feed.name,
-                "status": str(feed.status),
-                "http_status": feed.http_status,
-                "entries": feed.entries,
-                "error": feed.error,
-                "warning": feed.warning,
-            }
-            for feed in report.feeds
-        ],
-        "changes": [change_to_json(change) for change in report.changes],
-        "articles_checked": report.articles_checked,
-        "errors": list(report.errors),
-        "warnings": list(report.warnings),
-        "store_errors": list(report.store_errors),
-    }
 
 
 def summary_table(report: CheckReport) -> Table:
@@ -162,21 +115,6 @@ def changes_table(changes: Sequence[Change], title: str = "Changes") -> Table:
     return table
 
 
-def feed_to_json(state: FeedState | None, name: str, url: str) -> dict[str, Any]:
-    state = state or FeedState(name=name, url=url)
-    return {
-        "name": name,
-        "url": url,
-        "last_checked": iso(state.last_checked),
-        "last_success": iso(state.last_success),
-        "last_status": state.last_status,
-        "last_error": state.last_error,
-        "failures": state.failures,
-        "next_due": iso(state.next_due),
-        "entries": state.entries,
-    }
-
-
 def feeds_table(states: Sequence[tuple[str, str, FeedState | None]]) -> Table:
     """Feeds as (name, url, stored state or None when never checked)."""
     table = Table(title="Feeds (times in UTC)")
@@ -205,24 +143,6 @@ def feeds_table(states: Sequence[tuple[str, str, FeedState | None]]) -> Table:
     return table
 
 
-def article_to_json(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "feed": article.feed,
-        "url": article.url,
-        "current_url": article.current_url,
-        "canonical_url": article.canonical_url,
-        "guid": article.guid,
-        "title": article.title,
-        "status": str(article.status),
-        "versions": article.versions,
-        "first_seen": iso(article.first_seen),
-        "last_checked": iso(article.last_checked),
-        "next_check": iso(article.next_check),
-        "last_error": article.last_error,
-    }
-
-
 def articles_table(articles: Sequence[Article]) -> Table:
     table = Table(title="Articles")
     for column in ("id", "feed", "status", "versions", "title", "url", "next check"):
@@ -240,21 +160,6 @@ def articles_table(articles: Sequence[Article]) -> Table:
     return table
 
 
-def version_to_json(version: Version) -> dict[str, Any]:
-    return {
-        "number": version.number,
-        "fetched_at": iso(version.fetched_at),
-        "title": version.title,
-        "byline": version.byline,
-        "hash": version.content_hash,
-        "size": version.size,
-        "source": str(version.source),
-        "url": version.url,
-        "published": iso(version.published),
-        "modified": iso(version.modified),
-    }
-
-
 def history_table(article: Article, versions: Sequence[Version]) -> Table:
     table = Table(title=escape(f"History of article {article.id}: {article.current_url}"))
     for column in ("version", "fetched at", "title", "hash", "size", "source"):
@@ -269,23 +174,6 @@ def history_table(article: Article, versions: Sequence[Version]) -> Table:
             str(version.source),
         )
     return table
-
-
-def alert_to_json(alert: Alert) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "event_id": alert.event_id,
-        "channel": alert.channel,
-        "type": alert.event_type,
-        "status": str(alert.status),
-        "change_id": alert.change_id,
-        "created_at": iso(alert.created_at),
-        "attempts": alert.attempts,
-        "next_attempt": iso(alert.next_attempt),
-        "delivered_at": iso(alert.delivered_at),
-        "last_error": alert.last_error,
-        "digest": alert.digest,
-    }
 
 
 def alerts_table(alerts: Sequence[Alert]) -> Table:
@@ -312,16 +200,6 @@ def alerts_table(alerts: Sequence[Alert]) -> Table:
     return table
 
 
-def delivery_to_json(report: RelayReport) -> dict[str, Any]:
-    """What the relay did at the end of `check`."""
-    return {
-        "delivered": report.delivered,
-        "retried": report.retried,
-        "dead": report.dead,
-        "errors": list(report.errors),
-    }
-
-
 def drift_summary(drift: Drift | None) -> str:
     """ "82% like the seed; +2 -1 ~1 sentences; figures 30,000 -> 40,000" """
     if drift is None:
@@ -338,30 +216,7 @@ def drift_summary(drift: Drift | None) -> str:
     return text
 
 
-def seeds_to_json(overview: Sequence[tuple[Seed, Sequence[LinkedArticle]]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": seed.id,
-            "title": seed.title,
-            "url": seed.url,
-            "feeds": list(seed.feeds),
-            "articles": [
-                {
-                    "article": article_to_json(item.article),
-                    "score": item.link.score,
-                    "reasons": list(item.link.reasons),
-                    "linked_at": iso(item.link.linked_at),
-                    "drift_version": item.link.drift_version,
-                    "drift": drift_to_json(item.link.drift),
-                }
-                for item in linked
-            ],
-        }
-        for seed, linked in overview
-    ]
-
-
-def seeds_table(overview: Sequence[tuple[Seed, Sequence[LinkedArticle]]]) -> Table:
+def seeds_table(overview: Sequence[tuple[Seed, Sequence[SeedLinkedArticle]]]) -> Table:
     table = Table(title="Seeds")
     table.add_column("seed", overflow="fold")
     table.add_column("linked article", overflow="fold")
@@ -380,7 +235,7 @@ def seeds_table(overview: Sequence[tuple[Seed, Sequence[LinkedArticle]]]) -> Tab
     return table
 
 
-def timeline_table(seed: Seed, points: Sequence[DriftPoint]) -> Table:
+def timeline_table(seed: Seed, points: Sequence[SeedDriftPoint]) -> Table:
     table = Table(title=escape(f"Seed {seed.id}: every linked version against the seed"))
     for column in ("time (UTC)", "article", "version", "title"):
         table.add_column(column, overflow="fold")
@@ -396,9 +251,48 @@ def timeline_table(seed: Seed, points: Sequence[DriftPoint]) -> Table:
     return table
 
 
-def link_reasons(linked: Sequence[LinkedArticle]) -> list[str]:
+def link_reasons(linked: Sequence[SeedLinkedArticle]) -> list[str]:
     return [
         f"article {item.article.id} linked {short_time(item.link.linked_at)}: "
         + "; ".join(item.link.reasons)
         for item in linked
     ]
+
+
+def print_check_report(out: Console, notes: Console, report: CheckReport) -> None:
+    """What `check` prints: the changes and the summary on ``out``, then on ``notes``
+    (stderr) whether anything was due, failing feeds, errors and refused writes."""
+    if report.changes:
+        out.print(changes_table(report.changes))
+    out.print(summary_table(report))
+    if all(feed.status == FeedStatus.SKIPPED for feed in report.feeds):
+        notes.print(NOTHING_DUE)
+    print_feed_problems(notes, report.feeds)
+    for label, lines in (
+        ("[red]error:[/red]", report.errors),
+        ("[yellow]warning:[/yellow]", report.warnings),
+        ("[red]not stored:[/red]", report.store_errors),
+    ):
+        for line in lines:
+            notes.print(f"{label} {escape(line)}", highlight=False)
+
+
+def print_feed_problems(console: Console, feeds: Iterable[FeedReport], failed: str = "") -> None:
+    """A line per feed that failed (red, its label ending in ``failed``) or that was
+    malformed but still used (yellow)."""
+    for feed in feeds:
+        if feed.error:
+            console.print(f"[red]feed {escape(feed.name)}{failed}:[/red] {escape(feed.error)}")
+        elif feed.warning:
+            console.print(f"[yellow]feed {escape(feed.name)}:[/yellow] {escape(feed.warning)}")
+
+
+def print_delivery(console: Console, delivery: RelayReport) -> None:
+    """What the relay did at the end of `check`, and why alerts failed."""
+    console.print(
+        f"alerts: {delivery.delivered} delivered, {delivery.retried} queued for retry, "
+        f"{delivery.dead} dead",
+        highlight=False,
+    )
+    for line in delivery.errors:
+        console.print(f"[red]alert error:[/red] {escape(line)}", highlight=False)

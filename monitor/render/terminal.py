@@ -14,15 +14,8 @@ from rich.rule import Rule
 from rich.text import Text
 
 from monitor.models import DiffDocument, DiffOp, FieldChange, Op, SentenceDiff, SentenceStatus
+from monitor.render import summary
 from monitor.render.hunks import Hunk, body_hunks, body_note, has_body_changes
-from monitor.render.summary import (
-    NO_DIFFERENCES,
-    TIMED_OUT_NOTE,
-    field_name,
-    moved_note,
-    side_label,
-    stats_line,
-)
 
 DELETE_STYLE = "red strike"
 INSERT_STYLE = "bold green underline"
@@ -42,12 +35,12 @@ def render_terminal(doc: DiffDocument, context: int = 1) -> RenderableType:
     parts: list[RenderableType] = [header_panel(doc)]
     body = doc.diff.body
     if not doc.diff.fields and not has_body_changes(body):
-        parts.append(Text(NO_DIFFERENCES, style="bold"))
+        parts.append(Text(summary.NO_DIFFERENCES, style="bold"))
         return Group(*parts)
     if doc.diff.fields:
         parts.append(field_changes(doc.diff.fields))
     if body.timed_out:
-        parts.append(Text(TIMED_OUT_NOTE, style="yellow"))
+        parts.append(Text(summary.TIMED_OUT_NOTE, style="yellow"))
     hunks = body_hunks(body, context)
     if not hunks:
         parts.append(Text(body_note(body), style=NOTE_STYLE))
@@ -65,15 +58,15 @@ def header_panel(doc: DiffDocument) -> Panel:
             where.append(f"  article {doc.article_id}", style=NOTE_STYLE)
         lines.append(where)
     lines.append(Text(doc.url, style="blue underline"))
-    lines.append(labelled("old ", side_label(doc.old_label, doc.old_time), "red"))
-    lines.append(labelled("new ", side_label(doc.new_label, doc.new_time), "green"))
+    lines.append(labelled("old ", summary.side_label(doc.old_label, doc.old_time), "red"))
+    lines.append(labelled("new ", summary.side_label(doc.new_label, doc.new_time), "green"))
     significance = doc.classification.significance
     verdict = Text.assemble((str(significance).upper(), SIGNIFICANCE_STYLES.get(significance, "")))
     if doc.classification.tags:
         verdict.append("  ")
         verdict.append(", ".join(doc.classification.tags), style="italic")
     lines.append(verdict)
-    lines.append(Text(stats_line(doc.diff.body.stats), style=NOTE_STYLE))
+    lines.append(Text(summary.stats_line(doc.diff.body.stats), style=NOTE_STYLE))
     title = Text(doc.title or "(untitled)", style="bold")
     return Panel(Group(*lines), title=title, title_align="left", expand=True)
 
@@ -86,7 +79,7 @@ def field_changes(fields: Iterable[FieldChange]) -> Group:
     """One line per changed field: old struck through, an arrow, the new value."""
     lines: list[Text] = []
     for change in fields:
-        line = Text.assemble((field_name(change.field) + ": ", "bold"))
+        line = Text.assemble((summary.field_name(change.field) + ": ", "bold"))
         line.append(change.old if change.old is not None else "(none)", style=DELETE_STYLE)
         line.append(" → ")
         line.append(change.new if change.new is not None else "(none)", style=INSERT_STYLE)
@@ -136,7 +129,7 @@ def sentence_text(sentence: SentenceDiff) -> Text:
         case SentenceStatus.MOVED:
             # Text.assemble keeps the note's style to the note (a Text's own style would
             # spread over everything appended to it).
-            text = Text.assemble((f"[{moved_note(sentence)}] ", MOVED_STYLE))
+            text = Text.assemble((f"[{summary.moved_note(sentence)}] ", MOVED_STYLE))
             if sentence.ops:
                 return text.append_text(word_diff(sentence.ops))
             return text.append(new, style=MOVED_STYLE)

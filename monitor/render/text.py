@@ -10,15 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from monitor.models import DiffDocument, DiffOp, Op, SentenceDiff, SentenceStatus
+from monitor.render import summary
 from monitor.render.hunks import Hunk, ParagraphKey, body_hunks, body_note, has_body_changes
-from monitor.render.summary import (
-    NO_DIFFERENCES,
-    TIMED_OUT_NOTE,
-    field_name,
-    moved_note,
-    side_label,
-    stats_line,
-)
 
 DELETE_MARKS = ("[-", "-]")
 INSERT_MARKS = ("{+", "+}")
@@ -29,16 +22,16 @@ def render_text(doc: DiffDocument, context: int = 1) -> str:
     lines = header_lines(doc)
     body = doc.diff.body
     if not doc.diff.fields and not has_body_changes(body):
-        lines += ["", NO_DIFFERENCES]
+        lines += ["", summary.NO_DIFFERENCES]
         return _finish(lines)
     for change in doc.diff.fields:
-        lines += ["", f"@@ {one_line(field_name(change.field))} @@"]
+        lines += ["", f"@@ {one_line(summary.field_name(change.field))} @@"]
         if change.old is not None:
             lines.append("- " + one_line(change.old))
         if change.new is not None:
             lines.append("+ " + one_line(change.new))
     if body.timed_out:
-        lines += ["", TIMED_OUT_NOTE]
+        lines += ["", summary.TIMED_OUT_NOTE]
     hunks = body_hunks(body, context)
     if not hunks:
         lines += ["", body_note(body)]
@@ -56,13 +49,13 @@ def header_lines(doc: DiffDocument) -> list[str]:
             where.append(f"article {doc.article_id}")
         lines.append("Feed: " + ", ".join(where))
     lines += [
-        "--- " + one_line(side_label(doc.old_label, doc.old_time)),
-        "+++ " + one_line(side_label(doc.new_label, doc.new_time)),
+        "--- " + one_line(summary.side_label(doc.old_label, doc.old_time)),
+        "+++ " + one_line(summary.side_label(doc.new_label, doc.new_time)),
     ]
     verdict = f"Significance: {doc.classification.significance}"
     if doc.classification.tags:
         verdict += "; tags: " + ", ".join(one_line(tag) for tag in doc.classification.tags)
-    lines += [verdict, "Changes: " + stats_line(doc.diff.body.stats)]
+    lines += [verdict, "Changes: " + summary.stats_line(doc.diff.body.stats)]
     return lines
 
 
@@ -103,7 +96,7 @@ def sentence_lines(sentence: SentenceDiff) -> list[str]:
             return ["- " + one_line(old)]
         case SentenceStatus.MOVED:
             text = wdiff(sentence.ops, old=True, new=True) if sentence.ops else one_line(new)
-            return [f"> ({moved_note(sentence)}) {text}"]
+            return [f"> ({summary.moved_note(sentence)}) {text}"]
         case _:
             if not sentence.ops:
                 return ["- " + one_line(old), "+ " + one_line(new)]

@@ -1,7 +1,22 @@
-"""The store seam: a small Protocol and ``open_store`` to get the SQL implementation.
+"""The store seam: one small Protocol per consumer, and the helpers every store shares.
 
-One implementation (``sql.py``, SQLAlchemy Core) serves SQLite and PostgreSQL; the contract
-tests in ``tests/test_store.py`` run against both.
+Each method is declared once, in the Protocol of the consumer that needs it; consumers that
+need the same reads share a Protocol (``ArchiveStore``, ``AlertLog``), and ``Store`` is
+all of them together. One implementation serves SQLite and PostgreSQL: ``SQLStore`` in
+``sql.py``, opened with ``sql.open_store``; the contract tests in ``tests/store/`` run on
+both. This module imports no database code, so that a consumer's import of a Protocol
+loads none (modules here import this one, never the other way: issue 13).
+
+    RunnerStore   StoreRunner: where calls run, writes that fail rather than wait
+    LeaseStore    the run lease (``check``) and the daemon's write probe
+    AlertLog      the outbox as read by the relay and the CLI
+    OutboxStore   the relay (alerts/outbox.py): AlertLog, claims, leases and outcomes
+    ArchiveStore  what was seen: feeds, articles, versions, changes, seed links
+    CheckStore    the check pipeline: ArchiveStore and what it writes
+    ReportStore   the CLI's reading commands (status, feeds, articles, history, diff,
+                  alerts, seeds): ArchiveStore, AlertLog, counts
+    DaemonStore   the daemon: CheckStore, OutboxStore and LeaseStore
+    Store         the whole store, as the CLI opens it
 """
 
 from __future__ import annotations
@@ -10,7 +25,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from monitor.errors import StoreBusyError
 from monitor.models import (
@@ -27,6 +42,9 @@ from monitor.models import (
 # zlib's default level: a 77 KB news page packs to about 16 KB in 1 ms.
 RAW_COMPRESSION_LEVEL = 6
 
+# Called inside record()'s transaction with the saved changes: the alerts to queue for them.
+AlertFactory = Callable[[Sequence[Change]], Sequence[Alert]]
+
 
 def pack_raw(content: bytes) -> bytes:
     """A raw body in the form every store keeps it."""
@@ -34,11 +52,12 @@ def pack_raw(content: bytes) -> bytes:
 
 
 class WouldWaitError(StoreBusyError):
-    """A write under ``Store.without_waiting`` found the store locked (and did nothing)."""
+    """A write under ``without_waiting`` found the store locked (and did nothing)."""
 
 
-class Store(Protocol):
-    """Persistence for feeds, articles, versions and changes."""
+@runtime_checkable
+class RunnerStore(Protocol):
+    """What ``StoreRunner`` (store/runner.py) needs to know to place a store's calls."""
 
     @property
     def in_place(self) -> bool:
@@ -49,106 +68,33 @@ class Store(Protocol):
         """Writes in this block (in this thread) that would wait for a lock raise
         WouldWaitError at once, having written nothing."""
 
-    def close(self) -> None: ...
 
-    # feeds
-    def get_feed(self, name: str) -> FeedState | None: ...
-    def save_feed(self, state: FeedState) -> None:
-        """Insert or replace the state of the feed named ``state.name``."""
+@runtime_checkable
+class LeaseStore(Protocol):
+    """Named leases: one holder at a time, until it releases or its lease runs out."""
 
-    def save_feeds(self, states: Sequence[FeedState]) -> None:
-        """``save_feed`` for each of ``states``, in one transaction."""
-
-    def list_feeds(self) -> list[FeedState]: ...
-
-    # articles
-    def add_article(self, article: Article) -> Article:
-        """Insert ``article`` (its ``id`` is ignored) and return it with the assigned id.
-
-        Raises StoreError if an article with the same ``url`` exists."""
-
-    def update_article(self, article: Article) -> None: ...
-    def update_articles(self, batch: Sequence[Article], only: Sequence[str] = ()) -> list[int]:
-        """``update_article`` for each of ``batch``, in one transaction, writing only the
-        fields named in ``only`` (default: all); an id that no longer exists is skipped.
-        Rows another transaction holds are skipped, not waited for: their ids are returned
-        (PostgreSQL; SQLite locks the whole file, so there the batch waits)."""
-
-    def get_article(self, article_id: int) -> Article | None: ...
-    def find_article(self, urls: Sequence[str], guid: str | None = None) -> Article | None:
-        """The article whose url, current_url or canonical_url is one of ``urls``; failing
-        that, the one with one of ``urls`` as an alias; failing that, the one with feed
-        GUID ``guid``."""
-
-    def find_articles(self, urls: Sequence[str]) -> dict[str, Article]:
-        """``find_article([url])`` for each of ``urls`` at once, by URL columns only (no
-        aliases, no GUIDs); URLs with no match are left out."""
-
-    def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
-        """Those of ``urls`` and ``guids`` that ``find_article`` could match (as a url,
-        current, canonical or alias URL; as a GUID): one query for a whole feed's entries."""
-
-    def add_alias(self, article_id: int, url: str, now: datetime) -> None:
-        """Remember ``url`` as another address of the article (idempotent)."""
-
-    def list_articles(self, feed: str | None = None) -> list[Article]: ...
-    def due_articles(self, now: datetime, limit: int | None = None) -> list[Article]:
-        """Articles whose next_check is at or before ``now``, most overdue first."""
-
-    def due_article_ids(self, now: datetime, limit: int | None = None) -> list[tuple[int, str]]:
-        """(id, feed) of ``due_articles(now, limit)``, in the same order."""
-
-    def get_articles(self, ids: Sequence[int]) -> list[Article]:
-        """The articles with these ids, in the order given; ids not found are left out."""
-
-    def incomplete_articles(self) -> list[Article]:
-        """Articles that count more versions than are stored (left by older releases)."""
-
-    # versions and changes
-    def latest_version(self, article_id: int) -> Version | None: ...
-    def get_version(self, article_id: int, number: int) -> Version | None: ...
-    def list_versions(self, article_id: int) -> list[Version]: ...
-    def find_version_by_hash(self, article_id: int, content_hash: str) -> Version | None:
-        """The earliest version of the article with this content hash."""
-
-    def get_raw_body(self, article_id: int, number: int) -> RawBody | None: ...
-    def record(
-        self,
-        article: Article,
-        changes: Sequence[Change],
-        version: Version | None = None,
-        raw: RawBody | None = None,
-        link: SeedLink | None = None,
-        alerts: Callable[[Sequence[Change]], Sequence[Alert]] | None = None,
-    ) -> list[Change]:
-        """In one transaction: update ``article`` (insert it when its id is 0), insert
-        ``version`` (with ``raw``, kept compressed) if given, insert ``changes``, save the
-        seed ``link`` if given, and queue the alerts that ``alerts`` makes of the saved
-        changes; return the saved changes.
-
-        Only from the article's ``revision``, which it bumps: ConflictError when another
-        process recorded the article (or inserted its URL) since it was read."""
-
-    def list_changes(
-        self, article_id: int | None = None, since: datetime | None = None
-    ) -> list[Change]: ...
-
-    def counts(self) -> dict[str, int]:
-        """Rows held: {"articles": n, "versions": n, "changes": n}."""
-
-    # run leases
     def acquire_lock(self, name: str, owner: str, now: datetime, until: datetime) -> str | None:
         """Take or extend lease ``name``; None when taken, else who holds it."""
 
     def release_lock(self, name: str, owner: str) -> None: ...
 
-    # seed links
-    def get_seed_link(self, article_id: int) -> SeedLink | None: ...
-    def list_seed_links(self, seed_id: str | None = None) -> list[SeedLink]: ...
-    def remove_seed_link(self, article_id: int) -> None: ...
 
-    # the alert outbox
-    def add_alerts(self, new_alerts: Sequence[Alert]) -> list[Alert]: ...
+@runtime_checkable
+class AlertLog(Protocol):
+    """The outbox's rows as read: by the relay (what is queued, which digest is due) and
+    by the CLI (``status``, ``alerts``)."""
+
+    def list_alerts(
+        self, status: AlertStatus | None = None, limit: int | None = None
+    ) -> list[Alert]: ...
+    def count_alerts(self) -> dict[AlertStatus, int]: ...
+    def oldest_queued_digest(self, channel: str) -> datetime | None: ...
+
+
+@runtime_checkable
+class OutboxStore(RunnerStore, AlertLog, Protocol):
+    """What the alert relay needs: due alerts leased, leases renewed, outcomes recorded."""
+
     def claim_alerts(
         self,
         now: datetime,
@@ -175,26 +121,115 @@ class Store(Protocol):
     ) -> bool:
         """Record an attempt on a claimed alert; False when ``owner`` lost the lease."""
 
-    def get_alert(self, alert_id: int) -> Alert | None: ...
-    def list_alerts(
-        self, status: AlertStatus | None = None, limit: int | None = None
-    ) -> list[Alert]: ...
-    def count_alerts(self) -> dict[AlertStatus, int]: ...
-    def oldest_queued_digest(self, channel: str) -> datetime | None: ...
+
+@runtime_checkable
+class ArchiveStore(Protocol):
+    """What was seen, as read by the pipeline, the CLI, diffs (compare.py), the demo and
+    the relay's test alert."""
+
+    def get_feed(self, name: str) -> FeedState | None: ...
+    def get_article(self, article_id: int) -> Article | None: ...
+    def find_article(self, urls: Sequence[str], guid: str | None = None) -> Article | None:
+        """The article whose url, current_url or canonical_url is one of ``urls``; failing
+        that, the one with one of ``urls`` as an alias; failing that, the one with feed
+        GUID ``guid``."""
+
+    def list_versions(self, article_id: int) -> list[Version]: ...
+    def list_changes(
+        self, article_id: int | None = None, since: datetime | None = None
+    ) -> list[Change]: ...
+    def get_seed_link(self, article_id: int) -> SeedLink | None: ...
+    def list_seed_links(self, seed_id: str | None = None) -> list[SeedLink]: ...
+
+
+@runtime_checkable
+class CheckStore(RunnerStore, ArchiveStore, Protocol):
+    """What the check pipeline reads and writes (besides ArchiveStore's reads)."""
+
+    # feeds
+    def list_feeds(self) -> list[FeedState]: ...
+    def save_feeds(self, states: Sequence[FeedState]) -> None:
+        """Insert or replace each feed's state (by name), in one transaction."""
+
+    # articles
+    def add_article(self, article: Article) -> Article:
+        """Insert ``article`` (its ``id`` is ignored) and return it with the assigned id.
+
+        Raises StoreError if an article with the same ``url`` exists."""
+
+    def update_articles(self, batch: Sequence[Article], only: Sequence[str] = ()) -> list[int]:
+        """Replace each stored article of ``batch``, in one transaction, writing only the
+        fields named in ``only`` (default: all); an id that no longer exists is skipped.
+        Rows another transaction holds are skipped, not waited for: their ids are returned
+        (PostgreSQL; SQLite locks the whole file, so there the batch waits)."""
+
+    def find_articles(self, urls: Sequence[str]) -> dict[str, Article]:
+        """``find_article([url])`` for each of ``urls`` at once, by URL columns only (no
+        aliases, no GUIDs); URLs with no match are left out."""
+
+    def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
+        """Those of ``urls`` and ``guids`` that ``find_article`` could match (as a url,
+        current, canonical or alias URL; as a GUID): one query for a whole feed's entries."""
+
+    def add_alias(self, article_id: int, url: str, now: datetime) -> None:
+        """Remember ``url`` as another address of the article (idempotent)."""
+
+    def due_article_ids(self, now: datetime, limit: int | None = None) -> list[tuple[int, str]]:
+        """(id, feed) of the articles whose next_check is at or before ``now``, most
+        overdue first."""
+
+    def get_articles(self, ids: Sequence[int]) -> list[Article]:
+        """The articles with these ids, in the order given; ids not found are left out."""
+
+    def incomplete_articles(self) -> list[Article]:
+        """Articles that count more versions than are stored (left by older releases)."""
+
+    # versions, changes and seed links
+    def latest_version(self, article_id: int) -> Version | None: ...
+    def find_version_by_hash(self, article_id: int, content_hash: str) -> Version | None:
+        """The earliest version of the article with this content hash."""
+
+    def record(
+        self,
+        article: Article,
+        changes: Sequence[Change],
+        version: Version | None = None,
+        raw: RawBody | None = None,
+        link: SeedLink | None = None,
+        alerts: AlertFactory | None = None,
+    ) -> list[Change]:
+        """In one transaction: update ``article`` (insert it when its id is 0), insert
+        ``version`` (with ``raw``, kept compressed) if given, insert ``changes``, save the
+        seed ``link`` if given, and queue the alerts that ``alerts`` makes of the saved
+        changes; return the saved changes.
+
+        Only from the article's ``revision``, which it bumps: ConflictError when another
+        process recorded the article (or inserted its URL) since it was read."""
+
+    def remove_seed_link(self, article_id: int) -> None: ...
+
+
+@runtime_checkable
+class ReportStore(ArchiveStore, AlertLog, Protocol):
+    """What the CLI's reading commands need (they also work on a read-only store)."""
+
+    def counts(self) -> dict[str, int]:
+        """Rows held: {"articles": n, "versions": n, "changes": n}."""
+
+    def list_articles(self, feed: str | None = None) -> list[Article]: ...
+
+
+@runtime_checkable
+class DaemonStore(CheckStore, OutboxStore, LeaseStore, Protocol):
+    """What the daemon needs: it checks, relays alerts and probes the store with a lease."""
+
+
+@runtime_checkable
+class Store(DaemonStore, ReportStore, Protocol):
+    """The whole store, as the CLI opens it (``SQLStore`` has a few more methods, for
+    tests and tools)."""
+
     def requeue_alerts(self, ids: Sequence[int] | None, now: datetime) -> int:
         """Queue the alerts ``ids`` (or every dead one, for None) for delivery now."""
 
-
-def open_store(
-    url: str,
-    lock_timeout: float = 10.0,
-    statement_timeout: float = 120.0,
-    read_only: bool = False,
-) -> Store:
-    """Open (and migrate to the latest schema) the store at SQLAlchemy ``url``.
-
-    ``lock_timeout`` and ``statement_timeout`` bound every wait, in seconds; ``read_only``
-    opens a store that cannot be written for reading instead of failing."""
-    from monitor.store.sql import SQLStore
-
-    return SQLStore.open(url, lock_timeout, statement_timeout, read_only)
+    def close(self) -> None: ...

@@ -6,7 +6,7 @@ daemon until the wait ended. ``StoreRunner`` decides where each call runs:
 
 - A store on the network (PostgreSQL): every call in a thread, reads and writes in separate
   pools, so that writes waiting for row locks hold up neither reads nor the event loop.
-- A store in this process (SQLite, ``Store.in_place``): its calls are CPU work with no
+- A store in this process (SQLite, ``RunnerStore.in_place``): its calls are CPU work with no
   network to wait for, and reads never wait for a lock (write-ahead log). They run in
   place, as threads would only add contention for the GIL (10% of a cold round's time).
   A write first tries without waiting at all; only when the database is locked does it go
@@ -21,7 +21,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
 from typing import ParamSpec, TypeVar
 
-from monitor.store import Store, WouldWaitError
+from monitor.store import RunnerStore, WouldWaitError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,7 +35,7 @@ class StoreRunner:
 
     def __init__(
         self,
-        store: Store,
+        store: RunnerStore,
         readers: Executor | None = None,
         writers: Executor | None = None,
     ) -> None:

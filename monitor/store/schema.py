@@ -1,5 +1,5 @@
 """The database schema as SQLAlchemy Core tables: used by ``sql.py`` and as the reference
-that the Alembic migrations must reproduce (``tests/test_store.py`` compares them).
+that the Alembic migrations must reproduce (``tests/store/test_schema.py`` compares them).
 
 Enumerations (article status, change kind, text source) are plain strings, not database
 enums or CHECK constraints, so that adding a kind later needs no schema migration.
@@ -54,9 +54,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        moment: datetime = value  # what the DateTime impl returns
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
 
 # Deterministic constraint names let later migrations (and SQLite batch mode) refer to them.
@@ -69,6 +70,12 @@ NAMING_CONVENTION = {
 }
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _article_id(**options: Any) -> Column[int]:
+    """The column naming the article a row belongs to: the row goes when the article goes."""
+    return Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), **options)
+
 
 feeds = Table(
     "feeds",
@@ -128,12 +135,7 @@ article_urls = Table(
     "article_urls",
     metadata,
     Column("url", Text, primary_key=True),
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _article_id(nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
 )
 Index(None, article_urls.c.article_id)
@@ -142,12 +144,7 @@ versions = Table(
     "versions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _article_id(nullable=False),
     Column("number", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("text", Text, nullable=False),
@@ -169,12 +166,7 @@ changes = Table(
     "changes",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _article_id(nullable=False),
     Column("kind", String(20), nullable=False),
     Column("feed", Text, nullable=False),
     Column("url", Text, nullable=False),
@@ -200,12 +192,7 @@ Index(None, changes.c.article_id)
 seed_links = Table(
     "seed_links",
     metadata,
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _article_id(primary_key=True),
     Column("seed_id", Text, nullable=False),
     Column("score", Float, nullable=False),
     Column("reasons", Text, nullable=False),  # JSON list

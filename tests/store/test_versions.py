@@ -1,0 +1,115 @@
+"""Versions and changes (monitor/store/versions.py), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from monitor.models import (
+    ChangeKind,
+    DiffStats,
+    RawBody,
+    Significance,
+)
+from monitor.store import pack_raw
+from monitor.store.schema import versions
+from monitor.store.sql import SQLStore
+from tests.store.samples import T0, new_article, new_change, new_version
+
+
+def test_classified_changes_and_reverts_roundtrip(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    store.record(replace(article, versions=1), [], new_version(article.id, 1, feed_title="A"))
+    store.record(
+        replace(article, versions=2, revision=1),
+        [],
+        new_version(article.id, 2, content_hash="b" * 64),
+    )
+    stats = DiffStats(words_added=3, words_removed=1, sentences_edited=1, similarity=0.93)
+    reverted = new_change(
+        article,
+        ChangeKind.REVERTED,
+        T0,
+        version=3,
+        previous_version=2,
+        significance=Significance.MAJOR,
+        tags=("headline", "numbers"),
+        stats=stats,
+        reverted_to=1,
+    )
+    third = new_version(article.id, 3, content_hash=f"{1:064x}")  # the same as version 1
+    (saved,) = store.record(replace(article, versions=3, revision=2), [reverted], third)
+
+    assert store.list_changes(article.id) == [saved]
+    assert saved.stats == stats and saved.tags == ("headline", "numbers")
+    assert store.get_version(article.id, 1).feed_title == "A"  # type: ignore[union-attr]
+    found = store.find_version_by_hash(article.id, third.content_hash)
+    assert found is not None and found.number == 1  # the earliest of the identical versions
+    assert store.find_version_by_hash(article.id, "f" * 64) is None
+
+
+def test_raw_body_is_byte_identical_and_stored_compressed(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    body = b"<p>The same paragraph, over and over.</p>\n" * 2000
+    store.record(article, [], new_version(article.id, 1), RawBody(body))
+
+    assert store.get_raw_body(article.id, 1) == RawBody(body, None)
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(versions.c.raw_body)).scalar_one()
+    assert len(stored) < len(body) // 10
+
+
+def test_raw_body_packed_by_a_worker_is_stored_as_packed(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    body = b"<p>Packed in a worker process.</p>\n" * 500
+    store.record(article, [], new_version(article.id, 1), RawBody(body, packed=pack_raw(body)))
+
+    assert store.get_raw_body(article.id, 1) == RawBody(body, None)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(versions.c.raw_body)).scalar_one() == pack_raw(body)
+
+
+def test_raw_body_is_none_when_not_kept(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    store.record(article, [], new_version(article.id, 1))
+    assert store.get_raw_body(article.id, 1) is None
+    assert store.get_raw_body(article.id, 2) is None
+
+
+def test_version_lookups_and_ordering(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    other = store.add_article(new_article("https://news.example/other"))
+    assert store.latest_version(article.id) is None
+    assert store.list_versions(article.id) == []
+
+    v2 = new_version(article.id, 2, "Two.")
+    v1 = new_version(article.id, 1, "One.")
+    v3 = new_version(article.id, 3, "Three.")
+    for revision, version in enumerate((v2, v1, v3)):  # out of order on purpose
+        store.record(replace(article, revision=revision), [], version)
+    store.record(other, [], new_version(other.id, 1, "Other."))
+
+    assert store.latest_version(article.id) == v3
+    assert store.get_version(article.id, 2) == v2
+    assert store.get_version(article.id, 4) is None
+    assert store.list_versions(article.id) == [v1, v2, v3]
+    assert store.list_versions(other.id) == [new_version(other.id, 1, "Other.")]
+
+
+def test_list_changes_filters_by_article_and_time(store: SQLStore) -> None:
+    a = store.add_article(new_article("https://news.example/a"))
+    b = store.add_article(new_article("https://news.example/b"))
+    (a_new,) = store.record(a, [new_change(a, ChangeKind.NEW, T0)])
+    (b_new,) = store.record(b, [new_change(b, ChangeKind.NEW, T0 + timedelta(minutes=1))])
+    (a_changed,) = store.record(
+        replace(a, revision=1),
+        [new_change(a, ChangeKind.CHANGED, T0 + timedelta(hours=2), version=2)],
+    )
+
+    assert store.list_changes() == [a_new, b_new, a_changed]
+    assert store.list_changes(article_id=a.id) == [a_new, a_changed]
+    assert store.list_changes(since=T0 + timedelta(minutes=1)) == [b_new, a_changed]
+    assert store.list_changes(article_id=a.id, since=T0 + timedelta(minutes=1)) == [a_changed]
+    assert store.list_changes(since=T0 + timedelta(days=1)) == []
