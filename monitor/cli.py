@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from monitor.config import Settings
     from monitor.models import Article, CheckReport, DiffDocument, RelayReport
-    from monitor.store import Store
+    from monitor.store import ArchiveStore, OutboxStore, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CHANGED = 1
@@ -278,7 +278,7 @@ def _with_progress(
         return work(advance)
 
 
-def _deliver(settings: Settings, store: Store, wait: float) -> RelayReport | None:
+def _deliver(settings: Settings, store: OutboxStore, wait: float) -> RelayReport | None:
     """Deliver the queued alerts when channels are configured; None when there are none."""
     if not settings.alerts:
         return None
@@ -662,7 +662,7 @@ def seeds_show(ctx: click.Context, seed: str, as_json: bool) -> None:
         console.print(escape(line), highlight=False)
 
 
-def find_article(store: Store, ref: str) -> Article:
+def find_article(store: ArchiveStore, ref: str) -> Article:
     """An article by id or by URL (normalized, current or canonical)."""
     from monitor.normalize import normalize_url
 

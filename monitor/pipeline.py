@@ -26,7 +26,7 @@ from monitor.errors import (
     ReadOnlyStoreError,
     StoreError,
 )
-from monitor.extract import Extractor
+from monitor.extract import Extractor, TrafilaturaExtractor
 from monitor.fetch import Fetcher
 from monitor.harvest import Harvest
 from monitor.ledger import Ledger
@@ -282,8 +282,6 @@ async def check_once(
     extractor: Extractor | None = None,
 ) -> CheckReport:
     """One pass with a fresh shared HTTP client: what ``newsmonitor check`` runs."""
-    from monitor.extract import TrafilaturaExtractor
-
     seeds = load_seeds(settings.seeds.dir, settings.ignore)
     async with Fetcher(settings.fetch) as fetcher:
         monitor = Monitor(settings, store, fetcher, extractor or TrafilaturaExtractor(), seeds)

@@ -42,7 +42,7 @@ from monitor.fetch import Fetcher
 from monitor.models import CheckReport, FeedStatus
 from monitor.pipeline import Monitor
 from monitor.seeds import load_seeds
-from monitor.store import Store
+from monitor.store import DaemonStore
 from monitor.store.runner import StoreRunner
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Daemon:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: DaemonStore,
         config_path: str | os.PathLike[str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -348,6 +348,6 @@ class Daemon:
         log.info("stopped (%d alerts delivered on the way out)", report.delivered)
 
 
-async def run_daemon(settings: Settings, store: Store, config_path: str | None) -> int:
+async def run_daemon(settings: Settings, store: DaemonStore, config_path: str | None) -> int:
     """What `newsmonitor run` runs."""
     return await Daemon(settings, store, config_path).run()
