@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -68,6 +68,13 @@ def _check_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
         except re.error as exc:
             raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
     return patterns
+
+
+def _positive(duration: timedelta, message: str) -> timedelta:
+    """``duration`` if it is longer than zero; ``ValueError(message)`` otherwise."""
+    if duration <= timedelta(0):
+        raise ValueError(message)
+    return duration
 
 
 class ClassifyRules(_Model):
@@ -197,10 +204,8 @@ class StorageSettings(_Model):
 
     @field_validator("lock_timeout", "statement_timeout")
     @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be more than 0 seconds")
-        return value
+    def _positive_timeouts(cls, value: timedelta) -> timedelta:
+        return _positive(value, "must be more than 0 seconds")
 
 
 class SeedSettings(_Model):
@@ -261,9 +266,7 @@ class _AlertChannelBase(_Model):
     @field_validator("max_age")
     @classmethod
     def _positive_age(cls, max_age: timedelta) -> timedelta:
-        if max_age <= timedelta(0):
-            raise ValueError("must be longer than 0s")
-        return max_age
+        return _positive(max_age, "must be longer than 0s")
 
 
 class WebhookConfig(_AlertChannelBase):
@@ -410,6 +413,7 @@ def _channel_errors(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         raise ValidationError.from_exception_data(exc.title, details) from None
 
 
+_NamedT = TypeVar("_NamedT", bound=FeedConfig | _AlertChannelBase)  # a table with a name
 AlertChannelConfig = Annotated[
     Annotated[WebhookConfig | EmailConfig | AppriseConfig, Field(discriminator="type")],
     WrapValidator(_channel_errors),
@@ -520,23 +524,25 @@ class Settings(_Model):
         return self
 
     def alert_channel(self, name: str) -> AlertChannelConfig:
-        for channel in self.alerts:
-            if channel.name == name:
-                return channel
-        known = ", ".join(c.name for c in self.alerts) or "none configured"
-        raise ConfigError(f"{self.source}: no alert channel named {name!r} (channels: {known})")
+        """The [[alerts]] table called ``name``; ConfigError listing the channels if none is."""
+        return self._named(self.alerts, name, "alert channel", "channels")
 
     def feed(self, name: str) -> FeedConfig:
-        for feed in self.feeds:
-            if feed.name == name:
-                return feed
-        known = ", ".join(f.name for f in self.feeds) or "none configured"
-        raise ConfigError(f"{self.source}: no feed named {name!r} (feeds: {known})")
+        """The [[feeds]] table called ``name``; ConfigError listing the feeds if none is."""
+        return self._named(self.feeds, name, "feed", "feeds")
 
     def ignore_patterns(self, feed: str | None) -> tuple[str, ...]:
         """Global ignore patterns plus those of ``feed``."""
         extra = next((f.ignore for f in self.feeds if f.name == feed), ())
         return self.ignore + extra
+
+    def _named(self, tables: tuple[_NamedT, ...], name: str, what: str, kinds: str) -> _NamedT:
+        """The table of ``tables`` called ``name``; ConfigError listing their names if none is."""
+        for table in tables:
+            if table.name == name:
+                return table
+        known = ", ".join(table.name for table in tables) or "none configured"
+        raise ConfigError(f"{self.source}: no {what} named {name!r} ({kinds}: {known})")
 
 
 def _require_unique(what: str, names: list[str]) -> None:

@@ -6,7 +6,7 @@ database row: every module speaks in these types. All datetimes are timezone-awa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
@@ -384,6 +384,18 @@ class RawBody:
     packed: bytes | None = field(default=None, repr=False, compare=False)
 
 
+@dataclass(frozen=True)
+class Recording:
+    """Everything one observation of an article records, in one transaction: the article
+    row (id 0: a new article), its new version and raw body, its changes, its seed link."""
+
+    article: Article
+    changes: Sequence[Change]
+    version: Version | None = None
+    raw: RawBody | None = None  # only with ``version``
+    link: SeedLink | None = None
+
+
 class AlertStatus(StrEnum):
     """Where an alert is in the outbox."""
 
@@ -409,6 +421,30 @@ class Alert:
     last_error: str | None = None
     delivered_at: datetime | None = None
     digest: bool = False  # held for the channel's digest instead of sent on its own
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """A relay's claim on due alerts: who leases them, until when, and which ones."""
+
+    owner: str
+    lease_until: datetime
+    limit: int = 100
+    digest: bool = False  # the alerts held for a digest, instead of those sent on their own
+    channel: str | None = None  # only this channel's alerts (None: every channel's)
+
+
+@dataclass(frozen=True)
+class AlertAttempt:
+    """The outcome of one delivery attempt of a claimed alert, recorded under its lease."""
+
+    alert_id: int
+    owner: str  # the relay that holds the lease
+    status: AlertStatus  # delivered, queued again, or dead
+    attempts: int  # attempts so far, this one included
+    at: datetime
+    next_attempt: datetime | None = None  # when queued again: when it is next due
+    error: str | None = None
 
 
 @dataclass(frozen=True)

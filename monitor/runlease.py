@@ -2,8 +2,8 @@
 
 A lease row in the store (not a file lock) so that it holds across machines sharing a
 PostgreSQL store; it runs out by itself when its holder dies, and a holder that died on
-this host is taken over at once. Time comes from an injectable ``Clock`` so that tests
-need not wait it out.
+this host is taken over at once. Time comes from an injectable ``LeaseTimer`` so that
+tests need not wait it out.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from monitor.clock import Clock, utc_now
 from monitor.errors import RunLockedError, StoreError
 from monitor.store import LeaseStore
 
@@ -27,10 +28,10 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Clock:
+class LeaseTimer:
     """Where the lease reads the time and how it waits; tests pass their own."""
 
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    now: Clock = utc_now
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
 
@@ -42,26 +43,26 @@ def owner_id() -> str:
 
 @contextmanager
 def exclusive_check(
-    store: LeaseStore, wait: float, poll: float = 0.5, clock: Clock = Clock()
+    store: LeaseStore, wait: float, poll: float = 0.5, timer: LeaseTimer = LeaseTimer()
 ) -> Iterator[None]:
     """Hold the store's `check` lease: a second `check` waits up to ``wait`` seconds, then
     gives up with RunLockedError. A holder that died on this host is taken over at once."""
     owner = owner_id()
-    deadline = clock.monotonic() + wait
+    deadline = timer.monotonic() + wait
     while True:
-        now = clock.now()
+        now = timer.now()
         holder = store.acquire_lock(CHECK_LOCK, owner, now, now + CHECK_LEASE)
         if holder is None:
             break
         if _dead_on_this_host(holder):
             store.release_lock(CHECK_LOCK, holder)
             continue
-        if clock.monotonic() >= deadline:
+        if timer.monotonic() >= deadline:
             host, pid = _host_and_pid(holder)
             raise RunLockedError(
                 f"another check is running (process {pid} on {host}); this one was skipped"
             )
-        clock.sleep(poll)
+        timer.sleep(poll)
     try:
         yield
     finally:

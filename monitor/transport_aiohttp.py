@@ -28,16 +28,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
+from monitor import transport
 from monitor.config import FetchSettings
 from monitor.errors import BlockedAddressError
-from monitor.transport import (
-    Pools,
-    TransportError,
-    connect_reason,
-    is_public_address,
-    network_detail,
-    parse_address,
-)
+from monitor.transport import Pools, TransportError
 
 # aiohttp's default of 8190 bytes per header line fails sites that httpx (httpcore: 100 kB for
 # the whole head) reads fine, such as long Content-Security-Policy or Set-Cookie headers.
@@ -162,14 +156,14 @@ class _PublicOnlyResolver(AbstractResolver):
 
 
 def _is_public(text: str) -> bool:
-    address = parse_address(text)
-    return address is not None and is_public_address(address)
+    address = transport.parse_address(text)
+    return address is not None and transport.is_public_address(address)
 
 
 def _refuse_private_literal(host: str | None) -> None:
     """BlockedAddressError if ``host`` is a non-public IP literal (names: the resolver)."""
-    address = parse_address(host) if host else None
-    if address is not None and not is_public_address(address):
+    address = transport.parse_address(host) if host else None
+    if address is not None and not transport.is_public_address(address):
         raise BlockedAddressError(host or "", f"host {host!r} resolves to non-public {address}")
 
 
@@ -184,7 +178,7 @@ def _translate(exc: BaseException) -> TransportError:
     if isinstance(exc, TimeoutError):  # aiohttp's sock_read timeout
         return TransportError("timed out")
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return TransportError(connect_reason(exc.os_error), connect_failed=True)
+        return TransportError(transport.connect_reason(exc.os_error), connect_failed=True)
     if isinstance(exc, aiohttp.InvalidURL):
         # str(exc) is the whole URL, userinfo included: only the description is used.
         detail = exc.description or (str(exc.__cause__) if exc.__cause__ else "malformed")
@@ -200,8 +194,8 @@ def _translate(exc: BaseException) -> TransportError:
     if isinstance(exc, aiohttp.ClientResponseError):  # the response head did not parse
         return TransportError(f"protocol error: {_one_line(exc.message)}")
     if isinstance(exc, aiohttp.ClientConnectionError):
-        return TransportError(f"network error: {network_detail(exc)}")
-    return TransportError(f"{type(exc).__name__}: {network_detail(exc)}")
+        return TransportError(f"network error: {transport.network_detail(exc)}")
+    return TransportError(f"{type(exc).__name__}: {transport.network_detail(exc)}")
 
 
 def _parser_message(exc: BaseException) -> str:

@@ -25,6 +25,7 @@ from monitor.models import (
     DiffDocument,
     FeedState,
     RawBody,
+    Recording,
     SeedLink,
     Version,
 )
@@ -163,9 +164,8 @@ class Writer:
         factory = None
         if self.settings.alerts:
             factory = partial(outbox_rows, self.settings, documents=documents or {}, now=run.now)
-        saved = await self.db.write(
-            self.store.record, article, changes, version, raw, link=link, alerts=factory
-        )
+        recording = Recording(article, changes, version, raw, link)
+        saved = await self.db.write(self.store.record, recording, alerts=factory)
         if article.id == 0 and saved:
             run.checked.add(saved[0].article_id)
         run.changes.extend(saved)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.errors import RunLockedError
-from monitor.runlease import CHECK_LEASE, CHECK_LOCK, Clock, exclusive_check, owner_id
+from monitor.runlease import CHECK_LEASE, CHECK_LOCK, LeaseTimer, exclusive_check, owner_id
 from monitor.store import Store
 
 
@@ -28,8 +28,8 @@ class TurnedClock:
         self.ticks += seconds
         self.wall += timedelta(seconds=seconds)
 
-    def clock(self) -> Clock:
-        return Clock(now=lambda: self.wall, monotonic=lambda: self.ticks, sleep=self.sleep)
+    def timer(self) -> LeaseTimer:
+        return LeaseTimer(now=lambda: self.wall, monotonic=lambda: self.ticks, sleep=self.sleep)
 
 
 def hold(store: Store, owner: str, now: datetime) -> None:
@@ -41,7 +41,7 @@ def test_a_second_check_waits_then_gives_up_naming_the_holder(store: Store) -> N
     hold(store, "elsewhere.example:4242:abcd", turned.wall)
     with (
         pytest.raises(RunLockedError, match=r"process 4242 on elsewhere\.example"),
-        exclusive_check(store, wait=3, poll=0.5, clock=turned.clock()),
+        exclusive_check(store, wait=3, poll=0.5, timer=turned.timer()),
     ):
         pytest.fail("the lease is held by another host")
     assert sum(turned.slept) == pytest.approx(3.0) and set(turned.slept) == {0.5}
@@ -50,18 +50,18 @@ def test_a_second_check_waits_then_gives_up_naming_the_holder(store: Store) -> N
 def test_no_wait_gives_up_at_once(store: Store) -> None:
     turned = TurnedClock()
     hold(store, "elsewhere.example:1:abcd", turned.wall)
-    with pytest.raises(RunLockedError), exclusive_check(store, wait=0, clock=turned.clock()):
+    with pytest.raises(RunLockedError), exclusive_check(store, wait=0, timer=turned.timer()):
         pass
     assert turned.slept == []
 
 
 def test_the_lease_is_released_and_taken_again(store: Store) -> None:
     turned = TurnedClock()
-    with exclusive_check(store, wait=0, clock=turned.clock()):
+    with exclusive_check(store, wait=0, timer=turned.timer()):
         # Held: another owner cannot take it.
         holder = store.acquire_lock(CHECK_LOCK, "other:1:x", turned.wall, turned.wall)
         assert holder is not None and holder.startswith(f"{socket.gethostname()}:{os.getpid()}:")
-    with exclusive_check(store, wait=0, clock=turned.clock()):
+    with exclusive_check(store, wait=0, timer=turned.timer()):
         pass
 
 
@@ -74,7 +74,7 @@ def test_a_holder_that_died_on_this_host_is_taken_over_at_once(store: Store) -> 
     )
     turned = TurnedClock()
     hold(store, f"{socket.gethostname()}:{dead.stdout.strip()}:dead", turned.wall)
-    with exclusive_check(store, wait=0, clock=turned.clock()):
+    with exclusive_check(store, wait=0, timer=turned.timer()):
         pass
     assert turned.slept == []
 

@@ -33,6 +33,8 @@ from monitor.config import AlertChannelConfig, Settings
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.models import (
     Alert,
+    AlertAttempt,
+    AlertClaim,
     AlertMessage,
     AlertStatus,
     Change,
@@ -111,7 +113,7 @@ class Relay:
                 return RelayReport(errors=[f"alert {alert.event_id}: {exc}"])
 
         while batch := await self.db.write(
-            self.store.claim_alerts, now, self.owner, now + self.lease, limit=BATCH
+            self.store.claim_alerts, now, AlertClaim(self.owner, now + self.lease, limit=BATCH)
         ):
             results = await asyncio.gather(*(deliver_one(alert) for alert in batch))
             for result in results:
@@ -121,15 +123,10 @@ class Relay:
             oldest = await self.db.read(self.store.oldest_queued_digest, name)
             if window is None or oldest is None or oldest + window > now:
                 continue
-            held = await self.db.write(
-                self.store.claim_alerts,
-                now,
-                self.owner,
-                now + self.lease,
-                limit=10_000,
-                digest=True,
-                channel=name,
+            claim = AlertClaim(
+                self.owner, now + self.lease, limit=10_000, digest=True, channel=name
             )
+            held = await self.db.write(self.store.claim_alerts, now, claim)
             if held:
                 report.add(await self._deliver(held, now))
 
@@ -244,16 +241,8 @@ class Relay:
         error: str | None = None,
     ) -> None:
         attempts = alert.attempts if attempts is None else attempts
-        await self.db.write(
-            self.store.finish_alert,
-            alert.id,
-            self.owner,
-            status,
-            attempts,
-            now,
-            next_attempt,
-            error,
-        )
+        attempt = AlertAttempt(alert.id, self.owner, status, attempts, now, next_attempt, error)
+        await self.db.write(self.store.finish_alert, attempt)
 
 
 @asynccontextmanager

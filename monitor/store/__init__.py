@@ -30,11 +30,13 @@ from typing import Protocol, runtime_checkable
 from monitor.errors import StoreBusyError
 from monitor.models import (
     Alert,
+    AlertAttempt,
+    AlertClaim,
     AlertStatus,
     Article,
     Change,
     FeedState,
-    RawBody,
+    Recording,
     SeedLink,
     Version,
 )
@@ -95,31 +97,16 @@ class AlertLog(Protocol):
 class OutboxStore(RunnerStore, AlertLog, Protocol):
     """What the alert relay needs: due alerts leased, leases renewed, outcomes recorded."""
 
-    def claim_alerts(
-        self,
-        now: datetime,
-        owner: str,
-        lease_until: datetime,
-        limit: int = 100,
-        digest: bool = False,
-        channel: str | None = None,
-    ) -> list[Alert]:
-        """Lease due queued alerts (digest-held ones when ``digest``) for ``owner``."""
+    def claim_alerts(self, now: datetime, claim: AlertClaim) -> list[Alert]:
+        """Lease due queued alerts (digest-held ones when ``claim.digest``) for
+        ``claim.owner``."""
 
     def renew_alerts(self, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
         """Extend ``owner``'s leases on ``ids`` to ``until``; the ids it still holds."""
 
-    def finish_alert(
-        self,
-        alert_id: int,
-        owner: str,
-        status: AlertStatus,
-        attempts: int,
-        now: datetime,
-        next_attempt: datetime | None = None,
-        error: str | None = None,
-    ) -> bool:
-        """Record an attempt on a claimed alert; False when ``owner`` lost the lease."""
+    def finish_alert(self, attempt: AlertAttempt) -> bool:
+        """Record an attempt on a claimed alert; False when ``attempt.owner`` lost the
+        lease."""
 
 
 @runtime_checkable
@@ -189,19 +176,11 @@ class CheckStore(RunnerStore, ArchiveStore, Protocol):
     def find_version_by_hash(self, article_id: int, content_hash: str) -> Version | None:
         """The earliest version of the article with this content hash."""
 
-    def record(
-        self,
-        article: Article,
-        changes: Sequence[Change],
-        version: Version | None = None,
-        raw: RawBody | None = None,
-        link: SeedLink | None = None,
-        alerts: AlertFactory | None = None,
-    ) -> list[Change]:
-        """In one transaction: update ``article`` (insert it when its id is 0), insert
-        ``version`` (with ``raw``, kept compressed) if given, insert ``changes``, save the
-        seed ``link`` if given, and queue the alerts that ``alerts`` makes of the saved
-        changes; return the saved changes.
+    def record(self, recording: Recording, alerts: AlertFactory | None = None) -> list[Change]:
+        """In one transaction, of ``recording``: update ``article`` (insert it when its id
+        is 0), insert ``version`` (with ``raw``, kept compressed) if given, insert
+        ``changes``, save the seed ``link`` if given; and queue the alerts that ``alerts``
+        makes of the saved changes; return the saved changes.
 
         Only from the article's ``revision``, which it bumps: ConflictError when another
         process recorded the article (or inserted its URL) since it was read."""

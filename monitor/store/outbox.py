@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 
-from monitor.models import Alert, AlertStatus
+from monitor.models import Alert, AlertAttempt, AlertClaim, AlertStatus
 from monitor.store.rows import inserted_id, row_fields, to_columns
 from monitor.store.schema import UTCDateTime, alerts
 from monitor.store.transactions import Transactions
@@ -26,16 +26,9 @@ class OutboxTable(Transactions):
         with self._write("queue alerts") as conn:
             return insert_alerts(conn, new_alerts)
 
-    def claim_alerts(
-        self,
-        now: datetime,
-        owner: str,
-        lease_until: datetime,
-        limit: int = 100,
-        digest: bool = False,
-        channel: str | None = None,
-    ) -> list[Alert]:
-        """Lease up to ``limit`` queued alerts that are due and not leased by a live relay.
+    def claim_alerts(self, now: datetime, claim: AlertClaim) -> list[Alert]:
+        """Lease up to ``claim.limit`` queued alerts that are due and not leased by a live
+        relay.
 
         One statement: UPDATE ... WHERE id IN (due ids) RETURNING, the due ids locked with
         FOR UPDATE SKIP LOCKED on PostgreSQL, so two relays never claim the same row.
@@ -44,25 +37,25 @@ class OutboxTable(Transactions):
             select(alerts.c.id)
             .where(
                 alerts.c.status == AlertStatus.QUEUED.value,
-                alerts.c.digest == digest,
+                alerts.c.digest == claim.digest,
                 or_(alerts.c.next_attempt.is_(None), alerts.c.next_attempt <= now),
                 or_(alerts.c.lease_until.is_(None), alerts.c.lease_until < now),
             )
             .order_by(alerts.c.next_attempt, alerts.c.id)
-            .limit(limit)
+            .limit(claim.limit)
         )
-        if channel is not None:
-            due = due.where(alerts.c.channel == channel)
+        if claim.channel is not None:
+            due = due.where(alerts.c.channel == claim.channel)
         if self._engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        claim = (
+        lease = (
             update(alerts)
             .where(alerts.c.id.in_(due.scalar_subquery()))
-            .values(lease_owner=owner, lease_until=lease_until)
+            .values(lease_owner=claim.owner, lease_until=claim.lease_until)
             .returning(*alerts.c)
         )
         with self._write("claim alerts") as conn:
-            rows = conn.execute(claim).mappings().all()
+            rows = conn.execute(lease).mappings().all()
         return sorted((_alert(row) for row in rows), key=lambda a: a.id)
 
     def renew_alerts(self, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
@@ -83,30 +76,21 @@ class OutboxTable(Transactions):
         with self._write("renew alert lease") as conn:
             return {row.id for row in conn.execute(query)}
 
-    def finish_alert(
-        self,
-        alert_id: int,
-        owner: str,
-        status: AlertStatus,
-        attempts: int,
-        now: datetime,
-        next_attempt: datetime | None = None,
-        error: str | None = None,
-    ) -> bool:
+    def finish_alert(self, attempt: AlertAttempt) -> bool:
         """Record a delivery attempt of a claimed alert; False if the lease was lost."""
         values: dict[str, Any] = {
-            "status": status.value,
-            "attempts": attempts,
-            "next_attempt": next_attempt,
-            "last_error": error,
+            "status": attempt.status.value,
+            "attempts": attempt.attempts,
+            "next_attempt": attempt.next_attempt,
+            "last_error": attempt.error,
             "lease_owner": None,
             "lease_until": None,
         }
-        if status == AlertStatus.DELIVERED:
-            values["delivered_at"] = now
+        if attempt.status == AlertStatus.DELIVERED:
+            values["delivered_at"] = attempt.at
         query = (
             update(alerts)
-            .where(alerts.c.id == alert_id, alerts.c.lease_owner == owner)
+            .where(alerts.c.id == attempt.alert_id, alerts.c.lease_owner == attempt.owner)
             .values(**values)
         )
         with self._write("finish alert") as conn:

@@ -9,14 +9,13 @@ article was recorded meanwhile) raises ``ConflictError``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Self
 
 from sqlalchemy import func, select
 
 from monitor.errors import ReadOnlyStoreError
-from monitor.models import Article, Change, RawBody, SeedLink, Version
+from monitor.models import Change, Recording
 from monitor.store import AlertFactory, Store
 from monitor.store.articles import ArticleTables, insert_article_row, update_article_row
 from monitor.store.engine import (
@@ -75,24 +74,19 @@ class SQLStore(ArticleTables, VersionTables, SeedLinkTable, OutboxTable, LeaseTa
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def record(
-        self,
-        article: Article,
-        changes: Sequence[Change],
-        version: Version | None = None,
-        raw: RawBody | None = None,
-        link: SeedLink | None = None,
-        alerts: AlertFactory | None = None,
-    ) -> list[Change]:
-        """In one transaction: update ``article`` (insert it, when its id is 0), insert
-        ``version`` (with ``raw``, kept compressed) if given, insert ``changes``, save the
-        article's seed ``link`` if given, and queue the alerts ``alerts`` makes of the saved
-        changes; return the changes with their ids (and the new article's id).
+    def record(self, recording: Recording, alerts: AlertFactory | None = None) -> list[Change]:
+        """In one transaction, of ``recording``: update ``article`` (insert it, when its id
+        is 0), insert ``version`` (with ``raw``, kept compressed) if given, insert
+        ``changes``, save the article's seed ``link`` if given; and queue the alerts
+        ``alerts`` makes of the saved changes; return the changes with their ids (and the
+        new article's id).
 
         The update is conditional on ``article.revision``, which it bumps: when another
         process recorded the article since it was read, or inserted the same URL, nothing
         is written and ConflictError is raised. Raises StoreError if ``version.number``
         already exists for the article."""
+        article, changes, version = recording.article, recording.changes, recording.version
+        raw, link = recording.raw, recording.link
         if version is None and raw is not None:
             raise ValueError("a raw body is stored with a version; none was given")
         if version is not None and version.article_id != article.id:

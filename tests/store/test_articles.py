@@ -12,6 +12,7 @@ from monitor.errors import StoreError
 from monitor.models import (
     ArticleStatus,
     FeedState,
+    Recording,
 )
 from monitor.store.sql import SQLStore
 from tests.store.samples import CEST, T0, new_article, new_version
@@ -284,10 +285,10 @@ def test_due_articles_most_overdue_first_with_limit(store: SQLStore) -> None:
 
 def test_incomplete_articles_are_those_counting_missing_versions(store: SQLStore) -> None:
     whole = store.add_article(new_article("https://news.example/whole"))
-    store.record(replace(whole, versions=1), [], new_version(whole.id, 1))
+    store.record(Recording(replace(whole, versions=1), [], new_version(whole.id, 1)))
     missing = store.add_article(new_article("https://news.example/missing", versions=1))
     short = store.add_article(new_article("https://news.example/short"))
-    store.record(replace(short, versions=1), [], new_version(short.id, 1))
+    store.record(Recording(replace(short, versions=1), [], new_version(short.id, 1)))
     store.update_articles([replace(short, versions=2)], ["versions"])
     assert [a.id for a in store.incomplete_articles()] == [missing.id, short.id]
 

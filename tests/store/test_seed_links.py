@@ -7,6 +7,7 @@ from dataclasses import replace
 from monitor.models import (
     ChangeKind,
     Drift,
+    Recording,
     SeedLink,
 )
 from monitor.store.sql import SQLStore
@@ -27,7 +28,7 @@ def test_seed_links_with_drift_and_changes_carrying_them(store: SQLStore) -> Non
     link = SeedLink(article.id, "000_seed", 0.91, ("containment 0.91 >= 0.5",), T0, drift, 1)
     change = new_change(article, ChangeKind.NEW, T0, version=1, seed_id="000_seed", drift=drift)
     (saved,) = store.record(
-        replace(article, versions=1), [change], new_version(article.id, 1), link=link
+        Recording(replace(article, versions=1), [change], new_version(article.id, 1), link=link)
     )
     assert store.get_seed_link(article.id) == link
     assert store.list_seed_links("000_seed") == [link]
@@ -35,7 +36,7 @@ def test_seed_links_with_drift_and_changes_carrying_them(store: SQLStore) -> Non
     assert store.list_changes(article.id) == [saved] and saved.drift == drift
 
     moved_on = replace(link, drift=replace(drift, similarity=0.5), drift_version=2)
-    store.record(replace(article, revision=1), [], link=moved_on)
+    store.record(Recording(replace(article, revision=1), [], link=moved_on))
     assert store.get_seed_link(article.id) == moved_on  # updated, not duplicated
     store.remove_seed_link(article.id)
     assert store.get_seed_link(article.id) is None

@@ -18,6 +18,7 @@ from monitor.models import (
     ChangeKind,
     FeedState,
     RawBody,
+    Recording,
     TextSource,
 )
 from monitor.store.sql import SQLStore, open_store
@@ -43,7 +44,7 @@ def test_record_stores_version_raw_body_and_changes(store: SQLStore) -> None:
         new_change(article, ChangeKind.MOVED, T0, detail="moved to https://news.example/b"),
     ]
 
-    saved = store.record(checked, changes, version, raw)
+    saved = store.record(Recording(checked, changes, version, raw))
 
     assert [change.id for change in saved] != [0, 0]
     assert len({change.id for change in saved}) == 2
@@ -57,28 +58,34 @@ def test_record_stores_version_raw_body_and_changes(store: SQLStore) -> None:
 def test_record_without_version_only_updates_and_adds_changes(store: SQLStore) -> None:
     article = store.add_article(new_article())
     removed = replace(article, status=ArticleStatus.REMOVED)
-    saved = store.record(removed, [new_change(article, ChangeKind.REMOVED, T0, detail="HTTP 410")])
+    saved = store.record(
+        Recording(removed, [new_change(article, ChangeKind.REMOVED, T0, detail="HTTP 410")])
+    )
 
     assert store.get_article(article.id) == replace(removed, revision=1)
     assert store.list_versions(article.id) == []
     assert store.list_changes() == saved
-    assert store.record(replace(removed, revision=1), []) == []
+    assert store.record(Recording(replace(removed, revision=1), [])) == []
 
 
 def test_duplicate_version_raises_and_rolls_back_the_whole_record(store: SQLStore) -> None:
     article = store.add_article(new_article())
     first = store.record(
-        replace(article, versions=1),
-        [new_change(article, ChangeKind.NEW, T0, version=1)],
-        new_version(article.id, 1, "First."),
+        Recording(
+            replace(article, versions=1),
+            [new_change(article, ChangeKind.NEW, T0, version=1)],
+            new_version(article.id, 1, "First."),
+        )
     )
 
     with pytest.raises(StoreError, match="already exists"):
         store.record(
-            replace(article, versions=2, title="Must not persist", revision=1),
-            [new_change(article, ChangeKind.CHANGED, T0 + timedelta(hours=1), version=1)],
-            new_version(article.id, 1, "Second."),
-            RawBody(b"second"),
+            Recording(
+                replace(article, versions=2, title="Must not persist", revision=1),
+                [new_change(article, ChangeKind.CHANGED, T0 + timedelta(hours=1), version=1)],
+                new_version(article.id, 1, "Second."),
+                RawBody(b"second"),
+            )
         )
 
     assert store.get_article(article.id) == replace(article, versions=1, revision=1)
@@ -90,19 +97,23 @@ def test_duplicate_version_raises_and_rolls_back_the_whole_record(store: SQLStor
 def test_record_for_missing_article_raises_and_keeps_nothing(store: SQLStore) -> None:
     ghost = new_article(id=4242)
     with pytest.raises(StoreError, match="no article"):
-        store.record(ghost, [new_change(ghost, ChangeKind.NEW, T0)], new_version(4242, 1))
+        store.record(
+            Recording(ghost, [new_change(ghost, ChangeKind.NEW, T0)], new_version(4242, 1))
+        )
     assert store.list_changes() == []
 
 
 def test_recording_from_an_old_revision_is_a_lost_race(store: SQLStore) -> None:
     article = store.add_article(new_article())
     (first,) = store.record(
-        replace(article, versions=1), [new_change(article, ChangeKind.NEW, T0, version=1)]
+        Recording(
+            replace(article, versions=1), [new_change(article, ChangeKind.NEW, T0, version=1)]
+        )
     )
     # Another process read the article before that record, and saw it gone.
     stale = replace(article, status=ArticleStatus.REMOVED)
     with pytest.raises(ConflictError, match="recorded by another process"):
-        store.record(stale, [new_change(article, ChangeKind.REMOVED, T0)])
+        store.record(Recording(stale, [new_change(article, ChangeKind.REMOVED, T0)]))
     assert store.list_changes() == [first]  # nothing of the loser was written
     assert store.get_article(article.id) == replace(article, versions=1, revision=1)
 
@@ -111,14 +122,18 @@ def test_a_new_article_is_inserted_with_its_first_version_or_not_at_all(store: S
     fresh = new_article()
     version = new_version(0, 1)
     (saved,) = store.record(
-        replace(fresh, versions=1), [new_change(fresh, ChangeKind.NEW, T0, version=1)], version
+        Recording(
+            replace(fresh, versions=1), [new_change(fresh, ChangeKind.NEW, T0, version=1)], version
+        )
     )
     (article,) = store.list_articles()
     assert saved.article_id == article.id and article.versions == 1
     assert store.list_versions(article.id) == [replace(version, article_id=article.id)]
     # The same URL captured by another process meanwhile: a lost race, nothing written.
     with pytest.raises(ConflictError, match="already exists"):
-        store.record(replace(fresh, versions=1), [new_change(fresh, ChangeKind.NEW, T0)], version)
+        store.record(
+            Recording(replace(fresh, versions=1), [new_change(fresh, ChangeKind.NEW, T0)], version)
+        )
     assert len(store.list_changes()) == 1 and store.incomplete_articles() == []
 
 
@@ -130,7 +145,7 @@ def test_alerts_are_queued_in_the_changes_transaction(store: SQLStore) -> None:
         return [queued_alert(ch, saved[0].id, change_id=saved[0].id) for ch in ("hook", "mail")]
 
     (saved,) = store.record(
-        replace(article, versions=1), [change], new_version(article.id, 1), alerts=make
+        Recording(replace(article, versions=1), [change], new_version(article.id, 1)), alerts=make
     )
     queued = store.list_alerts(AlertStatus.QUEUED)
     assert {(a.channel, a.change_id) for a in queued} == {("hook", saved.id), ("mail", saved.id)}
@@ -142,7 +157,8 @@ def test_alerts_are_queued_in_the_changes_transaction(store: SQLStore) -> None:
 
     with pytest.raises(StoreError):
         store.record(
-            replace(article, revision=1), [new_change(article, ChangeKind.MOVED, T0)], alerts=broken
+            Recording(replace(article, revision=1), [new_change(article, ChangeKind.MOVED, T0)]),
+            alerts=broken,
         )
     assert len(store.list_changes(article.id)) == 1
     assert len(store.list_alerts()) == 2

@@ -15,6 +15,7 @@ from monitor.models import (
     ChangeKind,
     FeedState,
     RawBody,
+    Recording,
 )
 from monitor.store import WouldWaitError
 from monitor.store.sql import SQLStore
@@ -33,10 +34,12 @@ def test_two_stores_write_concurrently(store_url: str) -> None:
             for n in range(per_thread):
                 article = target.add_article(new_article(f"https://news.example/{worker}/{n}"))
                 target.record(
-                    replace(article, versions=1),
-                    [new_change(article, ChangeKind.NEW, T0, version=1)],
-                    new_version(article.id, 1),
-                    RawBody(b"x" * 1000),
+                    Recording(
+                        replace(article, versions=1),
+                        [new_change(article, ChangeKind.NEW, T0, version=1)],
+                        new_version(article.id, 1),
+                        RawBody(b"x" * 1000),
+                    )
                 )
                 target.list_articles()  # a read between writes, as the scheduler does
         except BaseException as exc:

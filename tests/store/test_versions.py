@@ -11,6 +11,7 @@ from monitor.models import (
     ChangeKind,
     DiffStats,
     RawBody,
+    Recording,
     Significance,
 )
 from monitor.store import pack_raw
@@ -21,11 +22,15 @@ from tests.store.samples import T0, new_article, new_change, new_version
 
 def test_classified_changes_and_reverts_roundtrip(store: SQLStore) -> None:
     article = store.add_article(new_article())
-    store.record(replace(article, versions=1), [], new_version(article.id, 1, feed_title="A"))
     store.record(
-        replace(article, versions=2, revision=1),
-        [],
-        new_version(article.id, 2, content_hash="b" * 64),
+        Recording(replace(article, versions=1), [], new_version(article.id, 1, feed_title="A"))
+    )
+    store.record(
+        Recording(
+            replace(article, versions=2, revision=1),
+            [],
+            new_version(article.id, 2, content_hash="b" * 64),
+        )
     )
     stats = DiffStats(words_added=3, words_removed=1, sentences_edited=1, similarity=0.93)
     reverted = new_change(
@@ -40,7 +45,7 @@ def test_classified_changes_and_reverts_roundtrip(store: SQLStore) -> None:
         reverted_to=1,
     )
     third = new_version(article.id, 3, content_hash=f"{1:064x}")  # the same as version 1
-    (saved,) = store.record(replace(article, versions=3, revision=2), [reverted], third)
+    (saved,) = store.record(Recording(replace(article, versions=3, revision=2), [reverted], third))
 
     assert store.list_changes(article.id) == [saved]
     assert saved.stats == stats and saved.tags == ("headline", "numbers")
@@ -53,7 +58,7 @@ def test_classified_changes_and_reverts_roundtrip(store: SQLStore) -> None:
 def test_raw_body_is_byte_identical_and_stored_compressed(store: SQLStore) -> None:
     article = store.add_article(new_article())
     body = b"<p>The same paragraph, over and over.</p>\n" * 2000
-    store.record(article, [], new_version(article.id, 1), RawBody(body))
+    store.record(Recording(article, [], new_version(article.id, 1), RawBody(body)))
 
     assert store.get_raw_body(article.id, 1) == RawBody(body, None)
     with store.engine.connect() as conn:
@@ -64,7 +69,9 @@ def test_raw_body_is_byte_identical_and_stored_compressed(store: SQLStore) -> No
 def test_raw_body_packed_by_a_worker_is_stored_as_packed(store: SQLStore) -> None:
     article = store.add_article(new_article())
     body = b"<p>Packed in a worker process.</p>\n" * 500
-    store.record(article, [], new_version(article.id, 1), RawBody(body, packed=pack_raw(body)))
+    store.record(
+        Recording(article, [], new_version(article.id, 1), RawBody(body, packed=pack_raw(body)))
+    )
 
     assert store.get_raw_body(article.id, 1) == RawBody(body, None)
     with store.engine.connect() as conn:
@@ -73,7 +80,7 @@ def test_raw_body_packed_by_a_worker_is_stored_as_packed(store: SQLStore) -> Non
 
 def test_raw_body_is_none_when_not_kept(store: SQLStore) -> None:
     article = store.add_article(new_article())
-    store.record(article, [], new_version(article.id, 1))
+    store.record(Recording(article, [], new_version(article.id, 1)))
     assert store.get_raw_body(article.id, 1) is None
     assert store.get_raw_body(article.id, 2) is None
 
@@ -88,8 +95,8 @@ def test_version_lookups_and_ordering(store: SQLStore) -> None:
     v1 = new_version(article.id, 1, "One.")
     v3 = new_version(article.id, 3, "Three.")
     for revision, version in enumerate((v2, v1, v3)):  # out of order on purpose
-        store.record(replace(article, revision=revision), [], version)
-    store.record(other, [], new_version(other.id, 1, "Other."))
+        store.record(Recording(replace(article, revision=revision), [], version))
+    store.record(Recording(other, [], new_version(other.id, 1, "Other.")))
 
     assert store.latest_version(article.id) == v3
     assert store.get_version(article.id, 2) == v2
@@ -101,11 +108,15 @@ def test_version_lookups_and_ordering(store: SQLStore) -> None:
 def test_list_changes_filters_by_article_and_time(store: SQLStore) -> None:
     a = store.add_article(new_article("https://news.example/a"))
     b = store.add_article(new_article("https://news.example/b"))
-    (a_new,) = store.record(a, [new_change(a, ChangeKind.NEW, T0)])
-    (b_new,) = store.record(b, [new_change(b, ChangeKind.NEW, T0 + timedelta(minutes=1))])
+    (a_new,) = store.record(Recording(a, [new_change(a, ChangeKind.NEW, T0)]))
+    (b_new,) = store.record(
+        Recording(b, [new_change(b, ChangeKind.NEW, T0 + timedelta(minutes=1))])
+    )
     (a_changed,) = store.record(
-        replace(a, revision=1),
-        [new_change(a, ChangeKind.CHANGED, T0 + timedelta(hours=2), version=2)],
+        Recording(
+            replace(a, revision=1),
+            [new_change(a, ChangeKind.CHANGED, T0 + timedelta(hours=2), version=2)],
+        )
     )
 
     assert store.list_changes() == [a_new, b_new, a_changed]
