@@ -17,14 +17,22 @@ from datetime import datetime
 from monitor.compare import compare_with_rules
 from monitor.config import FeedConfig, Settings
 from monitor.decide import (
+    PAGE_UNAVAILABLE,
+    PAGES_NOT_FETCHED,
     SEED_FEED_PREFIX,
+    SHARED_PAGE,
     NewVersion,
     carried_validators,
+    carry_missing,
     classified,
     decide,
+    entry_changed,
+    feed_baseline,
     feed_title_changed,
+    is_shared,
     moved,
     normalized,
+    page_baseline,
     redirected_home,
     version_from_entry,
     version_from_page,
@@ -42,10 +50,11 @@ from monitor.models import (
     FeedEntry,
     FetchResult,
     RawBody,
+    TextSource,
     Validators,
     Version,
 )
-from monitor.normalize import normalize_url
+from monitor.normalize import normalize_text, normalize_url
 from monitor.schedule import next_article_check
 from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
@@ -127,15 +136,17 @@ class Capture(Room):
     async def _check(self, article: Article, run: Ledger, entry: FeedEntry | None) -> None:
         now = run.now
         checked = replace(article, last_checked=now, next_check=self._next_check(article, now))
-        feed = self.feed_config(article.feed)
-        if feed is not None and not feed.fetch_articles:
+        if entry is not None and entry.summary.strip():
+            checked = replace(checked, feed_summary=normalize_text(entry.summary))
+        if self.from_feed(article):
             assert entry is not None
             # Feed-only articles change only through the feed, checked on every feed pass.
             checked = replace(checked, next_check=None, last_seen=now)
             version = version_from_entry(article, entry, now)
-            await self.record_content(checked, run, version, None, [], entry)
+            why = SHARED_PAGE if is_shared(article.url) else PAGES_NOT_FETCHED
+            await self.record_content(checked, run, version, None, [], entry, why)
             return
-        result = await self._fetch(checked, run, entry)
+        result = await self._fetch(checked, run, entry, article)
         if result is None:
             return
         kept = carried_validators(Validators(article.etag, article.last_modified), result)
@@ -165,15 +176,22 @@ class Capture(Room):
             return
         await self._extracted(article, checked, run, entry, result, body_hash, events)
 
+    def from_feed(self, article: Article) -> bool:
+        """Whether ``article`` is versioned from its feed entry, its page never fetched: its
+        feed says so (``fetch_articles = false``), or it is one of several posts on a page."""
+        feed = self.feed_config(article.feed)
+        return (feed is not None and not feed.fetch_articles) or is_shared(article.url)
+
     def _next_check(self, article: Article, now: datetime) -> datetime | None:
         if article.feed.startswith(SEED_FEED_PREFIX):
             return now + self.settings.seeds.interval
         return next_article_check(article.first_seen, now, self.settings.tracking.schedule)
 
     async def _fetch(
-        self, article: Article, run: Ledger, entry: FeedEntry | None
+        self, article: Article, run: Ledger, entry: FeedEntry | None, before: Article
     ) -> FetchResult | None:
-        """The page, or None when it could not be fetched (recorded as gone or failed)."""
+        """The page, or None when it could not be fetched (recorded as gone or failed);
+        ``before``: the article as it was before this check."""
         try:
             return await self.fetcher.get(
                 article.current_url,
@@ -185,9 +203,9 @@ class Capture(Room):
             if exc.status in GONE:
                 await self._record_gone(article, run, f"HTTP {exc.status}")
             else:
-                await self._record_failure(article, run, entry, exc)
+                await self._record_failure(article, run, entry, exc, before)
         except FetchError as exc:
-            await self._record_failure(article, run, entry, exc)
+            await self._record_failure(article, run, entry, exc, before)
         return None
 
     async def _extracted(
@@ -207,12 +225,10 @@ class Capture(Room):
                 result.body, result.final_url, result.headers.get("content-type")
             )
         except ExtractError as exc:
-            checked = replace(checked, body_hash=None)  # the next fetch must try again
-            if entry is None:
-                await self._record_failure(checked, run, None, exc, keep_validators=False)
-                return
-            run.warnings.append(f"{exc}; using the feed entry's text")  # exc names the URL
-            version = version_from_entry(article, entry, run.now)
+            # The next fetch must try again: no validators, no body hash.
+            checked = replace(checked, body_hash=None, etag=None, last_modified=None)
+            await self._record_failure(checked, run, entry, exc, article)
+            return
         else:
             checked = replace(checked, body_hash=body_hash)
             if page.canonical_url:
@@ -242,12 +258,20 @@ class Capture(Room):
         raw: RawBody | None,
         events: list[Change],
         entry: FeedEntry | None = None,
+        feed_note: str = PAGE_UNAVAILABLE,
+        baseline: Version | None = None,
     ) -> None:
-        """Store ``version`` if its normalized content differs from the latest one."""
+        """Store ``version`` if its normalized content differs from the latest one (or from
+        ``baseline``, see ``decide``); ``feed_note``: why its text is the feed entry's."""
         latest = await self.db.read(self.store.latest_version, article.id) if article.id else None
+        if baseline is None and latest is not None:
+            baseline = await self._page_baseline(version, latest)
         feed_title = entry.title if entry is not None else (latest.feed_title if latest else None)
         ignore = self.settings.ignore_patterns(article.feed)
-        candidate = normalized(replace(version, feed_title=feed_title), ignore)
+        last = baseline or latest
+        candidate = replace(version, feed_title=feed_title)
+        candidate = normalized(carry_missing(candidate, last), ignore)
+        against = normalized(baseline, ignore) if baseline is not None else None
         changes = list(events)
         if article.status == ArticleStatus.REMOVED:
             changes.append(
@@ -261,17 +285,18 @@ class Capture(Room):
             return normalized(replace(fallback, feed_title=feed_title), ignore)
 
         confirm_after = self.settings.tracking.confirm_suspect_after
+        fallback = from_feed if entry else None
         decision = decide(
-            article, latest, candidate, run.now, confirm_after, from_feed if entry else None
+            article, latest, candidate, run.now, confirm_after, fallback, feed_note, against
         )
         run.warnings.extend(decision.warnings)
         if not isinstance(decision, NewVersion):
             await self.writer.commit(decision.article, run, changes)
             return
         change, documents = decision.change, {}
-        if latest is not None:
+        if decision.previous is not None:
             change, documents[len(changes)] = await self._classified(
-                change, decision.article, latest, decision.version, run.now
+                change, decision.article, decision.previous, decision.version, run.now
             )
         link = await self.linker.link(decision.article, decision.version, change, run)
         if link is not None:
@@ -280,6 +305,20 @@ class Capture(Room):
         await self.writer.commit(
             decision.article, run, changes, decision.version, raw, documents, link
         )
+
+    async def _page_baseline(self, version: Version, latest: Version) -> Version | None:
+        """For a page that is back after versions from its feed entry: the page as last
+        fetched (None when the latest version is the page's, or there never was one)."""
+        if version.source != TextSource.PAGE or latest.source != TextSource.FEED:
+            return None
+        if latest.number == 1:
+            return None
+        pages = [
+            v
+            for v in await self.db.read(self.store.list_versions, latest.article_id)
+            if v.source == TextSource.PAGE
+        ]
+        return page_baseline(pages[-1], latest) if pages else None
 
     async def _classified(
         self, change: Change, article: Article, latest: Version, new: Version, now: datetime
@@ -335,11 +374,10 @@ class Capture(Room):
         run: Ledger,
         entry: FeedEntry | None,
         exc: Exception,
-        keep_validators: bool = True,
+        before: Article,
     ) -> None:
-        """A page that cannot be fetched: keep the error; a new article gets the feed's text."""
-        if not keep_validators:
-            article = replace(article, etag=None, last_modified=None)
+        """A page that cannot be fetched: keep the error. A new article gets its feed entry's
+        text; a known one whose entry changed gets that change, from the feed."""
         article = replace(article, last_error=str(exc))
         if entry is not None and article.versions == 0:
             run.warnings.append(f"{exc}; using the feed entry's text")
@@ -347,4 +385,16 @@ class Capture(Room):
             await self.record_content(article, run, version, None, [], entry)
             return
         run.errors.append(str(exc))
-        await self.writer.commit(article, run, [])
+        latest = None
+        if entry is not None and entry_changed(entry, before):
+            latest = await self.db.read(self.store.latest_version, article.id)
+        if entry is None or latest is None:
+            await self.writer.commit(article, run, [])
+            return
+        # The feed entry is evidence too: its edit is recorded, compared with the entry as
+        # last seen; the page is compared with the page again when it is back.
+        reason = exc.reason if isinstance(exc, FetchError) else str(exc)
+        version = version_from_entry(article, entry, run.now)
+        baseline = feed_baseline(before, latest)
+        why = f"page unavailable: {reason}"
+        await self.record_content(article, run, version, None, [], entry, why, baseline)

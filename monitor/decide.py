@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from monitor.config import FLIP_FLOP_TAG
 from monitor.errors import HTTPStatusError
@@ -36,6 +36,10 @@ from monitor.quality import suspect_reason, swing_note
 from monitor.schedule import next_feed_check
 
 SEED_FEED_PREFIX = "seed:"
+# Why a version's text is the feed entry's: the page failed, or it is never fetched.
+PAGE_UNAVAILABLE = "page unavailable"
+PAGES_NOT_FETCHED = "this feed's pages are not fetched"
+SHARED_PAGE = "one of several posts on one page"
 # What makes the next fetch a full one (no 304, no "same bytes" shortcut): it can confirm.
 UNFETCHED: dict[str, Any] = dict.fromkeys(("etag", "last_modified", "body_hash"))
 
@@ -78,20 +82,41 @@ def decide(
     now: datetime,
     confirm_after: timedelta,
     from_feed: Callable[[], Version] | None = None,
+    feed_note: str = PAGE_UNAVAILABLE,
+    baseline: Version | None = None,
 ) -> Decision:
     """What fetching ``candidate`` means for ``article``, whose latest version is ``latest``.
 
-    ``from_feed`` builds the feed entry's version (normalized), when there is an entry.
+    ``from_feed`` builds the feed entry's version (normalized), when there is an entry;
+    ``feed_note`` says why a version's text comes from the feed entry. ``baseline`` is what
+    the candidate is compared with when that is not ``latest`` (``feed_baseline``,
+    ``page_baseline``): a feed entry with the entry as last seen, a page with the page.
     """
-    if latest is not None and latest.content_hash == candidate.content_hash:
+    if baseline is not None:
+        return _decide(
+            article, latest, baseline, candidate, now, confirm_after, from_feed, feed_note
+        )
+    return _decide(article, latest, latest, candidate, now, confirm_after, from_feed, feed_note)
+
+
+def _decide(
+    article: Article,
+    latest: Version | None,
+    against: Version | None,
+    candidate: Version,
+    now: datetime,
+    confirm_after: timedelta,
+    from_feed: Callable[[], Version] | None,
+    feed_note: str,
+) -> Decision:
+    if against is not None and against.content_hash == candidate.content_hash:
         if article.suspect_hash is None:
             return Unchanged(article)
         # The page is back to its stored version: the suspect fetch was a swing.
         swings = article.swings + 1
-        note = f"{article.current_url}: {swing_note(swings)}"
         swung = replace(article, suspect_hash=None, suspect_since=None, swings=swings)
-        return Unchanged(swung, (note,))
-    suspect = suspect_reason(latest, candidate) if candidate.source == TextSource.PAGE else None
+        return Unchanged(swung, (f"{article.current_url}: {swing_note(swings)}",))
+    suspect = suspect_reason(against, candidate) if candidate.source == TextSource.PAGE else None
     seen_before = suspect is not None and article.suspect_hash == candidate.content_hash
     since = (article.suspect_since or now) if seen_before else now
     confirm_at = since + confirm_after
@@ -99,12 +124,14 @@ def decide(
     confirmed = seen_before and now >= confirm_at
     warnings: tuple[str, ...] = ()
     if suspect is not None and not confirmed:
-        if latest is not None or from_feed is None:
+        if against is not None or from_feed is None:
             return _held(article, candidate, suspect, seen_before, since, confirm_at)
         # A new article behind a wall: its feed entry is the better first version.
         warnings = (f"{article.current_url}: {suspect}; using the feed entry's text",)
         candidate = from_feed()
-    return _new_version(article, latest, candidate, now, confirmed, warnings)
+    note = "confirmed after a suspect fetch" if confirmed else None
+    note = note or source_note(candidate.source, against, feed_note)
+    return _new_version(article, latest, against, candidate, now, note, warnings)
 
 
 def _held(
@@ -134,9 +161,10 @@ def _held(
 def _new_version(
     article: Article,
     latest: Version | None,
+    against: Version | None,
     candidate: Version,
     now: datetime,
-    confirmed: bool,
+    note: str | None,
     warnings: tuple[str, ...],
 ) -> NewVersion:
     number = latest.number + 1 if latest else 1
@@ -157,11 +185,41 @@ def _new_version(
         detected_at=now,
         title=article.title,
         version=number,
-        detail="confirmed after a suspect fetch"
-        if confirmed
-        else source_note(candidate.source, latest),
+        detail=note,
     )
-    return NewVersion(article, version, change, latest, warnings)
+    return NewVersion(article, version, change, against, warnings)
+
+
+def carry_missing(version: Version, last: Version | None) -> Version:
+    """A feed version whose entry lacks a field keeps its last known value: front-page feeds
+    drop an entry's summary as it moves between slots, and absence is not deletion."""
+    if version.source != TextSource.FEED or last is None:
+        return version
+    return replace(
+        version,
+        text=version.text if version.text.strip() else last.text,
+        title=version.title or last.title,
+        byline=version.byline or last.byline,
+    )
+
+
+def feed_baseline(article: Article, latest: Version) -> Version:
+    """The feed entry as last seen, as a version to compare a changed entry with: its title
+    and summary, or the latest version's where they were never seen."""
+    return replace(
+        latest,
+        source=TextSource.FEED,
+        title=article.feed_title or latest.title,
+        text=article.feed_summary or latest.text,
+        feed_title=article.feed_title,
+    )
+
+
+def page_baseline(last_page: Version, latest: Version) -> Version:
+    """The page as last fetched, to compare a page that is back with: a feed-entry version
+    recorded meanwhile (the page failing) is not an edit of the page, and the feed title
+    that version recorded is not news again."""
+    return replace(last_page, feed_title=latest.feed_title)
 
 
 def classified(
@@ -195,10 +253,12 @@ def classified(
     )
 
 
-def source_note(source: TextSource, latest: Version | None) -> str | None:
+def source_note(
+    source: TextSource, latest: Version | None, feed_note: str = PAGE_UNAVAILABLE
+) -> str | None:
     """Say where a version's text came from when it is not the plain page-to-page case."""
     if source == TextSource.FEED:
-        return "text from the feed entry (page unavailable)"
+        return f"text from the feed entry ({feed_note})"
     if latest is not None and latest.source == TextSource.FEED:
         return "first capture of the page; the earlier version came from the feed entry"
     return None
@@ -285,6 +345,15 @@ def moved(article: Article, new_url: str, why: str, now: datetime) -> list[Chang
     ]
 
 
+def entry_changed(entry: FeedEntry, article: Article) -> bool:
+    """Whether the feed entry's title or summary differs from the article's as last seen (a
+    summary that is missing now is not a change: absence is not deletion)."""
+    if feed_title_changed(entry, article.feed_title):
+        return True
+    summary = normalize_text(entry.summary)
+    return bool(summary) and article.feed_summary is not None and summary != article.feed_summary
+
+
 def feed_title_changed(entry: FeedEntry, known: str | None) -> bool:
     """Whether the entry's (normalized) title differs from the one last recorded."""
     return (normalize_text(entry.title or "") or None) != known
@@ -304,18 +373,56 @@ def provisional(feed: str, url: str, link: str, title: str | None, now: datetime
     )
 
 
-def unique_entries(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
-    """Entries with a link, each link once (feeds repeat items more often than you'd think)."""
-    seen: set[str] = set()
-    unique = []
-    for entry in entries:
-        if not entry.link or not entry.link.startswith(("http://", "https://")):
+@dataclass(frozen=True)
+class Identified:
+    """A feed's entries, each with the identity its article is tracked under."""
+
+    entries: tuple[tuple[str, FeedEntry], ...]  # (identity, entry), in feed order
+    collapsed: int  # entries dropped as repeats of an earlier entry (same link and GUID)
+    shared: int  # entries that share a page with others (told apart by fragment or GUID)
+
+
+def identify_entries(entries: Sequence[FeedEntry]) -> Identified:
+    """Each entry with a link, under the identity of its article.
+
+    The identity is the normalized link, unless entries of this document share a link (up
+    to its fragment) but not their GUIDs: the feed keeps them apart, so do we (posts on one
+    page addressed by fragment, a sponsor post beside the post it links to). Those are
+    tracked under ``link#fragment`` or, with no fragment to tell them apart, under their
+    GUID (``shared_identity``). Entries that repeat another's link and GUID are dropped,
+    and counted: feeds repeat items more often than you'd think.
+    """
+    linked = [e for e in entries if e.link and e.link.startswith(("http://", "https://"))]
+    guids_of: dict[str, set[str | None]] = {}
+    for entry in linked:
+        guids_of.setdefault(normalize_url(entry.link or ""), set()).add(entry.guid)
+    seen: set[tuple[str, str | None]] = set()
+    identified: list[tuple[str, FeedEntry]] = []
+    shared = 0
+    for entry in linked:
+        base = normalize_url(entry.link or "")
+        if (base, entry.guid) in seen:
             continue
-        key = normalize_url(entry.link)
-        if key not in seen:
-            seen.add(key)
-            unique.append(entry)
-    return unique
+        seen.add((base, entry.guid))
+        identity = base
+        if entry.guid is not None and len(guids_of[base]) > 1:
+            identity = shared_identity(base, entry)
+            shared += 1
+        identified.append((identity, entry))
+    return Identified(tuple(identified), len(linked) - len(identified), shared)
+
+
+def shared_identity(base: str, entry: FeedEntry) -> str:
+    """The identity of an entry whose link another article also uses: the link with its
+    fragment when it has one, else with the entry's GUID as the fragment."""
+    fragment = urlsplit(entry.link or "").fragment
+    return f"{base}#{fragment}" if fragment else f"{base}#guid={quote(entry.guid or '', safe='')}"
+
+
+def is_shared(identity: str) -> bool:
+    """Whether an article's identity names one of several posts on one page: such an
+    article is versioned from its feed entry, the page being no more its own than theirs."""
+    return "#" in identity
 
 
 def feed_fetched(

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 
 from monitor.capture import Capture, Means, Room
 from monitor.config import FeedConfig
 from monitor.decide import (
+    Identified,
+    entry_changed,
     feed_failed,
     feed_fetched,
-    feed_title_changed,
+    identify_entries,
+    is_shared,
     provisional,
-    unique_entries,
 )
 from monitor.errors import FeedParseError, FetchError, HTTPStatusError, StoreError, WorkerError
 from monitor.feeds import parse_feed
@@ -32,7 +34,7 @@ from monitor.models import (
     FeedStatus,
     Validators,
 )
-from monitor.normalize import normalize_url
+from monitor.normalize import normalize_text
 from monitor.schedule import is_due
 
 FEED_ACCEPT = (
@@ -84,8 +86,9 @@ class Harvest(Room):
             self.writer.save_feed(feed_failed(state, exc, feed.interval, now))
             status = exc.status if isinstance(exc, HTTPStatusError) else None
             return FeedReport(feed.name, FeedStatus.ERROR, status, None, error=str(exc))
-        missed, entries = await self._capture_entries(feed, parsed.entries, run)
-        warning = parsed.warning
+        identified = identify_entries(parsed.entries)
+        missed, entries = await self._capture_entries(feed, identified, run)
+        warning = _joined(parsed.warning, _collapse_note(identified))
         incomplete = None
         if missed:
             # The validators vouch for every entry of this document: saved now, the next
@@ -100,24 +103,25 @@ class Harvest(Room):
         return FeedReport(feed.name, FeedStatus.OK, result.status, count, warning=warning)
 
     async def _capture_entries(
-        self, feed: FeedConfig, parsed: Sequence[FeedEntry], run: Ledger
+        self, feed: FeedConfig, identified: Identified, run: Ledger
     ) -> tuple[int, int]:
         """Capture a feed's entries; how many could not be stored, of how many."""
-        entries = unique_entries(parsed)
+        entries = identified.entries
         # One query for the whole feed; only entries already tracked are looked up one by one.
-        urls = [normalize_url(entry.link or "") for entry in entries]
-        guids = [entry.guid for entry in entries if entry.guid]
+        urls = [identity for identity, _ in entries]
+        guids = [entry.guid for _, entry in entries if entry.guid]
         known = await self.db.read(self.store.tracked_among, urls, guids)
         tracked = [url for url in urls if url in known]
         found = await self.db.read(self.store.find_articles, tracked) if known else {}
         captured = await asyncio.gather(
-            *(self._capture_entry(feed, entry, run, known, found) for entry in entries)
+            *(self._capture_entry(feed, i, entry, run, known, found) for i, entry in entries)
         )
         return captured.count(False), len(entries)
 
     async def _capture_entry(
         self,
         feed: FeedConfig,
+        url: str,
         entry: FeedEntry,
         run: Ledger,
         known: set[str],
@@ -130,7 +134,6 @@ class Harvest(Room):
         ``found``: the articles of those URLs (``find_articles``).
         """
         assert entry.link is not None
-        url = normalize_url(entry.link)
         try:
             article = await self._tracked_article(feed, entry, url, known, found)
         except StoreError as exc:
@@ -143,13 +146,18 @@ class Harvest(Room):
             return await self.capture.check(replace(new, guid=entry.guid), run, entry)
         stored = article
         article = replace(self.writer.fresh(article), last_in_feed=run.now)
+        if article.feed_summary is None and entry.summary.strip():
+            # First seen since summaries are kept: a baseline, not an edit.
+            article = replace(article, feed_summary=normalize_text(entry.summary))
         await self.writer.defer(run, article, stored)
         if (
+            # Versioned from the feed entry: checked on every feed pass.
             not feed.fetch_articles
+            or is_shared(article.url)
             # Never captured (a crash mid-run) or back in the feed after removal: look now.
             or article.versions == 0
             or article.status == ArticleStatus.REMOVED
-            or feed_title_changed(entry, article.feed_title)
+            or entry_changed(entry, article)
         ):
             return await self.capture.check(article, run, entry)
         return True
@@ -172,3 +180,17 @@ class Harvest(Room):
             by_guid = await self.db.read(self.store.find_article, [], guid=entry.guid)
             article = by_guid if by_guid is not None and by_guid.feed == feed.name else None
         return article
+
+
+def _collapse_note(identified: Identified) -> str | None:
+    """Say when entries were tracked as one: never silently."""
+    if not identified.collapsed:
+        return None
+    return (
+        f"{identified.collapsed} entries repeat the link and GUID of another entry "
+        "and are tracked as that one"
+    )
+
+
+def _joined(*notes: str | None) -> str | None:
+    return "; ".join(note for note in notes if note) or None

@@ -155,6 +155,9 @@ class Article:
     # Bumped by the store with every recorded event: recording from an older revision means
     # another process got there first (a lost race, skipped).
     revision: int = 0
+    # The feed entry's summary as last seen (normalized): an edit to it is evidence too,
+    # recorded even when the page cannot be fetched.
+    feed_summary: str | None = None
 
 
 @dataclass(frozen=True)

@@ -245,8 +245,7 @@ class Monitor:
         due = [i for i, feed in ids if i not in run.checked and feed in only_feeds]
 
         async def one(article: Article) -> None:
-            feed = self.capture.feed_config(article.feed)
-            if feed is not None and not feed.fetch_articles:
+            if self.capture.from_feed(article):
                 # Feed-only articles change only through the feed; stop re-checking them.
                 fresh = self.writer.fresh(article)
                 await self.writer.defer(run, replace(fresh, next_check=None), article)

@@ -10,20 +10,28 @@ import pytest
 from monitor.compare import compare_with_rules
 from monitor.config import FLIP_FLOP_TAG, ClassifyRules
 from monitor.decide import (
+    PAGE_UNAVAILABLE,
+    PAGES_NOT_FETCHED,
+    SHARED_PAGE,
     Held,
     NewVersion,
     Unchanged,
     carried_validators,
+    carry_missing,
     classified,
     decide,
+    entry_changed,
+    feed_baseline,
     feed_failed,
     feed_fetched,
     feed_title_changed,
+    identify_entries,
+    is_shared,
     moved,
     normalized,
+    page_baseline,
     redirected_home,
     source_note,
-    unique_entries,
     version_from_entry,
 )
 from monitor.errors import FetchError, HTTPStatusError
@@ -315,7 +323,9 @@ def test_entries_and_titles() -> None:
         FeedEntry(None, None, "no link", ""),
         FeedEntry(None, "https://x.org/b", "B", ""),
     ]
-    assert [e.title for e in unique_entries(entries)] == ["A", "B"]
+    identified = identify_entries(entries)
+    assert [e.title for _, e in identified.entries] == ["A", "B"]
+    assert identified.collapsed == 1 and identified.shared == 0
     assert not feed_title_changed(entry("  Feed   title "), "Feed title")
     assert feed_title_changed(entry("New title"), "Feed title")
     from_entry = version_from_entry(article(), entry(), NOW)
@@ -323,4 +333,109 @@ def test_entries_and_titles() -> None:
         TextSource.FEED,
         "Summary from the feed.",
         "Feed title",
+    )
+
+
+def test_posts_on_one_page_are_kept_apart_by_fragment() -> None:
+    entries = [
+        FeedEntry("g1", "http://scripting.com/2017/06/26.html#a080605", "", "one"),
+        FeedEntry("g2", "http://scripting.com/2017/06/26.html#a030658", "", "two"),
+        FeedEntry("g3", "http://scripting.com/2017/06/25.html", "", "alone"),
+    ]
+    identified = identify_entries(entries)
+    assert [identity for identity, _ in identified.entries] == [
+        "http://scripting.com/2017/06/26.html#a080605",
+        "http://scripting.com/2017/06/26.html#a030658",
+        "http://scripting.com/2017/06/25.html",
+    ]
+    assert (identified.collapsed, identified.shared) == (0, 2)
+    assert is_shared(identified.entries[0][0]) and not is_shared(identified.entries[2][0])
+
+
+def test_one_link_two_guids_are_two_articles() -> None:
+    entries = [
+        FeedEntry("tag:df,2026:/linked/1", "https://sponsor.example/", "Sponsor", "ad"),
+        FeedEntry("tag:df,2026:/feeds/sponsors/1", "https://sponsor.example/", "Thanks", "x"),
+    ]
+    identities = [identity for identity, _ in identify_entries(entries).entries]
+    assert identities == [
+        "https://sponsor.example/#guid=tag%3Adf%2C2026%3A%2Flinked%2F1",
+        "https://sponsor.example/#guid=tag%3Adf%2C2026%3A%2Ffeeds%2Fsponsors%2F1",
+    ]
+
+
+def test_entries_the_feed_does_not_tell_apart_are_collapsed_and_counted() -> None:
+    entries = [
+        FeedEntry(None, "https://x.org/page#one", "One", ""),
+        FeedEntry(None, "https://x.org/page#two", "Two", ""),
+        FeedEntry("same", "https://x.org/b", "B", ""),
+        FeedEntry("same", "https://x.org/b", "B again", ""),
+    ]
+    identified = identify_entries(entries)
+    assert [identity for identity, _ in identified.entries] == [
+        "https://x.org/page",
+        "https://x.org/b",
+    ]
+    assert identified.collapsed == 2
+
+
+@pytest.mark.parametrize(
+    ("why", "detail"),
+    [
+        (PAGE_UNAVAILABLE, "text from the feed entry (page unavailable)"),
+        (PAGES_NOT_FETCHED, "text from the feed entry (this feed's pages are not fetched)"),
+        (SHARED_PAGE, "text from the feed entry (one of several posts on one page)"),
+    ],
+)
+def test_a_feed_version_says_why_its_text_is_the_feeds(why: str, detail: str) -> None:
+    from_feed = version("The entry's summary.", 0, TextSource.FEED)
+    decision = decide(article(versions=0), None, from_feed, NOW, CONFIRM, feed_note=why)
+    assert isinstance(decision, NewVersion) and decision.change.detail == detail
+
+
+def test_missing_feed_fields_carry_their_last_values() -> None:
+    last = version("The summary as last seen.", 1, TextSource.FEED)
+    bare = replace(version("", 0, TextSource.FEED), title=None, byline=None)
+    carried = carry_missing(bare, replace(last, byline="Ana"))
+    assert (carried.text, carried.title, carried.byline) == (last.text, last.title, "Ana")
+    page = version("", 0, TextSource.PAGE)
+    assert carry_missing(page, last) is page  # a page says what it says
+
+
+def test_entry_changes_are_title_or_summary_but_not_absence() -> None:
+    art = article(feed_title="Feed title", feed_summary="Summary from the feed.")
+    assert not entry_changed(entry(), art)
+    assert not entry_changed(entry(summary=""), art)
+    assert entry_changed(entry(summary="An edited summary."), art)
+    assert entry_changed(entry(title="A new title"), art)
+    assert not entry_changed(entry(summary="Any."), article(feed_title="Feed title"))
+
+
+def test_a_changed_entry_is_compared_with_the_entry_as_last_seen() -> None:
+    art = article(feed_title="Feed title", feed_summary="Summary from the feed.")
+    baseline = normalized(feed_baseline(art, LATEST), ())
+    assert (baseline.source, baseline.text, baseline.number) == (
+        TextSource.FEED,
+        "Summary from the feed.",
+        1,
+    )
+    new = normalized(
+        replace(
+            version_from_entry(art, entry(title="Feed title, edited"), NOW),
+            feed_title="Feed title, edited",
+        ),
+        (),
+    )
+    decision = decide(art, LATEST, new, NOW, CONFIRM, baseline=baseline)
+    assert isinstance(decision, NewVersion) and decision.previous == baseline
+    assert decision.version.number == 2  # numbered after the latest version
+
+
+def test_a_page_back_after_feed_versions_is_compared_with_the_page() -> None:
+    feed_version = replace(version("from the feed", 2, TextSource.FEED), feed_title="New")
+    baseline = normalized(page_baseline(LATEST, feed_version), ())
+    same_page = normalized(replace(version(LONG), feed_title="New"), ())
+    assert isinstance(
+        decide(article(versions=2), feed_version, same_page, NOW, CONFIRM, baseline=baseline),
+        Unchanged,
     )

@@ -121,6 +121,7 @@ articles = Table(
     # 0005: bumped by every recorded event; a write based on an older one lost a race
     Column("revision", Integer, nullable=False, server_default="0"),
     Column("suspect_since", UTCDateTime),  # 0005: when suspect_hash was first fetched
+    Column("feed_summary", Text),  # 0006: the entry's summary as last seen (normalized)
     UniqueConstraint("url"),
 )
 Index(None, articles.c.feed)
