@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.seeds
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.daemon_idle
+	$(BIN)/python -m bench.real_feeds
 
 bench-scale: $(STAMP)
 	bench/run

@@ -6,14 +6,18 @@ significance ladder is cosmetic < minor < major < rewrite; tags say what changed
 - ``headline``: the page title or the feed title changed (beyond case and punctuation)
 - ``byline``: the byline changed
 - ``numbers``: a figure changed in an edited sentence or the headline ("30,000" -> "40,000")
-- ``quotes``: text inside quotation marks changed, or a quotation was added or removed
+- ``quotes``: words inside quotation marks changed, or a quotation was added or removed
 - ``correction``: an editor's note appeared ("Correction:", "This article has been updated")
 - ``lede``: the first paragraph changed
 - ``deletion``: substantial text was removed
 - ``reordered``: sentences moved
 - ``late``: the edit came long after publication (a stealth edit is news in itself)
 
-A figure or a quotation is never cosmetic, however few characters changed.
+A figure or a quotation is never cosmetic, however few characters changed. Typography is
+never an edit (issue 14): a version that differs from the last only in quotation-mark
+style, dashes, ellipses, special spaces, soft hyphens and zero-width characters or NFKC
+compatibility forms (``normalize.typography_fold``) is cosmetic with no tags, and within a
+real edit such restyled words count as unchanged.
 """
 
 from __future__ import annotations
@@ -29,19 +33,24 @@ from monitor.models import (
     Classification,
     DiffOp,
     Op,
-    SentenceDiff,
     SentenceStatus,
     Significance,
     TextDiff,
     Version,
     VersionDiff,
 )
+from monitor.normalize import CJK_CHARACTERS, straighten_quotes, typography_fold
 
 HEADLINE_FIELDS = ("headline", "feed_title")
 # A figure: digits with their thousands/decimal separators, as one token ("30,000", "3.5").
-_NUMBER = re.compile(r"\d(?:[\d.,\u00a0\u202f]*\d)?")
-_QUOTED = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"|«([^»]{2,})»|„([^“”]{2,})[“”]|‘([^’]{6,})’")
-_WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"\d(?:[\d.,]*\d)?")
+# A quotation, its marks straightened, inside one paragraph (a quotation running over
+# several opens each with a mark and closes only at its end). Single quotes open after no
+# word character and close before none, and take in apostrophes between letters
+# ("'It isn't,'"); a passage shorter than six characters is more likely an apostrophe's.
+_QUOTED = re.compile(r"\"([^\"\n]{2,})\"|(?<![\w'])'((?:[^'\n]|(?<=\w)'(?=\w)){6,}?)'(?!\w)")
+# A word; each Chinese or Japanese character counts as one, as in the diff's statistics.
+_WORD = re.compile(rf"[{CJK_CHARACTERS}]|[^\W{CJK_CHARACTERS}]+")
 _CORRECTION = re.compile(
     r"\b(?:correction|clarification|editor['’]s note|update[ds]?)\s*:"
     r"|\bthis (?:article|story|report|piece) (?:has been|was) (?:updated|corrected|amended)"
@@ -55,6 +64,8 @@ def classify(
     old: Version, new: Version, diff: VersionDiff, rules: ClassifyRules, now: datetime
 ) -> Classification:
     """The significance and tags of the change from ``old`` to ``new``."""
+    if _typography_only(old, new):
+        return Classification(Significance.COSMETIC, ())
     tags = _tags(old, new, diff, rules, now)
     return Classification(_significance(old, new, diff, tags, rules), tuple(tags))
 
@@ -75,7 +86,7 @@ def _tags(
         pairs.append(("".join(_side(body.ops, Op.DELETE)), "".join(_side(body.ops, Op.INSERT))))
     if any(numbers_in(a) != numbers_in(b) for a, b in pairs):
         tags.append("numbers")
-    if _quotes_changed(body.sentences):
+    if _quoted_words(old.text) != _quoted_words(new.text):
         tags.append("quotes")
     if len(_CORRECTION.findall(new.text)) > len(_CORRECTION.findall(old.text)):
         tags.append("correction")
@@ -113,8 +124,22 @@ def _significance(
     return Significance.MINOR
 
 
+def _typography_only(old: Version, new: Version) -> bool:
+    """Whether the two versions differ in typography at most, in every compared field."""
+    return all(
+        a == b or typography_fold(a or "") == typography_fold(b or "")
+        for a, b in (
+            (old.title, new.title),
+            (old.feed_title, new.feed_title),
+            (old.byline, new.byline),
+            (old.text, new.text),
+        )
+    )
+
+
 def _changed_words(body: TextDiff) -> int:
-    """Words added, removed or edited, sentence by sentence: a moved sentence costs nothing."""
+    """Words added, removed or edited, sentence by sentence: a moved sentence costs nothing,
+    nor does a word only restyled ("don't" -> "don’t")."""
     if body.timed_out or not body.sentences:
         return body.stats.words_added + body.stats.words_removed
     total = 0
@@ -123,9 +148,18 @@ def _changed_words(body: TextDiff) -> int:
             total += _word_count(sentence.new)
         elif sentence.status == SentenceStatus.DELETED:
             total += _word_count(sentence.old)
-        elif sentence.ops:
-            total += sum(_word_count(text) for op, text in sentence.ops if op != Op.EQUAL)
+        else:
+            total += sum(
+                _word_count(removed) + _word_count(added)
+                for removed, added in _hunks(sentence.ops)
+                if not _restyled(removed, added)
+            )
     return total
+
+
+def _restyled(removed: str, added: str) -> bool:
+    """Whether a replacement changes typography only."""
+    return typography_fold(removed) == typography_fold(added)
 
 
 def _word_count(text: str | None) -> int:
@@ -144,6 +178,8 @@ def _typo_only(ops: Iterable[DiffOp], max_chars: int) -> bool:
     """Whether every change is a small edit inside one word (no figures), within budget."""
     budget = max_chars
     for removed, added in _hunks(ops):
+        if _restyled(removed, added):
+            continue
         if any(ch.isspace() for ch in removed + added) or not removed or not added:
             return False
         if _NUMBER.search(removed) or _NUMBER.search(added):
@@ -175,28 +211,35 @@ def _side(ops: Iterable[DiffOp], side: Op, keep_equal: bool = False) -> Iterator
     return (text for op, text in ops if op == side or (keep_equal and op == Op.EQUAL))
 
 
-def _quotes_changed(sentences: Iterable[SentenceDiff]) -> bool:
-    # A sentence moved as it was still quotes the same words.
-    return any(
-        quotations_in(sentence.old) != quotations_in(sentence.new)
-        for sentence in sentences
-        if sentence.status != SentenceStatus.UNCHANGED
-        and not (sentence.status == SentenceStatus.MOVED and not sentence.ops)
-    )
-
-
 def quotations_in(text: str | None) -> Counter[str]:
-    """The quoted passages in ``text``, whitespace folded, with how often each occurs."""
+    """The quoted passages in ``text`` as written, whitespace folded, with how often each
+    occurs; found in any quotation-mark style (“”, "", „“, «», ‘’, '', 「」)."""
+    text = text or ""
     found: Counter[str] = Counter()
-    for match in _QUOTED.finditer(text or ""):
-        quoted = next(group for group in match.groups() if group is not None)
-        found[" ".join(quoted.split())] += 1
+    for match in _QUOTED.finditer(straighten_quotes(text)):
+        start, end = match.span(1) if match.group(1) is not None else match.span(2)
+        found[" ".join(text[start:end].split())] += 1
     return found
 
 
+def _quoted_words(text: str) -> Counter[str]:
+    """The quotations of a text by their words, what the ``quotes`` tag compares.
+
+    Only words count: a change of quotation-mark style, of punctuation or of typography
+    inside (“don’t” for "don't") is no change of what was quoted (issue 14). Whole texts
+    are compared, not sentences: the splitter cuts a quotation of several sentences apart,
+    and a moved quotation leaves the multiset as it was.
+    """
+    return Counter(
+        " ".join(_WORD.findall(typography_fold(passage).casefold()))
+        for passage in quotations_in(text).elements()
+    )
+
+
 def numbers_in(text: str) -> Counter[str]:
-    """The figures in ``text`` ("30,000", "3.5"), with how often each occurs."""
-    return Counter(_NUMBER.findall(text))
+    """The figures in ``text`` ("30,000", "3.5"), with how often each occurs; full-width and
+    superscript digits count as the plain ones they stand for."""
+    return Counter(_NUMBER.findall(typography_fold(text)))
 
 
 def _fold(text: str | None) -> str:

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from monitor.config import Settings
     from monitor.models import Article, CheckReport, DiffDocument, RelayReport
-    from monitor.store import ArchiveStore, OutboxStore, Store
+    from monitor.store import ArchiveStore, CheckStore, OutboxStore, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CHANGED = 1
@@ -176,19 +176,24 @@ def check(
     when the store refused writes (full, locked past [storage] lock_timeout): the report
     says what was stored and what was not, and the next run does the rest.
 
+    Prints the changes (on a terminal a table, a first check's new articles counted per
+    feed; piped, one tab-separated line per change), article failures grouped by host and
+    reason on stderr, and last the summary, which counts every failed page as an error.
+
     \b
     Examples:
       newsmonitor check                     # what is due
       newsmonitor check --all --json        # everything, machine-readable
       newsmonitor check --feed world --exit-code
     """
-    from monitor.render.report import print_check_report, print_delivery
+    from monitor.render.report import print_check_report
     from monitor.serialize import report_to_json
 
     settings = _settings(ctx)
     for name in feeds:
         settings.feed(name)  # unknown names are a user error before any work starts
     console = _console(stderr=True)
+    _require_something_to_watch(settings)
     if not settings.feeds:
         console.print(
             f"{settings.source}: no [[feeds]] configured; only seeds with a url are watched",
@@ -207,10 +212,23 @@ def check(
     if as_json:
         echo_json(report_to_json(report, delivery))
     else:
-        print_check_report(_console(), console, report)
-        if delivery is not None:
-            print_delivery(console, delivery)
+        print_check_report(_console(), console, report, delivery)
     _exit_after_check(console, report, exit_code)
+
+
+def _require_something_to_watch(settings: Settings) -> None:
+    """UserError when no feed is configured and no seed names a url without feeds (a page
+    watched directly): `check` and `run` would quietly do nothing (issue 14)."""
+    if settings.feeds:
+        return
+    from monitor.seeds import load_seeds
+
+    seeds = load_seeds(settings.seeds.dir, settings.ignore)
+    if not any(seed.url and not seed.feeds for seed in seeds):
+        raise UserError(
+            f"no feeds configured in {settings.source}: add a [[feeds]] table, or a seed "
+            "with a url (see config/example.toml)"
+        )
 
 
 def _check_under_lease(
@@ -244,9 +262,11 @@ def _check_under_lease(
             # A full disk or a lock held elsewhere: check anyway, so the report says what
             # could and could not be stored (concurrent checks record each event once).
             lease_error = f"the run lease could not be taken, checked without it: {exc}"
+        total = _progress_total(store, settings, now, feeds, force) if show_progress else None
         report = _with_progress(
             console,
             show_progress,
+            total,
             lambda advance: asyncio.run(
                 check_once(settings, store, now, feeds=feeds or None, force=force, progress=advance)
             ),
@@ -256,10 +276,39 @@ def _check_under_lease(
         return report, _deliver(settings, store, settings.outbox.check_wait.total_seconds())
 
 
+def _progress_total(
+    store: CheckStore, settings: Settings, now: datetime, feeds: tuple[str, ...], force: bool
+) -> int | None:
+    """The steps a pass will report, known before it starts: one per feed it looks at,
+    one per tracked article due (with --all or --feed: every one still tracked) of those
+    feeds, or of a seed watched directly. Articles the feed pass already re-checks are not
+    checked twice, so the bar may end short of it. None when the store cannot tell."""
+    from monitor.decide import SEED_FEED_PREFIX
+    from monitor.errors import StoreError
+
+    names = set(feeds) or {feed.name for feed in settings.feeds}
+    forced = force or bool(feeds)  # as Monitor.check does
+    until = now + timedelta(days=36500) if forced else now
+    limit = settings.tracking.max_articles_per_run or None
+    try:
+        due = store.due_article_ids(until, limit=limit)
+    except StoreError:
+        return None  # the pass itself reports the store's trouble
+    seeds = not feeds  # a pass over every feed also watches the seeds' own pages
+    articles = [
+        feed for _, feed in due if feed in names or (seeds and feed.startswith(SEED_FEED_PREFIX))
+    ]
+    return len(names) + len(articles)
+
+
 def _with_progress(
-    console: Console, show: bool, work: Callable[[Callable[[str], None]], CheckReport]
+    console: Console,
+    show: bool,
+    total: int | None,
+    work: Callable[[Callable[[str], None]], CheckReport],
 ) -> CheckReport:
-    """Run ``work`` with a progress bar on ``console`` that it advances (when ``show``)."""
+    """Run ``work`` with a progress bar on ``console`` that it advances (when ``show``),
+    out of ``total`` steps when that is known (issue 14: "3/250" tells how long is left)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -270,10 +319,15 @@ def _with_progress(
         transient=True,
         disable=not show,
     ) as bar:
-        task = bar.add_task("checking", total=None)
+        task = bar.add_task("checking", total=total)
+
+        done = 0
 
         def advance(label: str) -> None:
-            bar.update(task, advance=1, description=label)
+            nonlocal done
+            done += 1
+            grown = None if total is None else max(total, done)  # never "7/5"
+            bar.update(task, advance=1, description=label, total=grown)
 
         return work(advance)
 
@@ -333,6 +387,7 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
     from monitor.scheduler import run_daemon
 
     settings = _settings(ctx)
+    _require_something_to_watch(settings)
     level = logging.DEBUG if verbose else logging.INFO
     setup_logging(log_format, level, settings.secret_values())  # type: ignore[arg-type]
     with _store(settings) as store:
@@ -345,21 +400,24 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
 @click.pass_context
 @friendly
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Each feed's last check, next due time and last error; counts of articles, versions
-    and alerts. Reads the store only: safe while the daemon runs."""
+    """Each feed's last check, next due time, last error and pages failing (its articles
+    whose last fetch failed); counts of articles, versions and alerts. Reads the store
+    only: safe while the daemon runs. Piped, one tab-separated line per feed."""
     with _opened(ctx, read_only=True) as (settings, store):
         states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
+        failing = store.article_failures_by_feed()
         counts = store.counts()
         alerts = store.count_alerts()
     if as_json:
         from monitor.serialize import status_to_json
 
-        echo_json(status_to_json(states, counts, alerts))
+        echo_json(status_to_json(states, counts, alerts, failing))
         return
-    from monitor.render.report import feeds_table
+    from monitor.render.report import feeds_listing
+    from monitor.render.tables import print_listing
 
     console = _console()
-    console.print(feeds_table(states))
+    print_listing(console, feeds_listing(states, failing))
     console.print(
         f"{counts['articles']} articles, {counts['versions']} versions, "
         f"{counts['changes']} changes; alerts: " + ", ".join(f"{n} {s}" for s, n in alerts.items()),
@@ -372,17 +430,21 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @friendly
 def feeds(ctx: click.Context, as_json: bool) -> None:
-    """Status of each configured feed: last check, HTTP status, errors, next due time."""
+    """Status of each configured feed: last check, HTTP status, pages failing (its articles
+    whose last fetch failed), last error, next due time. Piped, one tab-separated line per
+    feed."""
     with _opened(ctx, read_only=True) as (settings, store):
         states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
+        failing = store.article_failures_by_feed()
     if as_json:
-        from monitor.serialize import feed_to_json
+        from monitor.serialize import feeds_to_json
 
-        echo_json([feed_to_json(state, name, url) for name, url, state in states])
+        echo_json(feeds_to_json(states, failing))
     else:
-        from monitor.render.report import feeds_table
+        from monitor.render.report import feeds_listing
+        from monitor.render.tables import print_listing
 
-        _console().print(feeds_table(states))
+        print_listing(_console(), feeds_listing(states, failing))
 
 
 @main.command()
@@ -391,17 +453,26 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @friendly
 def articles(ctx: click.Context, feed: str | None, as_json: bool) -> None:
-    """Tracked articles with their status and number of versions."""
-    with _opened(ctx, read_only=True) as (_, store):
+    """Tracked articles with their status and number of versions.
+
+    On a terminal one line each, titles cut at a word and URLs in the middle to fit; piped,
+    one tab-separated line each with every value whole (`newsmonitor articles | grep x`).
+    """
+    with _opened(ctx, read_only=True) as (settings, store):
         found = store.list_articles(feed=feed)
+    if feed is not None and not found:
+        # An unknown name is a typo, as in `check --feed` (exit 2, the feeds listed); a feed
+        # no longer configured, or a watched seed's, still lists what was tracked.
+        settings.feed(feed)
     if as_json:
         from monitor.serialize import article_to_json
 
         echo_json([article_to_json(a) for a in found])
     else:
-        from monitor.render.report import articles_table
+        from monitor.render.report import articles_listing
+        from monitor.render.tables import print_listing
 
-        _console().print(articles_table(found))
+        print_listing(_console(), articles_listing(found))
 
 
 @main.command()
@@ -443,7 +514,12 @@ def history(ctx: click.Context, article: str, as_json: bool) -> None:
     help="What to compare the newer version with, when --from is not given.",
 )
 @choice_option("--format", "fmt", choices=["term", "text", "html", "json"], default="term")
-@choice_option("--mode", choices=["inline", "side-by-side"], default="inline", help="HTML layout.")
+@choice_option(
+    "--mode",
+    choices=["inline", "side-by-side"],
+    default="inline",
+    help="HTML layout (--format html; the other formats are inline).",
+)
 @click.option(
     "--context",
     type=click.IntRange(0, 20),
@@ -475,6 +551,11 @@ def diff(
     """
     from monitor.compare import compare_stored
 
+    if mode == "side-by-side" and fmt != "html":
+        raise UserError(
+            "--mode side-by-side is an HTML layout: use it with --format html "
+            f"(--format {fmt} shows changes inline)"
+        )
     with _opened(ctx, read_only=True) as (settings, store):
         found = find_article(store, article)
         try:
@@ -489,7 +570,20 @@ def diff(
             )
         except CompareError as exc:
             raise UserError(f"article {found.id}: {exc}") from exc
+    if document.old_version is not None and document.old_version == document.new_version:
+        raise UserError(_nothing_to_compare(found, document.old_version))
     _print_diff(document, fmt, mode, context)
+
+
+def _nothing_to_compare(article: Article, version: int) -> str:
+    """Why a version was about to be diffed against itself: the article has no other yet,
+    or --to/--from named the first version, or the same one twice."""
+    if article.versions <= 1:
+        return f"article {article.id} has one version (v{version}): nothing to compare it with yet"
+    return (
+        f"article {article.id}: v{version} against itself shows nothing; "
+        f"name another with --from or --to (versions 1-{article.versions})"
+    )
 
 
 def _print_diff(document: DiffDocument, fmt: str, mode: str, context: int) -> None:
@@ -546,10 +640,11 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
 
         echo_json([alert_to_json(a) for a in rows])
         return
-    from monitor.render.report import alerts_table
+    from monitor.render.report import alerts_listing
+    from monitor.render.tables import print_listing
 
     console = _console()
-    console.print(alerts_table(rows))
+    print_listing(console, alerts_listing(rows))
     console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
 
 
@@ -564,7 +659,31 @@ def alerts_retry(ctx: click.Context, ids: tuple[int, ...], all_dead: bool) -> No
         raise UserError("give alert ids or --dead (one of the two)")
     with _opened(ctx) as (_, store):
         count = store.requeue_alerts(None if all_dead else ids, datetime.now(UTC))
+        if not all_dead and count < len(set(ids)):
+            raise UserError(_not_requeued(store, set(ids), count))
     click.echo(f"{count} alert(s) queued again; `newsmonitor alerts send` delivers them now")
+
+
+def _not_requeued(store: OutboxStore, ids: set[int], count: int) -> str:
+    """Why some of ``ids`` were not queued again: no such alert, or delivered already.
+
+    Only read when ids were refused, so a plain retry never reads the whole outbox."""
+    from monitor.models import AlertStatus
+
+    known = {alert.id: alert.status for alert in store.list_alerts()}
+    missing = sorted(i for i in ids if i not in known)
+    delivered = sorted(i for i in ids if known.get(i) == AlertStatus.DELIVERED)
+    reasons = [f"{count} alert(s) queued again"] if count else []
+    if missing:
+        reasons.append(f"no {_alert_ids(missing)} (see `newsmonitor alerts`)")
+    if delivered:
+        reasons.append(f"{_alert_ids(delivered)} delivered already")
+    return "; ".join(reasons)
+
+
+def _alert_ids(ids: list[int]) -> str:
+    """ "alert 7" or "alerts 7, 9"."""
+    return ("alert " if len(ids) == 1 else "alerts ") + ", ".join(map(str, ids))
 
 
 @alerts.command("send")

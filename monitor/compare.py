@@ -10,7 +10,7 @@ from monitor.classify import classify
 from monitor.config import ClassifyRules, Settings
 from monitor.diff import diff_versions
 from monitor.errors import CompareError
-from monitor.models import Article, DiffDocument, Drift, Seed, SeedLink, Version
+from monitor.models import Article, DiffDocument, Drift, FieldChange, Seed, SeedLink, Version
 from monitor.seeds import compute_drift, load_seeds
 from monitor.store import ArchiveStore
 
@@ -54,7 +54,7 @@ def compare_with_rules(
     """``compare_versions`` with the rules given (small enough to send to a worker)."""
     diff = diff_versions(old, new, rules.diff_timeout)
     return DiffDocument(
-        diff=diff,
+        diff=replace(diff, fields=shown_once(diff.fields)),
         classification=classify(old, new, diff, rules, now),
         title=new.title or article.title,
         url=article.current_url,
@@ -111,6 +111,20 @@ def seed_version(seed: Seed, article_id: int, at: datetime) -> Version:
         fetched_at=at,
         url=seed.url or seed.path,
         title=seed.title,
+    )
+
+
+def shown_once(fields: tuple[FieldChange, ...]) -> tuple[FieldChange, ...]:
+    """``fields`` without a feed-title change that repeats the headline's (issue 14): a
+    feed-only article's headline is its entry's title, and many pages carry the feed's
+    title too, so readers would see the same edit twice. Classification sees both."""
+    headline = next((f for f in fields if f.field == "headline"), None)
+    if headline is None:
+        return fields
+    return tuple(
+        f
+        for f in fields
+        if not (f.field == "feed_title" and (f.old, f.new) == (headline.old, headline.new))
     )
 
 

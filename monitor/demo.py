@@ -2,6 +2,8 @@
 
 Each round the newsroom changes (edits, a removal, a move, a broken feed) and the clock
 jumps 20 minutes, so tracked articles come due for re-checking as they would in real life.
+The seed story comes from the package (``monitor/demo_seeds/``), not the current folder, so
+the demo shows it from wherever it is run (issue 14).
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ import asyncio
 import tempfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
 from monitor.compare import compare_stored, seeds_overview
-from monitor.config import Settings, read_seed_text, settings_from_dict
+from monitor.config import Settings, settings_from_dict
+from monitor.errors import MonitorError
 from monitor.models import Change, ChangeKind, CheckReport
 from monitor.newsroom import Newsroom, Round
 from monitor.pipeline import check_once
@@ -27,53 +32,106 @@ from monitor.store import ArchiveStore
 from monitor.store.sql import open_store
 
 ROUND_GAP = timedelta(minutes=20)
+SEED_SUFFIXES = (".txt", ".md")  # what seeds.load_seeds reads
 
 
-def run_demo(console: Console, max_rounds: int | None = None, seeds_dir: str = "seeds") -> bool:
-    """Run the scripted rounds; return True when every expected event was detected."""
-    all_ok = True
-    with (
-        Newsroom(seed_text=read_seed_text(seeds_dir)) as newsroom,
-        tempfile.TemporaryDirectory(prefix="newsmonitor-demo-") as tmp,
-    ):
-        settings = settings_from_dict(
-            {
-                "feeds": [
-                    {"name": name, "url": url, "interval": "15m"} for name, url in newsroom.feeds()
-                ],
-                "fetch": {"allow_private_addresses": True, "retries": 0, "deadline": 10},
-                "storage": {"url": f"sqlite:///{Path(tmp) / 'demo.db'}"},
-                "ignore": [r"^Watch NBS news on YouTube.*$"],
-                "seeds": {"dir": str(Path(seeds_dir).resolve())},
-            },
-            source=Path(tmp) / "demo.toml",
-        )
-        console.print(
-            f"[bold]Newsmonitor demo[/bold]: a newsroom at {newsroom.base_url} with feeds "
-            + ", ".join(name for name, _ in newsroom.feeds())
-        )
-        store = open_store(settings.storage.url)
-        try:
-            now = datetime.now(UTC)
-            rounds = newsroom.rounds[:max_rounds] if max_rounds else newsroom.rounds
-            for index, script in enumerate(rounds):
-                if index:
-                    newsroom.advance()
-                    now += ROUND_GAP
-                console.rule(f"Round {script.number}")
-                console.print(escape(script.description))
-                report = asyncio.run(check_once(settings, store, now, force=True))
-                all_ok &= _show_round(console, report, script, newsroom)
-                _show_diffs(console, report, store, settings, now)
-            console.rule("The seed story, wherever it appeared")
-            console.print("[dim]$ newsmonitor seeds[/dim]")
-            console.print(seeds_table(seeds_overview(store, settings)))
-        finally:
-            store.close()
+def packaged_seeds() -> Traversable:
+    """The folder of seed documents shipped in the package (pyproject package-data)."""
+    return resources.files("monitor").joinpath("demo_seeds")
+
+
+def copy_seeds(source: Traversable, target: Path) -> str:
+    """Copy the seed documents of ``source`` into ``target``; return the first one's text.
+
+    Raises MonitorError naming ``source`` when it holds none: without its seed the newsroom
+    would serve a stand-in story that no seed matches, and the demo would "succeed" without
+    ever showing what seeds are for.
+    """
+    files = []
+    if source.is_dir():
+        files = [item for item in source.iterdir() if item.name.endswith(SEED_SUFFIXES)]
+        files.sort(key=lambda item: item.name)
+    if not files:
+        raise MonitorError(f"{source}: the demo's seed story is missing (reinstall newsmonitor)")
+    target.mkdir(parents=True, exist_ok=True)
+    for item in files:
+        (target / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
+    return files[0].read_text(encoding="utf-8")
+
+
+def demo_settings(newsroom: Newsroom, workdir: Path, seeds_dir: Path) -> Settings:
+    """Settings watching every feed of ``newsroom``, with a store and seeds in ``workdir``."""
+    return settings_from_dict(
+        {
+            "feeds": [
+                {"name": name, "url": url, "interval": "15m"} for name, url in newsroom.feeds()
+            ],
+            "fetch": {"allow_private_addresses": True, "retries": 0, "deadline": 10},
+            "storage": {"url": f"sqlite:///{workdir / 'demo.db'}"},
+            "ignore": [r"^Watch NBS news on YouTube.*$"],
+            "seeds": {"dir": str(seeds_dir)},
+        },
+        source=workdir / "demo.toml",
+    )
+
+
+def run_demo(
+    console: Console, max_rounds: int | None = None, seeds: Traversable | None = None
+) -> bool:
+    """Run the scripted rounds; return True when every expected event was detected.
+
+    ``seeds`` is the folder of seed documents (default: the packaged ones).
+    """
+    with tempfile.TemporaryDirectory(prefix="newsmonitor-demo-") as tmp:
+        workdir = Path(tmp)
+        seed_text = copy_seeds(seeds or packaged_seeds(), workdir / "seeds")
+        with Newsroom(seed_text=seed_text) as newsroom:
+            settings = demo_settings(newsroom, workdir, workdir / "seeds")
+            console.print(
+                f"[bold]Newsmonitor demo[/bold]: a newsroom at {newsroom.base_url} with feeds "
+                + ", ".join(name for name, _ in newsroom.feeds())
+            )
+            all_ok = _run_rounds(console, newsroom, settings, max_rounds)
     console.rule()
     verdict = "[green]every expected event was detected[/green]"
     console.print(verdict if all_ok else "[red]some expected events were missed[/red]")
     return all_ok
+
+
+def _run_rounds(
+    console: Console, newsroom: Newsroom, settings: Settings, max_rounds: int | None
+) -> bool:
+    """Each round checked and shown, then the seed story; True when nothing was missed."""
+    all_ok = True
+    store = open_store(settings.storage.url)
+    try:
+        now = datetime.now(UTC)
+        rounds = newsroom.rounds[:max_rounds] if max_rounds else newsroom.rounds
+        for index, script in enumerate(rounds):
+            if index:
+                newsroom.advance()
+                now += ROUND_GAP
+            console.rule(f"Round {script.number}")
+            console.print(escape(script.description))
+            report = asyncio.run(check_once(settings, store, now, force=True))
+            all_ok &= _show_round(console, report, script, newsroom)
+            _show_diffs(console, report, store, settings, now)
+        all_ok &= _show_seeds(console, store, settings)
+    finally:
+        store.close()
+    return all_ok
+
+
+def _show_seeds(console: Console, store: ArchiveStore, settings: Settings) -> bool:
+    """The seeds table; False (and said in red) when no article was linked to a seed."""
+    console.rule("The seed story, wherever it appeared")
+    console.print("[dim]$ newsmonitor seeds[/dim]")
+    overview = seeds_overview(store, settings)
+    console.print(seeds_table(overview))
+    if any(linked for _, linked in overview):
+        return True
+    console.print("[red]missed:[/red] the seed story was linked to no article")
+    return False
 
 
 def _slug(change: Change, newsroom: Newsroom) -> str:

@@ -45,6 +45,7 @@ from monitor.models import (
     Version,
     VersionDiff,
 )
+from monitor.normalize import CJK_CHARACTERS
 
 # Two leftover sentences are paired as one edited sentence when at least half of their words
 # survive the word diff (2 * unchanged words / all words). Below that a reader sees a new
@@ -67,14 +68,19 @@ _WORD_ENDINGS = frozenset(".,;:!?)]\"'”’»")
 
 _CHAR_OPS = {"=": Op.EQUAL, "-": Op.DELETE, "+": Op.INSERT}
 
-# Sentence ends: Latin, Armenian, Arabic and Devanagari marks need whitespace after them; CJK
-# full-width marks do not, since those scripts put no space between sentences.
-_TERMINALS = ".!?…։؟।॥"
-_CLOSERS = "\"'”’»)]"
-_OPENERS = "\"'“‘«„([¿¡"
+# Sentence ends: Latin, Armenian, Arabic, Urdu and Devanagari marks need whitespace after
+# them; CJK full-width marks do not, since those scripts put no space between sentences.
+_TERMINALS = ".!?…։؟۔।॥"
+_CJK_TERMINALS = "。！？｡"
+_CLOSERS = "\"'”’»)]」』）》〉】〕"
+_OPENERS = "\"'“‘«„([¿¡「『（《〈【〔"
 _BOUNDARY = re.compile(
-    rf"[{re.escape(_TERMINALS)}]+[{re.escape(_CLOSERS)}]*\s+|[。！？]+[{re.escape(_CLOSERS)}]*\s*"
+    rf"[{re.escape(_TERMINALS)}]+[{re.escape(_CLOSERS)}]*\s+"
+    rf"|[{_CJK_TERMINALS}]+[{re.escape(_CLOSERS)}]*\s*"
 )
+_HIRAGANA_FIRST, _HIRAGANA_LAST = "\u3040", "\u309f"
+# Chinese and Japanese text: no spaces between words, so every character is a token.
+_CJK = re.compile(f"[{CJK_CHARACTERS}]")
 _PARAGRAPH = re.compile(r"\S[^\n]*")  # a line from its first visible character
 _LAST_WORD = re.compile(r"\S+\Z")
 _DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # "U.S", "a.m": the final dot is the terminal
@@ -98,8 +104,12 @@ def tokenize(text: str) -> list[str]:
     A word is a run of letters, digits and combining marks, kept whole across apostrophes
     ("don’t") and the separators of numbers ("30,000", "3.5", "10:30"); dotted abbreviations
     ("U.S.", "e.g.") are one token. Hyphens separate words, so "Reichlin-Melnick" is three
-    tokens and a changed half of a compound shows as such.
+    tokens and a changed half of a compound shows as such. Chinese characters and Japanese
+    kana, written without spaces between words, are one token each, so an edit inside a
+    clause shows as the characters changed ("680" -> "650"), not the whole clause.
     """
+    if _CJK.search(text):
+        return _token_pattern(cjk=True).findall(text)
     # Same tokens as ``_token_pattern().findall(text)`` at twice the speed: split on spaces
     # in C, take the common pieces ("word", "word,") as they are, and run the regex only on
     # the rest, merging the spaces into whatever whitespace the pieces start or end with.
@@ -140,11 +150,13 @@ def split_sentences(text: str) -> list[tuple[int, str]]:
 
     Paragraphs are separated by line breaks: the normalized text has one paragraph per block
     and a blank line between blocks, and a single line break in other input is a paragraph
-    break too. A sentence ends at . ! ? … (and the Arabic, Devanagari and CJK equivalents),
-    after any closing quotes or brackets, when whitespace and then a capital, a digit or an
-    opening quote follow. Titles, months and initials ("Dr.", "Jan.", "J. Smith", "U.S.") do
-    not end one. A quotation of several sentences is split inside the quotes like any other
-    text: it keeps the splitter simple and its pieces are still whole sentences to a reader.
+    break too. A sentence ends at . ! ? … (and the Armenian, Arabic, Urdu and Devanagari
+    equivalents), after any closing quotes or brackets, when whitespace and then a capital, a
+    digit or an opening quote follow; at 。！？ with or without whitespace after, since
+    Chinese and Japanese put none between sentences (but 「…。」と goes on). Titles, months
+    and initials ("Dr.", "Jan.", "J. Smith", "U.S.") do not end one. A quotation of several
+    sentences is split inside the quotes like any other text: it keeps the splitter simple
+    and its pieces are still whole sentences to a reader.
     """
     return [(paragraph, text[start:end]) for paragraph, start, end in _sentence_spans(text)]
 
@@ -240,12 +252,20 @@ def _word_class() -> str:
 
 
 @cache
-def _token_pattern() -> re.Pattern[str]:
+def _token_pattern(cjk: bool = False) -> re.Pattern[str]:
+    """The token regex; with ``cjk``, for text with Chinese or Japanese in it.
+
+    There each CJK character is a token and no word runs into one ("680元" is two tokens).
+    The lookahead that keeps them apart costs time, so text without CJK goes without it.
+    """
     word = _word_class()
+    cjk_char = ""
+    if cjk:
+        word = f"(?:(?![{CJK_CHARACTERS}]){word})"
+        cjk_char = f"|[{CJK_CHARACTERS}]"
     # Whitespace first: it is every other token, and failing it on a letter is cheap.
     return re.compile(
-        r"\s+"
-        r"|[^\W\d_]\.(?:[^\W\d_]\.)+"  # U.S., e.g.
+        r"\s+" + cjk_char + r"|[^\W\d_]\.(?:[^\W\d_]\.)+"  # U.S., e.g.
         rf"|{word}+(?:[.,:](?<=\d.)(?=\d){word}+|['’](?={word}){word}+)*"  # 30,000 3.5 don’t
         r"|.",
         re.DOTALL,
@@ -560,6 +580,8 @@ def _is_sentence_end(text: str, paragraph_start: int, boundary: re.Match[str]) -
     following = text[boundary.end()]
     if not _starts_sentence(following):
         return False
+    if _HIRAGANA_FIRST <= following <= _HIRAGANA_LAST and boundary.group().rstrip()[-1] in _CLOSERS:
+        return False  # 「…。」と言った: a particle after a quotation goes on with the sentence
     at = boundary.start()
     if text[at] != "." or text[at + 1] == ".":
         return True  # !, ?, … and ".." are never abbreviations

@@ -43,14 +43,15 @@ the broken one. Every response says ``Cache-Control: no-cache`` so clients reval
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import json
 import random
 import secrets
+import socket
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
@@ -889,6 +890,35 @@ def _not_modified(headers: Message, etag: str | None, last_modified: datetime | 
     return last_modified <= since
 
 
+# A client that hangs up mid-exchange (a reset, a closed pipe) is normal on the web and
+# needs no answer; a traceback for it would break the demo's narration (issue 14).
+CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
+class _Server(ThreadingHTTPServer):
+    """The newsroom's HTTP server: handler threads are daemons, a client that went away is
+    counted through ``on_hangup`` instead of printed as a traceback."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        on_hangup: Callable[[], None],
+    ) -> None:
+        super().__init__(address, handler)
+        self._on_hangup = on_hangup
+
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+    ) -> None:
+        if isinstance(sys.exc_info()[1], CLIENT_GONE):
+            self._on_hangup()
+            return
+        super().handle_error(request, client_address)
+
+
 class Newsroom:
     """A loopback news site whose feeds and pages follow a scripted sequence of rounds."""
 
@@ -899,7 +929,9 @@ class Newsroom:
         self._index = 0
         self._lock = threading.Lock()
         self._served: list[Served] = []
-        self._httpd: ThreadingHTTPServer | None = None
+        self._hangups = 0
+        self._hung_up = threading.Condition(self._lock)
+        self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle
@@ -924,8 +956,7 @@ class Newsroom:
             def do_HEAD(self) -> None:
                 newsroom._answer(self)
 
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
+        httpd = _Server(("127.0.0.1", 0), Handler, self._count_hangup)
         self._httpd = httpd
         # A short poll interval keeps stop() quick: shutdown() waits for the next poll.
         self._thread = threading.Thread(
@@ -995,6 +1026,22 @@ class Newsroom:
         with self._lock:
             return list(self._served)
 
+    @property
+    def hangups(self) -> int:
+        """Clients that went away before their answer was written (ignored, not errors)."""
+        with self._lock:
+            return self._hangups
+
+    def wait_for_hangups(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` hangups were seen (False if ``timeout`` seconds pass first)."""
+        with self._hung_up:
+            return self._hung_up.wait_for(lambda: self._hangups >= count, timeout)
+
+    def _count_hangup(self) -> None:
+        with self._hung_up:
+            self._hangups += 1
+            self._hung_up.notify_all()
+
     # -- serving
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
@@ -1020,9 +1067,8 @@ class Newsroom:
         with self._lock:
             self._served.append(Served(handler.command, handler.path, status))
         if body and handler.command != "HEAD":
-            # A client that hung up early needs no answer.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                handler.wfile.write(body)
+            # A client that hung up raises here; _Server.handle_error counts it.
+            handler.wfile.write(body)
 
     def _route(self, path: str, index: int) -> _Reply:
         edition = self._editions[index]

@@ -72,6 +72,42 @@ _NEEDS_TRANSLATION = re.compile("[" + "".join(map(chr, _TRANSLATION)) + "]")
 _BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
 _WHITESPACE = re.compile(r"\s+")
 
+# Typography: marks a typesetting CMS swaps for others without changing a word (issue 14).
+# Folded for comparison only, never in the stored text or the hash (that would give every
+# stored version a new hash, and every article a new version, on the first check after an
+# upgrade). ``´`` and ``ʼ`` are mapped before NFKC, which would turn ``´`` into a space and a
+# combining accent; the vertical forms of 「」 likewise, which NFKC turns into 「」.
+_DOUBLE_QUOTES = "“”„‟«»〝〞〟「」﹁﹂❝❞＂"
+_SINGLE_QUOTES = "‘’‚‛‹›『』﹃﹄❛❜ʼ´`＇"
+_DASHES = "‐‑‒–—―−⁃﹘﹣－"
+# Soft hyphen, zero-width space and joiners, direction marks and embeddings, word joiner,
+# invisible operators, BOM: none is a visible character of its own. (The stored text keeps
+# the joiners, see ``_INVISIBLE``; a change of nothing but them is still typography.)
+_ZERO_WIDTH = "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+_ZERO_WIDTH += "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+_QUOTE_MARKS = {
+    **dict.fromkeys(map(ord, _DOUBLE_QUOTES), '"'),
+    **dict.fromkeys(map(ord, _SINGLE_QUOTES), "'"),
+}
+_TYPOGRAPHY = {
+    **_QUOTE_MARKS,
+    **dict.fromkeys(map(ord, _DASHES), "-"),
+    **dict.fromkeys(map(ord, _ZERO_WIDTH)),
+}
+# A dash, or a hyphen standing for one ("--"), however spaced: "a—b", "a - b", "a -- b".
+_DASH_RUN = re.compile(r"[^\S\n]*-+[^\S\n]*")
+# Two spaces or more, or one that is not the plain space (a tab, say): folded to one space.
+_SPACING = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
+
+# Han ideographs (with the iteration marks and ideographic zero), hiragana, katakana and
+# half-width katakana: scripts written without spaces between words, which the diff takes
+# one character per token and classification counts one character per word. A regex class
+# body, for ``[...]``; Hangul is left out: Korean puts spaces between words.
+CJK_CHARACTERS = (
+    "\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303c\u3040-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+
 # Joins the hashed fields. It is whitespace to ``str.isspace``, so normalization turns any
 # occurrence inside a field into a plain space and the joined string stays unambiguous.
 _FIELD_SEPARATOR = "\x1f"
@@ -155,6 +191,31 @@ def _canonical_paragraphs(text: str) -> str:
         text = text.translate(_TRANSLATION)
     paragraphs = (_WHITESPACE.sub(" ", block).strip() for block in _BLANK_LINES.split(text))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def typography_fold(text: str) -> str:
+    """``text`` with its typography made plain, to tell a restyled text from an edited one.
+
+    Curly, low and angle quotation marks become ``"`` and ``'`` (so do CJK corner brackets),
+    dashes and minus signs ``-`` with one space either side (hyphens between words included,
+    so "a—b" equals "a - b"), ``…`` three dots, no-break and thin spaces a space; soft
+    hyphens and zero-width characters are dropped; NFKC folds compatibility forms (the ﬁ
+    ligature, full-width letters and digits, ², ①). Case, letters, digits, other punctuation
+    and paragraph breaks are kept. Only for comparing texts: stored text and its hash keep
+    their typography (issue 14).
+    """
+    folded = text
+    if not text.isascii() or "`" in text:  # ASCII text (most text) has nothing to translate
+        folded = unicodedata.normalize("NFKC", text.translate(_TYPOGRAPHY))
+    if "-" in folded:
+        folded = _DASH_RUN.sub(" - ", folded)
+    return _SPACING.sub(" ", folded)
+
+
+def straighten_quotes(text: str) -> str:
+    """``text`` with every quotation mark and apostrophe as ``"`` or ``'``, one character
+    for one, so that an offset in the result is the same offset in ``text``."""
+    return text.translate(_QUOTE_MARKS)
 
 
 def content_hash(

@@ -198,20 +198,35 @@ def report_to_json(report: CheckReport, delivery: RelayReport | None = None) -> 
     return document
 
 
-def feed_to_json(state: FeedState | None, name: str, url: str) -> dict[str, Any]:
-    """A configured feed with its stored state (all empty when never checked)."""
+def feed_to_json(
+    state: FeedState | None, name: str, url: str, article_failures: int | None = None
+) -> dict[str, Any]:
+    """A configured feed with its stored state (all empty when never checked) and, when
+    given, how many of its articles failed their last fetch."""
     state = state or FeedState(name=name, url=url)
-    return {"name": name, "url": url, **pick(state, FEED_STATE_FIELDS)}
+    document = {"name": name, "url": url, **pick(state, FEED_STATE_FIELDS)}
+    if article_failures is not None:
+        document["article_failures"] = article_failures
+    return document
+
+
+def feeds_to_json(
+    states: Sequence[tuple[str, str, FeedState | None]], failing: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """The ``feeds --json`` document: feeds as (name, url, state), each with its count of
+    failing articles (``failing``: by feed name; a feed not in it has none)."""
+    return [feed_to_json(state, name, url, failing.get(name, 0)) for name, url, state in states]
 
 
 def status_to_json(
     states: Sequence[tuple[str, str, FeedState | None]],
     counts: Mapping[str, int],
     alerts: Mapping[Any, int],
+    failing: Mapping[str, int],
 ) -> dict[str, Any]:
-    """The ``status --json`` document: feeds as (name, url, state), store counts."""
+    """The ``status --json`` document: the feeds as in ``feeds_to_json``, store counts."""
     return {
-        "feeds": [feed_to_json(state, name, url) for name, url, state in states],
+        "feeds": feeds_to_json(states, failing),
         "articles": counts["articles"],
         "versions": counts["versions"],
         "changes": counts["changes"],

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from monitor.cli import main
 from tests.test_pipeline import STORY, page, rss
-from tests.webserver import WebServer
+from tests.webserver import Reply, WebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -208,3 +208,185 @@ def test_help_and_read_commands_start_without_the_check_machinery(tmp_path: Path
     path = tmp_path / "monitor.toml"
     path.write_text(f'[storage]\nurl = "sqlite:///{tmp_path / "m.db"}"\n', encoding="utf-8")
     assert not loaded_modules("--config", str(path), "feeds") & heavy
+
+
+# --- issue 14, "small truths" -------------------------------------------------------------
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+WAPO = CORPORA / "real_feeds" / "diffengine-wapo" / "wapo_politics_2017-01-07.xml"
+
+
+def test_check_all_progress_bar_shows_its_total(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich draws the bar as on a terminal
+    code, out = invoke(config, "check", "--all")
+    assert code == 0
+    bar = ANSI.sub("", out)
+    assert "1/1" in bar and "/?" not in bar  # one feed, nothing tracked yet
+    code, out = invoke(config, "check", "--all")
+    assert code == 0
+    bar = ANSI.sub("", out)
+    assert "2/2" in bar and "/?" not in bar  # the feed and its tracked article
+
+
+def test_diff_of_an_article_with_one_version_says_so(config: Path, web: WebServer) -> None:
+    invoke(config, "check")
+    for args in ([], ["--against", "first"], ["--format", "json"]):
+        code, out = invoke(config, "diff", "1", *args)
+        assert code == 2, out
+        assert out.strip().splitlines() == [
+            "Error: article 1 has one version (v1): nothing to compare it with yet"
+        ]
+    web.set("/a/harbour", page("Harbour vote", [STORY[0], STORY[1].replace("1,200", "2,400")]))
+    invoke(config, "check", "--all")
+    code, out = invoke(config, "diff", "1", "--to", "1")
+    assert code == 2 and "v1 against itself shows nothing" in out
+
+
+def test_unknown_feed_and_alert_ids_are_one_line_exit_2(config: Path) -> None:
+    invoke(config, "check")
+    code, out = invoke(config, "articles", "--feed", "nope")
+    assert code == 2 and "Traceback" not in out
+    assert out.strip().splitlines() == [f"Error: {config}: no feed named 'nope' (feeds: world)"]
+    code, out = invoke(config, "articles", "--feed", "world", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
+    code, out = invoke(config, "alerts", "retry", "999")
+    assert code == 2
+    assert out.strip().splitlines() == ["Error: no alert 999 (see `newsmonitor alerts`)"]
+
+
+def test_check_and_run_without_feeds_name_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.toml"
+    path.write_text('[storage]\nurl = "sqlite:///m.db"\n', encoding="utf-8")
+    for command in ("check", "run"):
+        code, out = invoke(path, command)
+        assert code == 2, out
+        assert out.strip().splitlines() == [
+            f"Error: no feeds configured in {path}: add a [[feeds]] table, or a seed "
+            "with a url (see config/example.toml)"
+        ]
+    for command in ("status", "articles", "alerts"):  # reading a store needs no feeds
+        code, out = invoke(path, command)
+        assert code == 0, out
+
+
+def test_check_watches_a_seed_url_without_any_feed(tmp_path: Path, web: WebServer) -> None:
+    web.set("/watched", page("Watched page", STORY))
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "watched.md").write_text(
+        f'+++\ntitle = "Watched page"\nurl = "{web.url("/watched")}"\n+++\n' + STORY[0],
+        encoding="utf-8",
+    )
+    path = tmp_path / "monitor.toml"
+    path.write_text(
+        '[storage]\nurl = "sqlite:///m.db"\n[fetch]\nallow_private_addresses = true\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [c["url"] for c in json.loads(result.stdout)["changes"]] == [web.url("/watched")]
+
+
+def test_side_by_side_is_for_html_only(config: Path, web: WebServer) -> None:
+    invoke(config, "check")
+    web.set("/a/harbour", page("Harbour vote", [STORY[0], STORY[1].replace("1,200", "2,400")]))
+    invoke(config, "check", "--all")
+    for fmt in ("term", "text", "json"):
+        code, out = invoke(config, "diff", "1", "--format", fmt, "--mode", "side-by-side")
+        assert code == 2, out
+        assert out.strip().splitlines() == [
+            f"Error: --mode side-by-side is an HTML layout: use it with --format html "
+            f"(--format {fmt} shows changes inline)"
+        ]
+    code, out = invoke(config, "diff", "1", "--format", "html", "--mode", "side-by-side")
+    assert code == 0 and "2,400" in out
+
+
+@pytest.mark.skipif(not WAPO.is_file(), reason=f"real feed not found: {WAPO}")
+def test_a_headline_that_is_also_the_feed_title_is_shown_once(
+    tmp_path: Path, web: WebServer
+) -> None:
+    """Feed-only monitoring of a real Washington Post feed: the version's headline is the
+    entry's title, so a retitled entry changed both; the diff names it once."""
+    original = WAPO.read_text(encoding="utf-8")
+    edited = original.replace("Putin ‘ordered’ effort", "Putin ‘directed’ effort", 1)
+    assert edited != original
+    web.set("/rss", Reply(original, content_type="application/rss+xml"))
+    path = tmp_path / "monitor.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "wapo"\nurl = "{web.url("/rss")}"\nfetch_articles = false\n'
+        '[storage]\nurl = "sqlite:///m.db"\n',
+        encoding="utf-8",
+    )
+    invoke(path, "check")
+    web.set("/rss", Reply(edited, content_type="application/rss+xml"))
+    code, out = invoke(path, "check", "--all", "--json")
+    assert code == 0, out
+    (change,) = [c for c in json.loads(out)["changes"] if c["kind"] == "changed"]
+    article = str(change["article_id"])
+    code, out = invoke(path, "diff", article, "--format", "text")
+    assert code == 0, out
+    assert out.count("@@ Headline @@") == 1 and "Feed title" not in out
+    assert out.count("‘directed’") == 2  # the title line of the header, and the new headline
+    code, out = invoke(path, "diff", article, "--format", "json")
+    assert [f["field"] for f in json.loads(out)["fields"]] == ["headline"]
+
+
+# Issue 14, "honest summaries" and "80 columns and pipes": a real feed whose article pages
+# all fail. The corpus feed's links are moved to .invalid (RFC 6761: never resolves), so
+# every page fails to resolve here as on any machine, as unreachable sites do.
+WAPO_FEED = ROOT.parent / "shared" / "corpora" / "real_feeds" / "diffengine-wapo"
+WAPO_FEED = WAPO_FEED / "wapo_national_2017-01-07.xml"
+
+
+def served_feed_config(folder: Path, web: WebServer, name: str, feed: bytes, rest: str) -> Path:
+    """A config of one feed ``name`` served on loopback, ``rest`` (TOML tables) after it."""
+    web.set(f"/{name}", Reply(feed, content_type="application/rss+xml"))
+    path = folder / "monitor.toml"
+    table = f'[[feeds]]\nname = "{name}"\nurl = "{web.url(f"/{name}")}"\n'
+    path.write_text(table + rest + '[storage]\nurl = "sqlite:///m.db"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def wapo_config(tmp_path: Path, web: WebServer) -> Path:
+    if not WAPO_FEED.is_file():
+        pytest.skip(f"real feed corpus not found: {WAPO_FEED}")
+    feed = WAPO_FEED.read_bytes().replace(b"washingtonpost.com", b"washingtonpost.invalid")
+    rest = "[fetch]\nretries = 0\n[extract]\nworkers = 1\n"
+    return served_feed_config(tmp_path, web, "wapo-national", feed, rest)
+
+
+def test_a_first_check_of_a_real_feed_counts_its_failed_pages(wapo_config: Path) -> None:
+    result = CliRunner().invoke(main, ["--config", str(wapo_config), "check"])
+    assert result.exit_code == 0, result.output
+    out, notes = result.stdout.splitlines(), result.stderr.splitlines()
+    # Piped: a header, one line per new article, and the summary last, errors counted.
+    assert len(out) == 1 + 20 + 3 and not any("│" in line or "━" in line for line in out)
+    assert out[-1] == "errors: 20 (0 feeds, 20 article pages, 0 writes not stored)"
+    assert notes == ["error: 20 × washingtonpost.invalid: cannot resolve host"]
+
+    code, listed = invoke(wapo_config, "feeds")
+    assert listed.splitlines()[1].split("\t")[:3] == ["wapo-national", "ok (200)", "20"]
+    code, document = invoke(wapo_config, "feeds", "--json")
+    assert code == 0 and json.loads(document)[0]["article_failures"] == 20
+    code, document = invoke(wapo_config, "status", "--json")
+    assert code == 0 and json.loads(document)["feeds"][0]["article_failures"] == 20
+
+
+def test_piped_articles_are_one_whole_record_per_line(wapo_config: Path) -> None:
+    invoke(wapo_config, "check")
+    code, out = invoke(wapo_config, "articles")
+    header, *rows = out.splitlines()
+    assert code == 0 and header.split("\t")[:2] == ["id", "feed"] and len(rows) == 20
+    url = "https://www.washingtonpost.invalid/news/post-nation/wp/2017/01/07/"
+    url += "fort-lauderdale-airport-gunman-lost-his-mind-in-iraq-family-says/"
+    (row,) = [row.split("\t") for row in rows if url in row]  # what `| grep` finds
+    title = (
+        "Suspect in Fort Lauderdale shooting charged with federal crimes, could face death penalty"
+    )
+    assert row[4] == title  # whole, however long
+    assert row[5] == url and row[7] == "cannot resolve host 'www.washingtonpost.invalid'"

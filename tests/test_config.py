@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,9 @@ from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.config import (
+    SeedSettings,
     Settings,
+    StorageSettings,
     WebhookConfig,
     load_settings,
     parse_duration,
@@ -181,3 +184,32 @@ def test_per_feed_classify_overrides(tmp_path: Path) -> None:
     bad = write(tmp_path, '[[feeds]]\nname = "a"\nurl = "http://x/"\nclassify = { majr = 1 }\n')
     with pytest.raises(ConfigError, match=r"feeds\[0\]\.classify\.majr: unknown key"):
         load_settings(bad, environ={})
+
+
+def _section_words(text: str, section: str) -> str:
+    """The lines of one [section] of a TOML file, comment marks removed, joined by spaces."""
+    body = text.split(f"\n[{section}]\n", 1)[1].split("\n[", 1)[0]
+    lines = [line.strip().lstrip("#").strip() for line in body.splitlines()]
+    return " ".join(line for line in lines if line)
+
+
+def _stated_default(text: str) -> str | None:
+    found = re.search(r'Without this key: "([^"]+)"', text)
+    return found[1] if found else None
+
+
+def test_docs_say_where_the_default_store_and_seeds_are(tmp_path: Path) -> None:
+    """Issue 14: the defaults resolve against the config file's folder, and the example
+    and README say so, in the words the code uses."""
+    settings = load_settings(write(tmp_path, ""), environ={})
+    assert settings.storage.url == f"sqlite:///{tmp_path / 'snapshots' / 'monitor.db'}"
+    assert settings.seeds.dir == str(tmp_path / "seeds")
+    example = (ROOT / "config" / "example.toml").read_text(encoding="utf-8")
+    storage = _section_words(example, "storage")
+    assert _stated_default(storage) == StorageSettings().url
+    assert "config/snapshots/monitor.db for config/monitor.toml" in storage
+    assert _stated_default(_section_words(example, "seeds")) == SeedSettings().dir
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "a config without `[storage]` keeps it in `snapshots/monitor.db` next to itself" in (
+        readme
+    )

@@ -19,9 +19,12 @@ from monitor.diff import (
     tokenize,
     word_diff,
 )
+from monitor.feeds import parse_feed
 from monitor.models import DiffOp, Op, SentenceStatus, Version
+from monitor.normalize import normalize_text
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_c6811b779e006353.txt"
+REAL_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "real_feeds"
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -32,6 +35,7 @@ PIECES = st.sampled_from(
         "the", "The", "cat", "sat", "30,000", "3.5", "U.S.", "don’t", "Mr.", "J.",
         " ", "  ", "\n", "\n\n", "\t", ".", ",", "!", "?", "…", "“", "”", "'", "-", "—",
         "हिन्दी", "naïve", "日本語", "。", "😀", "e\u0301", "_", "%", "(", ")",
+        "680元", "ひらがな", "「", "」", "۔", "॥",
     ]
 )  # fmt: skip
 TEXTS = st.one_of(st.text(), st.lists(PIECES, max_size=60).map("".join))
@@ -75,7 +79,49 @@ def test_tokenize_round_trips_and_matches_the_plain_regex(text: str) -> None:
     tokens = tokenize(text)
     assert "".join(tokens) == text
     assert all(tokens)
-    assert tokens == diff_module._token_pattern().findall(text)
+    cjk = diff_module._CJK.search(text) is not None
+    assert tokens == diff_module._token_pattern(cjk).findall(text)
+
+
+def test_tokenize_takes_chinese_and_japanese_one_character_at_a_time() -> None:
+    assert tokenize("一起出7枚680元，iPhone新款") == [
+        "一", "起", "出", "7", "枚", "680", "元", "，", "iPhone", "新", "款",
+    ]  # fmt: skip
+    assert tokenize("価格は3.5万円です") == ["価", "格", "は", "3.5", "万", "円", "で", "す"]
+    assert tokenize("한국어 문장") == ["한국어", " ", "문장"]  # Korean has spaces: words stay
+
+
+def real_feed_summaries(path: str) -> list[str]:
+    """The entry texts of a feed of the real-feeds corpus, normalized as stored."""
+    if not REAL_FEEDS.is_dir():
+        pytest.skip(f"real feeds corpus not found at {REAL_FEEDS}")
+    feed = parse_feed((REAL_FEEDS / path).read_bytes(), f"https://{path}")
+    return [normalize_text(entry.summary) for entry in feed.entries]
+
+
+def test_chinese_edit_from_a_real_feed_is_shown_character_by_character() -> None:
+    # A gb2312 forum feed: "一起出7枚680元，包真包老。" The price edited, 680 -> 650.
+    text = next(t for t in real_feed_summaries("netnewswire-rsparser/kc0011.rss") if "680元" in t)
+    edited = text.replace("680元", "650元")
+    ops, _ = word_diff(text, edited)
+    assert [op for op in ops if op[0] != Op.EQUAL] == [(Op.DELETE, "680"), (Op.INSERT, "650")]
+    [sentence] = [s for s in align_sentences(text, edited) if s.status != SentenceStatus.UNCHANGED]
+    assert sentence.status == SentenceStatus.EDITED
+    assert sentence.old == "35周年1套520，华表60一个，和平鸽20一个 一起出7枚680元，包真包老。"
+    assert [op for op in sentence.ops if op[0] != Op.EQUAL] == [
+        (Op.DELETE, "680"),
+        (Op.INSERT, "650"),
+    ]
+    assert diff_texts(text, edited).stats.chars_changed == 6
+
+
+def test_japanese_edit_inside_a_clause_is_character_level() -> None:
+    old = "東京都は来年度の予算を680億円とする方針を固めた。"
+    new = "東京都は来年度の予算を650億円とする方針を決めた。"
+    ops, _ = word_diff(old, new)
+    assert [op for op in ops if op[0] != Op.EQUAL] == [
+        (Op.DELETE, "680"), (Op.INSERT, "650"), (Op.DELETE, "固"), (Op.INSERT, "決"),
+    ]  # fmt: skip
 
 
 # --- word_diff ----------------------------------------------------------------------------
@@ -269,6 +315,32 @@ def test_split_sentences_quotes_of_several_sentences_split_inside() -> None:
         "“There are legalities involved.",
         "We have a constitution,” Rubio said.",
     ]
+
+
+def test_split_sentences_at_urdu_full_stops_of_a_real_feed() -> None:
+    # BBC Urdu: each entry's summary is one sentence ending in "۔"; an article body is
+    # sentences like these in a row.
+    summaries = real_feed_summaries("miniflux/parser_testdata/urdu_UTF8.xml")[:5]
+    assert all(summary.endswith("۔") for summary in summaries)
+    assert [s for _, s in split_sentences(" ".join(summaries))] == summaries
+
+
+def test_split_sentences_at_chinese_and_japanese_marks_without_spaces() -> None:
+    # A real Chinese entry: three sentences, no space between them.
+    text = next(t for t in real_feed_summaries("netnewswire-rsparser/kc0011.rss") if "1880" in t)
+    assert [s for _, s in split_sentences(text)] == [
+        "着急的不用确认。", "最快明天发货上班没时间。", "1880包邮。", "先款",
+    ]  # fmt: skip
+    # A quotation closed and followed by a particle goes on with the sentence.
+    japanese = "彼は「明日は雨でしょう。」と言った。本当？はい！「次へ。」"
+    assert [s for _, s in split_sentences(japanese)] == [
+        "彼は「明日は雨でしょう。」と言った。", "本当？", "はい！", "「次へ。」",
+    ]  # fmt: skip
+
+
+def test_split_sentences_at_devanagari_double_danda() -> None:
+    text = "पहली पंक्ति॥ दूसरी पंक्ति। तीसरी"
+    assert [s for _, s in split_sentences(text)] == ["पहली पंक्ति॥", "दूसरी पंक्ति।", "तीसरी"]
 
 
 def test_split_sentences_caseless_scripts_and_single_line_breaks() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -252,3 +254,19 @@ def test_stand_in_seed_is_used_without_seed_text() -> None:
         assert any("30,000" in p for p in paragraphs(page))
         assert paragraphs(page)[-1].startswith("Watch NBS news on YouTube")
         assert "30,000 becomes 40,000" in room.rounds[1].description
+
+
+def test_a_client_that_resets_the_connection_prints_no_traceback(
+    newsroom: Newsroom, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: a client gone mid-answer showed a ConnectionResetError in 2 of 8 demos."""
+    port = int(newsroom.base_url.rsplit(":", 1)[1])
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            client.sendall(b"GET /feeds/world.xml HTTP/1.1\r\nHost: newsroom\r\n\r\n")
+            # Linger 0: close sends a reset instead of a polite FIN.
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    assert newsroom.wait_for_hangups(3, timeout=10)
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err and "ConnectionResetError" not in captured.err
+    assert get(newsroom.feeds()[0][1]).status == 200  # and it still serves

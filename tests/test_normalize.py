@@ -13,6 +13,7 @@ from monitor.normalize import (
     hash_normalized,
     normalize_text,
     normalize_url,
+    typography_fold,
 )
 
 
@@ -226,3 +227,69 @@ def test_hash_normalized_equals_content_hash_of_the_normalized_fields(
     assert hash_normalized(norm(title), norm(byline), norm(text), norm(feed_title)) == (
         content_hash(title, byline, text, feed_title=feed_title)
     )
+
+
+# --- typography (issue 14: typography is not an edit) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("plain", "typeset"),
+    [
+        ('He said "no way" today.', "He said “no way” today."),
+        ('He said "no way" today.', "He said „no way“ today."),
+        ('He said "no way" today.', "He said «no way» today."),
+        ("It's 'fine'.", "It’s ‘fine’."),
+        ("It's fine.", "It\u02bcs fine."),  # modifier letter apostrophe
+        ("1990-1995", "1990–1995"),
+        ("pages 10-12", "pages 10‐12"),  # U+2010 hyphen
+        ("well-known", "well\u2011known"),  # non-breaking hyphen
+        ("minus -5 degrees", "minus −5 degrees"),
+        ("a - b", "a — b"),
+        ("a - b", "a—b"),
+        ("a - b", "a -- b"),
+        ("Wait...", "Wait…"),
+        ("5 km", "5\u00a0km"),
+        ("5 km", "5\u2009km"),
+        ("30 000", "30\u202f000"),
+        ("5 km", "5\u2007km"),
+        ("hyphenation", "hy\u00adphen\u00adation"),
+        ("zerowidth", "zero\u200bwidth"),
+        ("finance", "ﬁnance"),
+        ("ABC 123", "ＡＢＣ １２３"),
+        ("3 km2", "3 km²"),
+        ('"quoted"', "「quoted」"),
+    ],
+)
+def test_typography_fold_makes_typographic_variants_equal(plain: str, typeset: str) -> None:
+    assert typography_fold(typeset) == typography_fold(plain)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("30,000", "40,000"),
+        ("don't", "dont"),
+        ("well-known", "well known"),
+        ('"no way"', "no way"),
+        ("Paris", "paris"),  # case is not typography
+        ("one\n\ntwo", "one two"),  # nor is a paragraph break
+        ("a - b", "a, b"),
+    ],
+)
+def test_typography_fold_keeps_real_differences(one: str, other: str) -> None:
+    assert typography_fold(one) != typography_fold(other)
+
+
+def test_typography_fold_leaves_plain_text_alone() -> None:
+    text = "The council met on Tuesday.\n\nIt approved 3.5 million, she said."
+    assert typography_fold(text) == text
+
+
+def test_hash_keeps_typography_so_stored_versions_keep_their_hashes() -> None:
+    # The stored text is evidence and the hash of every stored version must survive an
+    # upgrade (issue 14): typography is folded when versions are compared, never hashed away.
+    typeset = "He said: “We’ll see…” Costs rose 5\u00a0%.\n\nNext paragraph – ﬁnal."
+    digest = content_hash("“Don’t panic” — council", "Jo Smith", typeset, feed_title="‘wait’")
+    assert digest == "e60482fc653ac7831a1499e139f3a039d001b6ae5ab6bcfcab32a42cbf25c37a"
+    plain = 'He said: "We\'ll see..." Costs rose 5 %.\n\nNext paragraph - final.'
+    assert content_hash(None, None, plain) != content_hash(None, None, typeset)

@@ -315,3 +315,30 @@ def test_alerts_test_sends_a_sample_built_from_a_stored_change(web, tmp_path):
     assert received[-1].headers["webhook-id"].startswith("test_")
     code, out = cli("alerts", "test", "nope")
     assert code == 2 and "no alert channel named 'nope'" in out
+
+
+def test_alerts_test_is_marked_as_a_test_in_subject_and_document(
+    web: WebServer, tmp_path: Path, smtp: tuple[Mailbox, int]
+) -> None:
+    """Issue 14: a sample must not be mistaken for a real edit by whoever receives it."""
+    box, port = smtp
+    received: list[dict[str, Any]] = []
+
+    def receive(request: Request) -> Reply:
+        received.append(json.loads(request.body))
+        return Reply("ok")
+
+    mail = (
+        '[[alerts]]\nname = "desk"\ntype = "email"\nhost = "127.0.0.1"\n'
+        f'port = {port}\nsecurity = "plain"\nsender = "monitor@example.org"\n'
+        'recipients = ["desk@example.org"]\n'
+    )
+    config = hooked_site(web, tmp_path, receive, mail)
+    for channel in ("hook", "desk"):
+        result = CliRunner().invoke(main, ["--config", str(config), "alerts", "test", channel])
+        assert result.exit_code == 0, result.output
+    (document,) = received
+    assert document["test"] is True and document["type"] == "article.changed"
+    (envelope,) = box.envelopes
+    message = email.message_from_bytes(envelope.content, policy=default_policy)
+    assert message["Subject"].startswith("[test] [minor] sample: Sample alert")

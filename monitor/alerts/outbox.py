@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from monitor.alerts.base import AlertChannel, DeliveryError
 from monitor.alerts.channels import build_channel
-from monitor.alerts.payload import DIGEST_TYPE, build_event, digest_id, event_type
+from monitor.alerts.payload import DIGEST_TYPE, TEST_KEY, build_event, digest_id, event_type
 from monitor.clock import Clock, utc_now
 from monitor.compare import compare_stored
 from monitor.config import AlertChannelConfig, Settings
@@ -278,7 +278,9 @@ async def send_test(settings: Settings, store: ArchiveStore, name: str, now: dat
         raise ConfigError(f"{settings.source}: no alert channel named {name!r} ({known})")
     change, document = _sample_change(settings, store, now)
     event_id = f"test_{secrets.token_hex(8)}"
-    payload = build_event(change, event_id, document, now)
+    # Marked, so that no receiver takes the sample for a real edit: the mail subject and
+    # the apprise title start with "[test]", a webhook receiver reads "test": true.
+    payload = {**build_event(change, event_id, document, now), TEST_KEY: True}
     message = AlertMessage(event_id, event_type(change), now, (payload,))
     only = settings.model_copy(update={"alerts": (configs[name],)})
     async with open_channels(only) as channels:

@@ -18,6 +18,7 @@ removed one is)::
       "seed": {"id": "000_c68...", "drift": {...}},  # only for articles linked to a seed
       "detail": "moved to https://...",  # or null
       "diff": {"text": "...", "html": "<table ...>"}  # when a diff exists; HTML has no links
+      "test": true                       # only in a sample sent by `newsmonitor alerts test`
     }
 
 A digest wraps events: ``{"version": 1, "type": "digest", "id": "dig_...", "time": ...,
@@ -32,12 +33,13 @@ from datetime import datetime
 from typing import Any
 
 from monitor.models import AlertMessage, Change, DiffDocument
-from monitor.render.html import FONT, esc, render_html
+from monitor.render.html import ARTICLE_TEXT, FONT, WRAP, esc, link_html, render_html, web_url
 from monitor.render.text import one_line, render_text
 from monitor.serialize import change_to_json, format_timestamp
 
 PAYLOAD_VERSION = 1
 DIGEST_TYPE = "digest"
+TEST_KEY = "test"  # true in a sample event; its subject starts with "[test]"
 SUBJECT_LIMIT = 150  # characters; longer headlines are cut with an ellipsis
 _RULE = "-" * 72
 
@@ -49,7 +51,7 @@ _BADGE = (
 )
 _LINE = "margin:0 0 4px 0;font-size:13px;color:#555555;"
 _TITLE = "margin:0 0 4px 0;font-size:17px;font-weight:bold;"
-_FOOTER = "margin:24px 0 0 0;font-size:12px;color:#777777;"
+_FOOTER = "margin:24px 0 0 0;font-size:12px;color:#666666;"
 _KIND_COLORS = {
     "new": "#15803d",
     "changed": "#b45309",
@@ -130,11 +132,14 @@ def message_document(message: AlertMessage) -> Mapping[str, Any]:
 
 
 def subject(events: Sequence[Mapping[str, Any]]) -> str:
-    """ "[major] world: Headline" for one event, "Newsmonitor digest: 5 changes" for more."""
+    """ "[major] world: Headline" for one event ("[test] [major] ..." for a sample),
+    "Newsmonitor digest: 5 changes" for more."""
     if len(events) != 1:
         return f"Newsmonitor digest: {len(events)} changes"
     event = events[0]
     line = f"[{_label(event)}] {event.get('feed', '')}: {_headline(event)}"
+    if event.get(TEST_KEY) is True:
+        line = "[test] " + line
     line = one_line(line)
     return line if len(line) <= SUBJECT_LIMIT else line[: SUBJECT_LIMIT - 1] + "…"
 
@@ -157,7 +162,8 @@ def text_body(message: AlertMessage) -> str:
 
 
 def html_body(message: AlertMessage) -> str:
-    """A whole HTML mail: inline styles only, every value escaped, no links."""
+    """A whole HTML mail: inline styles only, every value escaped; the one kind of link is
+    each event's article, and only when its URL is http(s)."""
     parts = []
     if len(message.events) != 1:
         parts.append(f'<p style="{_TITLE}">{esc(subject(message.events))}</p>')
@@ -173,7 +179,7 @@ def html_body(message: AlertMessage) -> str:
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title></head>"
-        f'<body style="margin:0;padding:12px;background-color:#ffffff;{FONT}">'
+        f'<body style="margin:0;padding:12px;background-color:#ffffff;{WRAP}{FONT}">'
         + "".join(parts)
         + "</body></html>\n"
     )
@@ -208,6 +214,7 @@ def _event_html(event: Mapping[str, Any]) -> str:
     kind = str(event.get("type", "")).removeprefix("article.")
     badge = _BADGE.format(color=_KIND_COLORS.get(kind, "#374151"))
     head = [f'<span style="{badge}">{esc(_label(event).upper())}</span>']
+    url = str(_mapping(event.get("article")).get("url") or "")
     diff = _mapping(event.get("diff"))
     html_diff = diff.get("html")
     lines = [line for line in summary_lines(event)[1:] if not line.startswith("Tags: ")]
@@ -216,8 +223,12 @@ def _event_html(event: Mapping[str, Any]) -> str:
         lines = [line for line in lines if line.startswith(("Detail: ", "Seed: "))]
         body = html_diff
     else:
-        head.append(f' <span style="{_TITLE}">{esc(_headline(event))}</span>')
+        head.append(f' <span {ARTICLE_TEXT} style="{_TITLE}">{esc(_headline(event))}</span>')
         body = ""
+    # The diff fragment travels in webhooks too and shows the URL as text: the link that
+    # opens the article is the mail's own (issue 14).
+    if web_url(url):
+        head.append(f" &middot; {link_html(url, 'open the article')}")
     meta = "".join(f'<p style="{_LINE}">{esc(line)}</p>' for line in lines)
     return f'<div style="{_EVENT_HEAD}"><p style="{_LINE}">{"".join(head)}</p>{meta}</div>' + body
 

@@ -4,6 +4,11 @@ Mail clients drop ``<style>`` blocks, scripts and external resources, so every s
 inline and the layout is tables. All text from an article or feed goes through ``esc``;
 the only things written unescaped are this module's own tags and constant styles, so
 nothing in the input can become a tag or an attribute.
+
+Made to be read (issue 14): article text carries ``dir="auto"`` and ``lang=""`` (see
+``ARTICLE_TEXT``), long words and URLs wrap anywhere so that two columns fit a 400 px
+screen, a deleted run and the inserted run beside it are kept a space apart, and every
+text colour has at least 4.5:1 contrast (WCAG AA) against its background.
 """
 
 from __future__ import annotations
@@ -21,30 +26,39 @@ from monitor.render.hunks import Hunk, body_hunks, body_note, has_body_changes
 HtmlMode = Literal["inline", "side-by-side"]
 
 FONT = "font-family:Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;color:#1a1a1a;"
-OUTER = f"width:100%;max-width:760px;border-collapse:collapse;{FONT}"
+# `anywhere`, unlike `break-word`, also lowers a cell's minimum width, so a long URL or word
+# cannot push a table wider than a phone's screen.
+WRAP = "overflow-wrap:anywhere;"
+OUTER = f"width:100%;max-width:760px;border-collapse:collapse;{WRAP}{FONT}"
 CELL = "padding:8px 12px;vertical-align:top;"
 HEADER_CELL = f"{CELL}background-color:#f4f5f7;border-bottom:1px solid #d0d4da;"
 HEADLINE = "margin:0 0 6px 0;font-size:19px;font-weight:bold;"
 META = "margin:0 0 4px 0;font-size:13px;color:#555555;"
-LINK = "color:#1a56b0;text-decoration:underline;word-break:break-all;"
+LINK = f"color:#1a56b0;text-decoration:underline;{WRAP}"
 SECTION = "margin:12px 0 4px 0;font-size:13px;font-weight:bold;color:#555555;"
 PARAGRAPH = "margin:0 0 10px 0;"
-NOTE = "margin:8px 0;font-size:13px;color:#777777;"
+NOTE = "margin:8px 0;font-size:13px;color:#666666;"
 DEL = "background-color:#ffdcdc;color:#8a1010;text-decoration:line-through;"
 INS = "background-color:#d4f5d4;color:#0b5a0b;text-decoration:none;"
 MOVED = "background-color:#efe3fa;color:#5a2a82;"
 MOVED_BADGE = "font-size:12px;color:#5a2a82;font-weight:bold;"
 GRID = "width:100%;border-collapse:collapse;table-layout:fixed;"
 GRID_HEAD = "padding:4px 8px;text-align:left;font-size:13px;color:#555555;width:50%;"
-GRID_CELL = "padding:4px 8px;vertical-align:top;width:50%;border-top:1px solid #eceef1;"
+GRID_CELL = f"padding:4px 8px;vertical-align:top;width:50%;border-top:1px solid #eceef1;{WRAP}"
 OLD_SIDE = "background-color:#fff1f1;"
 NEW_SIDE = "background-color:#f0fbf0;"
 SIGNIFICANCE_COLORS = {
-    "cosmetic": "#6b7280",
+    "cosmetic": "#4b5563",
     "minor": "#1a56b0",
     "major": "#b45309",
     "rewrite": "#b91c1c",
 }
+
+# The text of the article (headline, paragraphs, field values): its direction from its own
+# first strong character (Urdu, Arabic, Hebrew read right to left) and its language unknown,
+# which `lang=""` says: `<html lang="en">` is for our English labels, and an article's
+# language is not extracted (Page has none), so it must not inherit "en".
+ARTICLE_TEXT = 'dir="auto" lang=""'
 
 # C0 and C1 control characters (but tab and newline) have no business in a mail body and
 # some parsers choke on them; they are shown as the replacement character instead.
@@ -98,9 +112,10 @@ def row(content: str, style: str = CELL) -> str:
 
 def header_row(doc: DiffDocument, links: bool = True) -> str:
     """Headline, feed, URL, both sides, the verdict and the counts."""
-    parts = [f'<p style="{HEADLINE}">{esc(doc.title or "(untitled)")}</p>']
+    parts = [f'<p {ARTICLE_TEXT} style="{HEADLINE}">{esc(doc.title or "(untitled)")}</p>']
     if doc.feed or doc.article_id is not None:
-        where = esc(doc.feed) if doc.feed else ""
+        # <bdi>: a right-to-left feed name must not reorder the English around it.
+        where = f"<bdi>{esc(doc.feed)}</bdi>" if doc.feed else ""
         if doc.article_id is not None:
             where += f"{' &middot; ' if where else ''}article {doc.article_id}"
         parts.append(f'<p style="{META}">{where}</p>')
@@ -123,30 +138,38 @@ def header_row(doc: DiffDocument, links: bool = True) -> str:
 
 def url_html(url: str, links: bool = True) -> str:
     """The article URL, a link only when it is plain http(s): no javascript: or data: hrefs."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return esc(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not web_url(url):
         # Shown as text only; the colon as a character reference too, so that a filter
         # scanning the mail for "javascript:" finds nothing to flag.
         return esc(url).replace(":", "&#58;")
-    if not links:
-        return esc(url)
-    return f'<a href="{esc(url)}" style="{LINK}">{esc(url)}</a>'
+    return link_html(url, url) if links else esc(url)
+
+
+def web_url(url: str) -> bool:
+    """True for a plain http(s) URL with a host: the only kind ever written as a link."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def link_html(url: str, label: str) -> str:
+    """``label`` as a link to ``url``, which the caller has checked with ``web_url``."""
+    return f'<a href="{esc(url)}" style="{LINK}">{esc(label)}</a>'
 
 
 def field_changes(fields: Iterable[FieldChange]) -> str:
     """A small table: field name, old value struck through, new value highlighted."""
     cells = []
     for change in fields:
-        old = f'<del style="{DEL}">{esc(change.old)}</del>' if change.old is not None else ""
-        new = f'<ins style="{INS}">{esc(change.new)}</ins>' if change.new is not None else ""
+        old = _run_html(Op.DELETE, change.old) if change.old is not None else ""
+        new = _run_html(Op.INSERT, change.new) if change.new is not None else ""
         cells.append(
             f'<tr><td style="{GRID_CELL}width:20%;font-weight:bold;">'
             f"{esc(summary.field_name(change.field))}</td>"
-            f'<td style="{GRID_CELL}width:40%;">{old}</td>'
-            f'<td style="{GRID_CELL}width:40%;">{new}</td></tr>'
+            f'<td {ARTICLE_TEXT} style="{GRID_CELL}width:40%;">{old}</td>'
+            f'<td {ARTICLE_TEXT} style="{GRID_CELL}width:40%;">{new}</td></tr>'
         )
     return f'<p style="{SECTION}">Fields</p><table style="{GRID}">{"".join(cells)}</table>'
 
@@ -180,7 +203,7 @@ def skipped(count: int) -> str:
 
 def inline_paragraph(sentences: Iterable[SentenceDiff]) -> str:
     inner = " ".join(inline_sentence(s) for s in sentences)
-    return f'<p style="{PARAGRAPH}">{inner}</p>'
+    return f'<p {ARTICLE_TEXT} style="{PARAGRAPH}">{inner}</p>'
 
 
 def inline_sentence(sentence: SentenceDiff) -> str:
@@ -200,16 +223,36 @@ def inline_sentence(sentence: SentenceDiff) -> str:
 
 
 def word_diff(ops: Iterable[DiffOp], *, old: bool = True, new: bool = True) -> str:
-    """Deleted words in <del>, inserted in <ins>; ``old``/``new`` pick which sides to show."""
+    """Deleted words in <del>, inserted in <ins>; ``old``/``new`` pick which sides to show.
+
+    A deleted run and an inserted one that touch get a space between them: "30,000 40,000",
+    not "30,00040,000", also where a mail client drops the styles (issue 14).
+    """
     parts = []
+    previous: tuple[Op, str] = (Op.EQUAL, "")
     for op, text in ops:
-        if op == Op.EQUAL:
-            parts.append(esc(text))
-        elif op == Op.DELETE and old:
-            parts.append(f'<del style="{DEL}">{esc(text)}</del>')
-        elif op == Op.INSERT and new:
-            parts.append(f'<ins style="{INS}">{esc(text)}</ins>')
+        if (op == Op.DELETE and not old) or (op == Op.INSERT and not new):
+            continue
+        if _touching_runs(previous, (op, text)):
+            parts.append(" ")
+        parts.append(_run_html(op, text))
+        previous = (op, text)
     return "".join(parts)
+
+
+def _touching_runs(before: tuple[Op, str], after: tuple[Op, str]) -> bool:
+    """A deletion next to an insertion (either order) with no whitespace between them."""
+    kinds = {before[0], after[0]}
+    touching = not before[1][-1:].isspace() and not after[1][:1].isspace()
+    return kinds == {Op.DELETE, Op.INSERT} and touching
+
+
+def _run_html(op: Op, text: str) -> str:
+    if op == Op.DELETE:
+        return f'<del style="{DEL}">{esc(text)}</del>'
+    if op == Op.INSERT:
+        return f'<ins style="{INS}">{esc(text)}</ins>'
+    return esc(text)
 
 
 def side_by_side(hunk: Hunk, old_label: str, new_label: str) -> str:
@@ -226,8 +269,8 @@ def side_by_side(hunk: Hunk, old_label: str, new_label: str) -> str:
             old_style = OLD_SIDE if old and sentence.status != SentenceStatus.UNCHANGED else ""
             new_style = NEW_SIDE if new and sentence.status != SentenceStatus.UNCHANGED else ""
             rows.append(
-                f'<tr><td style="{GRID_CELL}{border}{old_style}">{old}</td>'
-                f'<td style="{GRID_CELL}{border}{new_style}">{new}</td></tr>'
+                f'<tr><td {ARTICLE_TEXT} style="{GRID_CELL}{border}{old_style}">{old}</td>'
+                f'<td {ARTICLE_TEXT} style="{GRID_CELL}{border}{new_style}">{new}</td></tr>'
             )
     return f'<table style="{GRID}">{"".join(rows)}</table>'
 
@@ -239,9 +282,9 @@ def sides(sentence: SentenceDiff) -> tuple[str, str]:
         case SentenceStatus.UNCHANGED:
             return esc(old or new), esc(new or old)
         case SentenceStatus.ADDED:
-            return "", f'<ins style="{INS}">{esc(new)}</ins>'
+            return "", _run_html(Op.INSERT, new)
         case SentenceStatus.DELETED:
-            return f'<del style="{DEL}">{esc(old)}</del>', ""
+            return _run_html(Op.DELETE, old), ""
         case SentenceStatus.MOVED:
             badge = f'<span style="{MOVED_BADGE}">[{esc(summary.moved_note(sentence))}]</span> '
             if sentence.ops:
@@ -252,4 +295,4 @@ def sides(sentence: SentenceDiff) -> tuple[str, str]:
         case _:
             if sentence.ops:
                 return word_diff(sentence.ops, new=False), word_diff(sentence.ops, old=False)
-            return f'<del style="{DEL}">{esc(old)}</del>', f'<ins style="{INS}">{esc(new)}</ins>'
+            return _run_html(Op.DELETE, old), _run_html(Op.INSERT, new)

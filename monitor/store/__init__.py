@@ -196,6 +196,8 @@ class ReportStore(ArchiveStore, AlertLog, Protocol):
         """Rows held: {"articles": n, "versions": n, "changes": n}."""
 
     def list_articles(self, feed: str | None = None) -> list[Article]: ...
+    def article_failures_by_feed(self) -> dict[str, int]:
+        """{feed: articles whose last fetch failed}, for the feeds that have any."""
 
 
 @runtime_checkable

@@ -178,6 +178,17 @@ class ArticleTables(Transactions):
         with self._read("list articles") as conn:
             return [article_of(row) for row in conn.execute(query).mappings()]
 
+    def article_failures_by_feed(self) -> dict[str, int]:
+        """How many articles of each feed failed their last fetch (``last_error`` set), for
+        feeds with any: a feed that answers while its pages do not is not "ok" (issue 14)."""
+        query = (
+            select(articles.c.feed, func.count())
+            .where(articles.c.last_error.is_not(None))
+            .group_by(articles.c.feed)
+        )
+        with self._read("count failing articles") as conn:
+            return {feed: count for feed, count in conn.execute(query)}
+
     def due_articles(self, now: datetime, limit: int | None = None) -> list[Article]:
         """Articles whose next_check is at or before ``now``, most overdue first."""
         with self._read("list due articles") as conn:

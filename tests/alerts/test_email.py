@@ -59,6 +59,11 @@ async def test_email_is_multipart_text_and_html(mailbox: tuple[Mailbox, int]) ->
     assert "{+40,000+}" in text.get_content()
     html_content = html.get_content()
     assert "&lt;script&gt;" in html_content and "<script>" not in html_content
+    # Issue 14: the article is a link in the HTML part, its URL as is in the text part, and a
+    # replaced figure reads "30,000 40,000" even where a mail client drops the styles.
+    assert '<a href="https://news.example/world/1"' in html_content
+    assert "URL: https://news.example/world/1" in text.get_content()
+    assert "30,000</del> <ins" in html_content
 
 
 async def test_email_login_over_plain(mailbox: tuple[Mailbox, int]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from monitor.alerts import payload as payload_module
 from monitor.alerts.payload import (
     PAYLOAD_VERSION,
     build_event,
@@ -22,6 +24,8 @@ from monitor.alerts.payload import (
 )
 from monitor.models import Change, ChangeKind, Drift, Significance
 from tests.alerts.samples import NOW, document, message
+from tests.render.contrast import contrast_ratio, text_colors, text_runs
+from tests.render.documents import TagCollector
 
 
 def test_event_has_text_and_link_free_escaped_html_diff() -> None:
@@ -93,7 +97,7 @@ def test_subjects() -> None:
     assert len(subject([long])) == 150
 
 
-def test_mail_bodies_escape_and_link_nothing() -> None:
+def test_mail_bodies_escape_and_link_only_the_articles() -> None:
     change, doc = document()
     changed = build_event(change, "evt_a", doc, NOW)
     moved = build_event(
@@ -113,14 +117,53 @@ def test_mail_bodies_escape_and_link_nothing() -> None:
     single = message(changed)
     text = text_body(single)
     assert "[-30,000-]" in text and "evt_1" in text
+    assert "URL: https://news.example/world/1" in text  # the text part shows it as is
     html = html_body(single)
-    assert html.startswith("<!doctype html>") and "<style" not in html
-    assert "<a " not in html and "<script>" not in html
+    assert html.startswith("<!doctype html>") and "<style" not in html and "<script>" not in html
+    # Issue 14: the article is a link in the mail (the diff fragment itself has none).
+    assert _hrefs(html) == ["https://news.example/world/1"]
     digest = message(changed, moved, event_id="dig_1")
     html = html_body(digest)
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "moved to https://x/new" in html and "Newsmonitor digest: 2 changes" in html
     assert "moved to https://x/new" in text_body(digest)
+    assert _hrefs(html) == ["https://news.example/world/1", "https://x/<i>"]
+    assert 'href="https://x/&lt;i&gt;"' in html
+    hostile = build_event(replace(change, url="javascript:alert(1)"), "evt_c", None, NOW)
+    assert _hrefs(html_body(message(hostile))) == []
+
+
+def _hrefs(html: str) -> list[str]:
+    parser = TagCollector()
+    parser.feed(html)
+    parser.close()
+    return [str(dict(attrs)["href"]) for tag, attrs in parser.tags if tag == "a"]
+
+
+def _every_kind_of_mail() -> list[str]:
+    """HTML mails for every event kind, with and without a diff, alone and in a digest."""
+    change, doc = document()
+    events = [build_event(replace(change, significance=s), "e", doc, NOW) for s in Significance]
+    events += [
+        build_event(replace(change, kind=kind, significance=None), "e", None, NOW)
+        for kind in ChangeKind
+    ]
+    return [html_body(message(event)) for event in events] + [html_body(message(*events))]
+
+
+def test_mail_text_has_aa_contrast_and_wraps() -> None:
+    """Every text colour of the mail, 4.5:1 at least on its background (WCAG AA); long URLs
+    and words wrap anywhere."""
+    seen: set[str] = set()
+    for html in _every_kind_of_mail():
+        for run in text_runs(html):
+            assert run.contrast >= 4.5, (run.text, run.look, round(run.contrast, 2))
+            assert run.look.overflow_wrap == "anywhere", run
+            seen.add(run.look.color)
+    declared = text_colors(inspect.getsource(payload_module))
+    assert declared <= seen, declared - seen
+    badges = [contrast_ratio("#ffffff", color) for color in payload_module._KIND_COLORS.values()]
+    assert min(badges) >= 4.5
 
 
 def test_message_document_single_and_digest() -> None:

@@ -265,6 +265,7 @@ ALLOWED_ELEMENTS = {
     "del",
     "ins",
     "a",
+    "bdi",
 }
 
 
@@ -274,6 +275,11 @@ ALLOWED_ATTRIBUTES = {
     ("meta", "name"),
     ("meta", "content"),
     ("a", "href"),
+    # Article text: dir="auto" lang="" (render/html.py ARTICLE_TEXT)
+    ("p", "dir"),
+    ("p", "lang"),
+    ("td", "dir"),
+    ("td", "lang"),
 }
 
 

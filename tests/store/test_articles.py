@@ -261,6 +261,20 @@ def test_list_articles_all_and_by_feed(store: SQLStore) -> None:
     assert store.list_articles("none") == []
 
 
+def test_article_failures_by_feed_counts_articles_with_an_error(store: SQLStore) -> None:
+    # Issue 14: `feeds` and `status` said "ok" for feeds whose every page failed.
+    for url, feed, error in (
+        ("https://a.example/1", "a", "https://a.example/1: cannot resolve host"),
+        ("https://a.example/2", "a", "https://a.example/2: HTTP 403"),
+        ("https://a.example/3", "a", None),
+        ("https://b.example/1", "b", None),
+        ("https://c.example/1", "c", "https://c.example/1: HTTP 500"),
+    ):
+        store.add_article(new_article(url, feed=feed, last_error=error))
+
+    assert store.article_failures_by_feed() == {"a": 2, "c": 1}
+
+
 def test_due_articles_most_overdue_first_with_limit(store: SQLStore) -> None:
     now = T0 + timedelta(days=1)
     late = store.add_article(new_article("https://x.example/late", next_check=now - timedelta(1)))
