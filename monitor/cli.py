@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     from monitor.config import Settings
     from monitor.models import Article, CheckReport, DiffDocument, RelayReport
-    from monitor.store import ArchiveStore, CheckStore, OutboxStore, Store
+    from monitor.pipeline import Progress as PassProgress
+    from monitor.store import ArchiveStore, OutboxStore, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CHANGED = 1
@@ -262,13 +263,11 @@ def _check_under_lease(
             # A full disk or a lock held elsewhere: check anyway, so the report says what
             # could and could not be stored (concurrent checks record each event once).
             lease_error = f"the run lease could not be taken, checked without it: {exc}"
-        total = _progress_total(store, settings, now, feeds, force) if show_progress else None
         report = _with_progress(
             console,
             show_progress,
-            total,
-            lambda advance: asyncio.run(
-                check_once(settings, store, now, feeds=feeds or None, force=force, progress=advance)
+            lambda bar: asyncio.run(
+                check_once(settings, store, now, feeds=feeds or None, force=force, progress=bar)
             ),
         )
         if lease_error is not None:
@@ -276,60 +275,35 @@ def _check_under_lease(
         return report, _deliver(settings, store, settings.outbox.check_wait.total_seconds())
 
 
-def _progress_total(
-    store: CheckStore, settings: Settings, now: datetime, feeds: tuple[str, ...], force: bool
-) -> int | None:
-    """The steps a pass will report, known before it starts: one per feed it looks at,
-    one per tracked article due (with --all or --feed: every one still tracked) of those
-    feeds, or of a seed watched directly. Articles the feed pass already re-checks are not
-    checked twice, so the bar may end short of it. None when the store cannot tell."""
-    from monitor.decide import SEED_FEED_PREFIX
-    from monitor.errors import StoreError
-
-    names = set(feeds) or {feed.name for feed in settings.feeds}
-    forced = force or bool(feeds)  # as Monitor.check does
-    until = now + timedelta(days=36500) if forced else now
-    limit = settings.tracking.max_articles_per_run or None
-    try:
-        due = store.due_article_ids(until, limit=limit)
-    except StoreError:
-        return None  # the pass itself reports the store's trouble
-    seeds = not feeds  # a pass over every feed also watches the seeds' own pages
-    articles = [
-        feed for _, feed in due if feed in names or (seeds and feed.startswith(SEED_FEED_PREFIX))
-    ]
-    return len(names) + len(articles)
-
-
 def _with_progress(
-    console: Console,
-    show: bool,
-    total: int | None,
-    work: Callable[[Callable[[str], None]], CheckReport],
+    console: Console, show: bool, work: Callable[[PassProgress], CheckReport]
 ) -> CheckReport:
-    """Run ``work`` with a progress bar on ``console`` that it advances (when ``show``),
-    out of ``total`` steps when that is known (issue 14: "3/250" tells how long is left)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    """Run ``work`` with a progress bar on ``console`` (when ``show``) out of the steps the
+    pass has found so far (issue 14: "3/250" tells how long is left)."""
+    from rich import progress
 
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
+    with progress.Progress(
+        progress.TextColumn("[progress.description]{task.description}"),
+        progress.BarColumn(),
+        progress.MofNCompleteColumn(),
         console=console,
         transient=True,
         disable=not show,
     ) as bar:
-        task = bar.add_task("checking", total=total)
+        return work(_Bar(bar, bar.add_task("checking", total=0)))
 
-        done = 0
 
-        def advance(label: str) -> None:
-            nonlocal done
-            done += 1
-            grown = None if total is None else max(total, done)  # never "7/5"
-            bar.update(task, advance=1, description=label, total=grown)
+class _Bar:
+    """A pass's progress on a rich progress bar: its total grows as the pass plans."""
 
-        return work(advance)
+    def __init__(self, bar: Any, task: Any) -> None:
+        self.bar, self.task = bar, task
+
+    def planned(self, steps: int) -> None:
+        self.bar.update(self.task, total=self.bar.tasks[0].total + steps)
+
+    def done(self, label: str) -> None:
+        self.bar.update(self.task, advance=1, description=label)
 
 
 def _deliver(settings: Settings, store: OutboxStore, wait: float) -> RelayReport | None:

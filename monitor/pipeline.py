@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from monitor.capture import Capture, Means
 from monitor.config import FeedConfig, Settings
@@ -48,7 +48,23 @@ from monitor.writes import Writer
 DUE_PAGE = 500  # due articles read from the store at a time
 # What was fetched for a version the store lost is forgotten: the page is fetched in full.
 _FORGET_FETCH: dict[str, Any] = {**UNFETCHED, "suspect_hash": None, "suspect_since": None}
-Progress = Callable[[str], None]
+
+
+class Progress(Protocol):
+    """What a pass tells as it goes: the steps it has found so far, and each one done."""
+
+    def planned(self, steps: int) -> None: ...
+    def done(self, label: str) -> None: ...
+
+
+class _Silent:
+    def planned(self, steps: int) -> None:
+        pass
+
+    def done(self, label: str) -> None:
+        pass
+
+
 log = logging.getLogger(__name__)
 
 
@@ -136,7 +152,8 @@ class Monitor:
         selected = (
             list(self.settings.feeds) if feeds is None else [self.settings.feed(n) for n in feeds]
         )
-        notify = progress or (lambda _label: None)
+        notify = progress or _Silent()
+        notify.planned(len(selected))
         try:
             reports = await self._check_feeds(run, selected, force, notify)
             if articles:
@@ -168,7 +185,7 @@ class Monitor:
                 reports[index] = FeedReport(
                     feed.name, FeedStatus.ERROR, error=f"{feed.name}: {exc}"
                 )
-            notify(f"feed {feed.name}")
+            notify.done(f"feed {feed.name}")
 
         # Bounded, like the articles: a thousand feeds started at once would hold a thousand
         # parsed feeds and their entries waiting for article slots.
@@ -243,15 +260,16 @@ class Monitor:
             self.writer.failed(run, f"reading the due articles failed: {exc}", exc)
             return
         due = [i for i, feed in ids if i not in run.checked and feed in only_feeds]
+        notify.planned(len(due))
 
         async def one(article: Article) -> None:
             if self.capture.from_feed(article):
                 # Feed-only articles change only through the feed; stop re-checking them.
                 fresh = self.writer.fresh(article)
                 await self.writer.defer(run, replace(fresh, next_check=None), article)
-                return
-            await self.capture.check(article, run, None)
-            notify(f"article {article.id}")
+            else:
+                await self.capture.check(article, run, None)
+            notify.done(f"article {article.id}")
 
         async def articles() -> AsyncIterator[list[Article]]:
             # Read a page at a time as the work proceeds: memory stays flat however many
