@@ -214,12 +214,20 @@ def diff_versions(old: Version, new: Version, timeout: float = 1.0) -> VersionDi
         ("headline", old.title, new.title),
         ("feed_title", old.feed_title, new.feed_title),
         ("byline", old.byline, new.byline),
-        ("published", _isoformat(old.published), _isoformat(new.published)),
-        ("modified", _isoformat(old.modified), _isoformat(new.modified)),
+        ("published", *_dates(old.published, new.published)),
+        ("modified", *_dates(old.modified, new.modified)),
         ("canonical_url", old.canonical_url, new.canonical_url),
     )
     fields = tuple(FieldChange(name, a, b) for name, a, b in pairs if a != b)
     return VersionDiff(fields, diff_texts(old.text, new.text, timeout))
+
+
+def _dates(old: datetime | None, new: datetime | None) -> tuple[str | None, str | None]:
+    """Two dates as the pages wrote them; none when they are the same instant (a date read
+    back in another offset is not an edit)."""
+    if old == new:
+        return None, None
+    return _isoformat(old), _isoformat(new)
 
 
 def _isoformat(moment: datetime | None) -> str | None:

@@ -612,3 +612,22 @@ def test_diff_versions_of_equal_versions_is_empty() -> None:
     result = diff_versions(version(title="Same"), version(number=2, title="Same"))
     assert result.fields == ()
     assert result.empty
+
+
+def test_a_date_read_back_in_another_offset_is_not_a_field_change() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from monitor.diff import diff_versions
+    from monitor.models import Version
+
+    local = datetime(2021, 3, 3, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    old = Version(1, 1, "a", "Text.", local, "u", published=local.astimezone(UTC))
+    new = Version(1, 2, "b", "Text.", local, "u", published=local)
+    assert diff_versions(old, new).fields == ()
+    later = Version(1, 3, "c", "Text.", local, "u", published=local + timedelta(days=1))
+    [field] = diff_versions(new, later).fields
+    assert (field.field, field.old, field.new) == (
+        "published",
+        "2021-03-03T00:30:00+01:00",
+        "2021-03-04T00:30:00+01:00",
+    )

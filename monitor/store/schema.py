@@ -153,6 +153,9 @@ versions = Table(
     Column("byline", Text),
     Column("published", UTCDateTime),
     Column("modified", UTCDateTime),
+    # 0007: the offset (minutes east of UTC) the page gave those dates: the page's own day
+    Column("published_offset", Integer),
+    Column("modified_offset", Integer),
     Column("canonical_url", Text),
     Column("url", Text, nullable=False),
     Column("source", String(20), nullable=False),

@@ -7,7 +7,7 @@ import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.engine import RowMapping
@@ -28,7 +28,11 @@ from monitor.store.rows import inserted_id, parse_drift, row_fields, to_columns
 from monitor.store.schema import changes, versions
 from monitor.store.transactions import Transactions
 
-_VERSION_COLUMNS = [versions.c[f.name] for f in fields(Version)]
+_VERSION_COLUMNS = [
+    *(versions.c[f.name] for f in fields(Version)),
+    versions.c.published_offset,
+    versions.c.modified_offset,
+]
 _INSERT_VERSION = insert(versions)
 _INSERT_CHANGE = insert(changes)
 
@@ -107,6 +111,9 @@ class VersionTables(Transactions):
 
 def insert_version(conn: Connection, version: Version, raw: RawBody | None) -> None:
     values = to_columns(version)
+    # Stored as the instant (UTC) and the page's offset: its own day survives the store.
+    values["published_offset"] = _offset(version.published)
+    values["modified_offset"] = _offset(version.modified)
     if raw is not None:
         values["raw_body"] = raw.packed if raw.packed is not None else pack_raw(raw.content)
         values["raw_content_type"] = raw.content_type
@@ -134,7 +141,22 @@ def insert_changes(conn: Connection, new_changes: Sequence[Change]) -> list[Chan
 def _version(row: RowMapping) -> Version:
     values = row_fields(row, Version)
     values["source"] = TextSource(values["source"])
+    values["published"] = _at_offset(values["published"], row["published_offset"])
+    values["modified"] = _at_offset(values["modified"], row["modified_offset"])
     return Version(**values)
+
+
+def _offset(moment: datetime | None) -> int | None:
+    """Minutes east of UTC of ``moment``'s zone; None for UTC itself (the common case)."""
+    offset = moment.utcoffset() if moment is not None else None
+    return int(offset.total_seconds() // 60) if offset else None
+
+
+def _at_offset(moment: datetime | None, minutes: int | None) -> datetime | None:
+    """The stored UTC instant in the zone the page gave it."""
+    if moment is None or not minutes:
+        return moment
+    return moment.astimezone(timezone(timedelta(minutes=minutes)))
 
 
 def _change(row: RowMapping) -> Change:

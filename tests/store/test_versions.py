@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -124,3 +124,18 @@ def test_list_changes_filters_by_article_and_time(store: SQLStore) -> None:
     assert store.list_changes(since=T0 + timedelta(minutes=1)) == [b_new, a_changed]
     assert store.list_changes(article_id=a.id, since=T0 + timedelta(minutes=1)) == [a_changed]
     assert store.list_changes(since=T0 + timedelta(days=1)) == []
+
+
+def test_a_version_keeps_the_offset_its_page_gave_its_dates(store: SQLStore) -> None:
+    # 00:30 in Vienna on the 3rd is the 2nd in UTC: the page's own day must survive.
+    vienna = timezone(timedelta(hours=1))
+    published = datetime(2021, 3, 3, 0, 30, tzinfo=vienna)
+    modified = datetime(2021, 3, 3, 9, 0, tzinfo=UTC)
+    article = store.add_article(new_article())
+    version = new_version(article.id, 1, published=published, modified=modified)
+    store.record(Recording(replace(article, versions=1), [], version))
+    stored = store.latest_version(article.id)
+    assert stored is not None and stored.published is not None
+    assert stored.published == published and stored.published.utcoffset() == timedelta(hours=1)
+    assert stored.published.date().isoformat() == "2021-03-03"
+    assert stored.modified == modified and stored.modified.utcoffset() == timedelta(0)
