@@ -180,7 +180,8 @@ class Capture(Room):
         """Whether ``article`` is versioned from its feed entry, its page never fetched: its
         feed says so (``fetch_articles = false``), or it is one of several posts on a page."""
         feed = self.feed_config(article.feed)
-        return (feed is not None and not feed.fetch_articles) or is_shared(article.url)
+        # A seed's own page is not a feed's: its URL is the user's, fragment and all.
+        return feed is not None and (not feed.fetch_articles or is_shared(article.url))
 
     def _next_check(self, article: Article, now: datetime) -> datetime | None:
         if article.feed.startswith(SEED_FEED_PREFIX):

@@ -134,3 +134,27 @@ async def test_a_summary_that_comes_and_goes_is_not_an_edit(
     web.set("/feed", front("Mayor resigns", None))
     [revert] = (await check(config, store, 4)).changes
     assert revert.kind == ChangeKind.REVERTED and revert.reverted_to == 1
+
+
+async def test_a_seed_page_whose_url_has_a_fragment_is_fetched(
+    web: WebServer, store: Store, store_url: str, tmp_path: Path
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    url = web.url("/watched") + "#top"
+    (seeds / "watched.md").write_text(
+        f'+++\ntitle = "Watched"\nurl = "{url}"\n+++\n' + "\n\n".join(STORY), encoding="utf-8"
+    )
+    web.set("/watched", page("Harbour vote", STORY))
+    config = settings_from_dict(
+        {
+            "seeds": {"dir": str(seeds)},
+            "fetch": {"allow_private_addresses": True, "retries": 0, "deadline": 5},
+            "storage": {"url": store_url},
+        }
+    )
+    report = await check(config, store, 0)
+    [change] = report.changes
+    assert change.kind == ChangeKind.NEW and change.detail is None  # from the page itself
+    version = store.latest_version(change.article_id)
+    assert version is not None and version.source == TextSource.PAGE
