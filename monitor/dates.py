@@ -28,7 +28,7 @@ from feedparser.datetimes import (
     _parse_date_w3dtf,
 )
 
-__all__ = ["from_struct_time", "parse_date"]
+__all__ = ["from_struct_time", "parse_date", "parse_page_date"]
 
 # Longer strings are prose, not dates; capping keeps every regex below cheap.
 _MAX_LENGTH = 200
@@ -60,6 +60,31 @@ def parse_date(text: str | None) -> datetime | None:
     except (ValueError, OverflowError, KeyError, IndexError, TypeError, AttributeError):
         # The contract is "never raises": a date we cannot read is simply unknown.
         return None
+
+
+def parse_page_date(text: str | None) -> datetime | None:
+    """Like ``parse_date``, but in the numeric UTC offset the string declares, if any.
+
+    Issue 15: a page dated ``2021-03-03T00:30+01:00`` was published on the 3rd where it was
+    written; in UTC it is the 2nd. The instant is the same; the offset keeps the page's day.
+    """
+    instant = parse_date(text)
+    if instant is None or text is None:
+        return None
+    offset = _DECLARED_OFFSET.search(" ".join(text.split()))
+    if offset is None:
+        return instant
+    zone = _fixed(offset.group("sign"), offset.group("hour"), offset.group("minute"))
+    return instant.astimezone(zone) if zone is not None else instant
+
+
+# A numeric offset right after a time of day, ending the string ("…T00:30+01:00",
+# "… 00:30:00 +0100", "… 00:30 GMT+1").
+_DECLARED_OFFSET = re.compile(
+    r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:gmt|utc|ut)?\s*"
+    r"(?P<sign>[+-])(?P<hour>\d{1,2}):?(?P<minute>\d{2})?$",
+    re.IGNORECASE,
+)
 
 
 def _parse(text: str) -> datetime | None:

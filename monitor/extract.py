@@ -2,54 +2,35 @@
 
 Text comes from trafilatura tuned for precision, because a page's chrome (ads, "most read"
 lists, per-request tokens, render timestamps) changes on every fetch and any of it leaking
-into the body would show up as a spurious new version. Dates and the canonical link are read
-from the page's own declarations (<meta>, JSON-LD, <time>): trafilatura reports only one
-day-precise date and no modification time.
+into the body would show up as a spurious new version. Where precision keeps suspiciously
+little of what the page holds, trafilatura's recall settings and readability-lxml give a
+second opinion, and the body the three agree on most wins (issue 15). Dates and the
+canonical link are read from the page's own declarations (<meta>, JSON-LD, <time>):
+trafilatura reports only one day-precise date and no modification time.
 """
 
 from __future__ import annotations
 
 import codecs
-import json
+import copy
 import logging
 import re
-from collections.abc import Iterator
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
 
-from monitor.dates import parse_date
 from monitor.errors import ExtractError
+from monitor.metadata import Guesses, read_metadata
 from monitor.models import Page
 from monitor.normalize import normalize_text
 
 __all__ = ["Extractor", "TrafilaturaExtractor", "decode_html"]
 
-# <meta> names/properties/itemprops carrying the publication time, most specific first.
-PUBLISHED_META: tuple[str, ...] = (
-    "article:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "dc.date.issued",
-    "dcterms.issued",
-    "parsely-pub-date",
-    "sailthru.date",
-    "pubdate",
-    "publishdate",
-)
-# <meta> names/properties/itemprops carrying the last-modified time, most specific first.
-MODIFIED_META: tuple[str, ...] = (
-    "article:modified_time",
-    "og:updated_time",
-    "og:article:modified_time",
-    "datemodified",
-    "dcterms.modified",
-    "dc.date.modified",
-    "lastmod",
-)
+logger = logging.getLogger(__name__)
 
 _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 # The HTML spec's prescan looks at the first 1024 bytes; real pages put long <script> and
@@ -63,7 +44,6 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|LiveBlogPosting)$")
 # Some tag a real page has near its start; plain text and binary blobs have none.
 _HTML_SNIFF = re.compile(
     r"<\s*(!doctype|html|head|body|meta|title|div|p|article|main|section|span|a)\b", re.IGNORECASE
@@ -71,6 +51,27 @@ _HTML_SNIFF = re.compile(
 _SNIFF_CHARS = 65536
 # A fast-pass body this long is taken as is; a shorter one gets the full cascade.
 FAST_ENOUGH = 1000
+# Precision's body is in doubt, and gets a second opinion, when it is under the extractor's
+# floor (min_chars) or under DOUBT_SHARE of the text in the page's <p> elements: a teaser, a
+# sidebar scrap or a banner instead of the article (issue 15). Tuned on trafilatura's
+# evaluation set and the article extraction benchmark: a second opinion on one page in ten.
+DOUBT_SHARE = 0.5
+# Precision's body stands when another candidate's words overlap this much with it (F1): a
+# short article is short, and the others then differ only by chrome or a headline.
+AGREEMENT = 0.8
+# Elements of readability's summary that hold one paragraph each.
+_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "td", "th", "blockquote", "dd")
+_WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"\s+")
+# C0 and C1 control characters other than tab, newline and carriage return: a stray NUL or
+# BEL in a real page made libxml2 give up on the tree (issue 15). The ones Python counts as
+# whitespace become a space, as normalize_text would make them, so that hashes of pages
+# stored before stay the same; the others are dropped.
+_CONTROL_CHARACTERS = {
+    code: " " if chr(code).isspace() else None
+    for code in (*range(0x20), *range(0x7F, 0xA0))
+    if chr(code) not in "\t\n\r"
+}
 
 
 class Extractor(Protocol):
@@ -82,7 +83,8 @@ class Extractor(Protocol):
 
 
 class TrafilaturaExtractor:
-    """``Extractor`` backed by trafilatura's precision mode, plus our own date metadata."""
+    """``Extractor`` backed by trafilatura's precision mode, with a second opinion where it
+    is in doubt, plus our own metadata."""
 
     def __init__(
         self,
@@ -107,15 +109,19 @@ class TrafilaturaExtractor:
         self.__dict__.update(state)
         _quiet(self._log_level)
 
-    def _bare_extraction(self, tree: lxml.html.HtmlElement, url: str, fast: bool) -> Any:
-        """trafilatura on ``tree`` (which it copies, so it can run twice on one tree)."""
+    def _bare_extraction(
+        self, tree: lxml.html.HtmlElement, url: str, fast: bool, recall: bool = False
+    ) -> Any:
+        """trafilatura on ``tree`` (which it copies, so it can run twice on one tree);
+        ``recall``: its recall settings instead of ours, for the second opinion."""
         import trafilatura  # 0.1 s of imports, paid only by a process that extracts
 
         return trafilatura.bare_extraction(
             tree,
             url=url,
             fast=fast,
-            favor_precision=self._favor_precision,
+            favor_precision=self._favor_precision and not recall,
+            favor_recall=recall,
             with_metadata=True,
             # Reader comments churn on every fetch; they are not the article.
             include_comments=False,
@@ -129,42 +135,60 @@ class TrafilaturaExtractor:
 
     def extract(self, html: bytes, url: str, content_type: str | None = None) -> Page:
         """Extract the article of ``html`` fetched from ``url``; raise ``ExtractError``."""
-        from trafilatura.settings import Document
-
         tree = _parse(html, url, content_type)
-        try:
-            # The fast pass (main extractor only) finds the same text as the full cascade on
-            # a page with a real body, in 60% of the time; trafilatura's readability/justext
-            # comparison earns its cost only where the fast pass comes back short
-            # (bench/extraction.py: the same F1 either way, 21 ms vs 25 ms a page).
-            document = self._bare_extraction(tree, url, fast=True)
-            if not isinstance(document, Document) or len(document.text or "") < FAST_ENOUGH:
-                document = self._bare_extraction(tree, url, fast=False)
-        # trafilatura is heuristic code run over arbitrary markup: whatever it raises means
-        # "no article here", which the pipeline must see as an ExtractError, not a crash.
-        except Exception as exc:
-            raise ExtractError(f"{url}: extraction failed: {exc}") from exc
-        if not isinstance(document, Document):
-            raise ExtractError(f"{url}: no article text found")
-        title = _clean(document.title)
-        paragraphs = _paragraphs(document.text or "")
-        if title and paragraphs and paragraphs[0] == title:
-            # The <h1> repeated as the first paragraph: the headline is tracked as the
-            # title, and keeping it in the body would report every headline edit twice.
-            paragraphs = paragraphs[1:]
+        document, paragraphs = self._precise_body(tree, url)
+        if _in_doubt(paragraphs, tree, max(self._min_chars, 1)):
+            document, paragraphs = self._second_opinion(tree, url, document, paragraphs)
         if sum(map(len, paragraphs)) < max(self._min_chars, 1):
             raise ExtractError(f"{url}: no article text found")
-        published, modified = _declared_dates(tree)
+        # Headline, byline and dates from the page's own declarations; trafilatura's
+        # guesses (day-precise dates, free-text bylines, the <title>) only fill in.
+        metadata = read_metadata(
+            tree,
+            url,
+            Guesses(
+                title=document.title,
+                author=document.author,
+                date=document.date,
+                sitename=document.sitename,
+            ),
+        )
         return Page(
-            title=title,
+            title=metadata.headline,
             paragraphs=paragraphs,
-            byline=_clean(document.author),
-            # trafilatura's own guess is day-precise and may come from the page chrome, so
-            # it only fills in when the page declares nothing.
-            published=published or parse_date(document.date),
-            modified=modified,
+            byline=metadata.byline,
+            published=metadata.published,
+            modified=metadata.modified,
             canonical_url=_canonical_url(tree, url),
         )
+
+    def _precise_body(self, tree: lxml.html.HtmlElement, url: str) -> tuple[Any, Paragraphs]:
+        """trafilatura with our settings: its Document (empty if it found none) and body."""
+        # The fast pass (main extractor only) finds the same text as the full cascade on a
+        # page with a real body, in 60% of the time; trafilatura's readability/justext
+        # comparison earns its cost only where the fast pass comes back short
+        # (bench/extraction.py: the same F1 either way, 21 ms vs 25 ms a page).
+        document = _guarded(lambda: self._bare_extraction(tree, url, fast=True))
+        if len(_text_of(document)) < FAST_ENOUGH:
+            document = _guarded(lambda: self._bare_extraction(tree, url, fast=False))
+        return _document_or_empty(document), _body(document)
+
+    def _second_opinion(
+        self, tree: lxml.html.HtmlElement, url: str, document: Any, precise: Paragraphs
+    ) -> tuple[Any, Paragraphs]:
+        """The body the candidates agree on most: ours, trafilatura's recall settings, or
+        readability-lxml's. Length alone would pick whichever leaks the most chrome."""
+        recall = _guarded(lambda: self._bare_extraction(tree, url, fast=False, recall=True))
+        if not _text_of(document):
+            # Metadata is read the same way whatever the settings; keep it when ours failed.
+            document = _document_or_empty(recall)
+        title = _clean(document.title)
+        candidates = [
+            precise,
+            _without_headline(_body(recall), title),
+            _without_headline(_readability_body(tree, url), title),
+        ]
+        return document, _most_agreed(candidates, max(self._min_chars, 1))
 
 
 def decode_html(html: bytes, content_type: str | None = None) -> str | None:
@@ -238,8 +262,8 @@ def _parse(html: bytes, url: str, content_type: str | None) -> lxml.html.HtmlEle
         from trafilatura.utils import decode_file
 
         text = decode_file(html)
-    # trafilatura rejects such input when given a string, but not when handed a parsed tree.
-    if "\x00" in text or not _HTML_SNIFF.search(text, 0, _SNIFF_CHARS):
+    text = text.translate(_CONTROL_CHARACTERS)
+    if not _HTML_SNIFF.search(text, 0, _SNIFF_CHARS):
         raise ExtractError(f"{url}: not an HTML document")
     # A fresh parser per call: lxml parsers are not safe to share between threads. Parsing
     # re-encoded UTF-8 bytes sidesteps lxml's refusal of str input with an XML declaration.
@@ -253,6 +277,113 @@ def _parse(html: bytes, url: str, content_type: str | None) -> lxml.html.HtmlEle
     if tree is None or not isinstance(tree, lxml.html.HtmlElement):
         raise ExtractError(f"{url}: unparsable HTML")
     return tree
+
+
+Paragraphs = tuple[str, ...]
+
+
+def _guarded(extraction: Callable[[], Any]) -> Any:
+    """Run one extractor; None when it raises.
+
+    trafilatura and readability are heuristic code run over arbitrary markup: whatever they
+    raise means "no article here" for that candidate, never a crash of the pipeline.
+    """
+    try:
+        return extraction()
+    except Exception:
+        logger.debug("an extractor failed", exc_info=True)
+        return None
+
+
+def _text_of(document: Any) -> str:
+    from trafilatura.settings import Document
+
+    return (document.text or "") if isinstance(document, Document) else ""
+
+
+def _document_or_empty(document: Any) -> Any:
+    """trafilatura's Document, or an empty one whose metadata guesses are all None."""
+    from trafilatura.settings import Document
+
+    return document if isinstance(document, Document) else Document()
+
+
+def _body(document: Any) -> Paragraphs:
+    """The body paragraphs of a trafilatura Document, without a repeated headline."""
+    title = _clean(document.title) if _text_of(document) else None
+    return _without_headline(_paragraphs(_text_of(document)), title)
+
+
+def _without_headline(paragraphs: Paragraphs, title: str | None) -> Paragraphs:
+    # The <h1> repeated as the first paragraph: the headline is tracked as the title, and
+    # keeping it in the body would report every headline edit twice.
+    if title and paragraphs and paragraphs[0] == title:
+        return paragraphs[1:]
+    return paragraphs
+
+
+def _in_doubt(paragraphs: Paragraphs, tree: lxml.html.HtmlElement, min_chars: int) -> bool:
+    """Whether precision's body is too short to keep, or small next to what the page
+    obviously holds.
+
+    The page's <p> text is a cheap upper bound (a third of a millisecond) that counts chrome
+    too, hence a share of it, not all of it.
+    """
+    length = sum(map(len, paragraphs))
+    if length < min_chars:
+        return True
+    visible = sum(len((p.text_content() or "").strip()) for p in tree.iter("p"))
+    return length < DOUBT_SHARE * visible
+
+
+def _readability_body(tree: lxml.html.HtmlElement, url: str) -> Paragraphs:
+    """readability-lxml's article, one paragraph per block; () if it fails."""
+    from readability import Document
+
+    # readability drops hidden elements from the tree it is given: hand it a copy.
+    summary = _guarded(lambda: Document(copy.deepcopy(tree), url=url).summary(html_partial=True))
+    if not summary:
+        return ()
+    try:
+        root = lxml.html.fromstring(summary)
+    except (lxml.etree.ParserError, ValueError):
+        return ()
+    for element in root.iter():
+        # Line breaks in the source are spaces; blocks and <br> end a paragraph (some
+        # pages have no <p>, only text and <br>).
+        element.text = _SPACES.sub(" ", element.text or "")
+        element.tail = _SPACES.sub(" ", element.tail or "")
+        if element.tag in _BLOCKS or element.tag == "br":
+            element.tail = "\n" + element.tail
+            element.text = "\n" + element.text
+    return _paragraphs(root.text_content())
+
+
+def _most_agreed(candidates: list[Paragraphs], min_chars: int) -> Paragraphs:
+    """The first candidate (precision's) if another agrees with it; else the one whose words
+    overlap most with the other candidates', the first on a tie.
+
+    Candidates under ``min_chars`` take no part: an extractor that found nothing has no
+    opinion. () when none is left.
+    """
+    viable = [c for c in candidates if sum(map(len, c)) >= min_chars]
+    bags = [Counter(_WORD.findall(" ".join(c).lower())) for c in viable]
+    precise_viable = bool(viable) and viable[0] is candidates[0]
+    if precise_viable and any(_overlap(bags[0], other) >= AGREEMENT for other in bags[1:]):
+        return viable[0]
+    best: Paragraphs = ()
+    best_score = -1.0
+    for index, bag in enumerate(bags):
+        score = sum(_overlap(bag, other) for j, other in enumerate(bags) if j != index)
+        if score > best_score:
+            best, best_score = viable[index], score
+    return best
+
+
+def _overlap(first: Counter[str], second: Counter[str]) -> float:
+    """F1 of two bags of words: 1 for the same words, 0 for none shared."""
+    total = first.total() + second.total()
+    return 2 * (first & second).total() / total if total else 0.0
 
 
 def _paragraphs(text: str) -> tuple[str, ...]:
@@ -275,84 +406,4 @@ def _canonical_url(tree: lxml.html.HtmlElement, url: str) -> str | None:
             resolved = urljoin(url, href)
             if resolved.startswith(("http://", "https://")):
                 return resolved
-    return None
-
-
-def _declared_dates(tree: lxml.html.HtmlElement) -> tuple[datetime | None, datetime | None]:
-    """(published, modified) as the page declares them: <meta>, then JSON-LD, then <time>."""
-    meta = _meta_values(tree)
-    article = _json_ld_article(tree)
-    published = _first_date(
-        [meta.get(key) for key in PUBLISHED_META]
-        + [_json_str(article, "datePublished"), _time_itemprop(tree, "datepublished")]
-    )
-    modified = _first_date(
-        [meta.get(key) for key in MODIFIED_META]
-        + [_json_str(article, "dateModified"), _time_itemprop(tree, "datemodified")]
-    )
-    return published, modified
-
-
-def _meta_values(tree: lxml.html.HtmlElement) -> dict[str, str]:
-    """Lower-cased meta name/property/itemprop -> first non-empty content."""
-    values: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        content = (meta.get("content") or meta.get("datetime") or "").strip()
-        if not content:
-            continue
-        for attribute in ("property", "name", "itemprop"):
-            key = (meta.get(attribute) or "").strip().lower()
-            if key:
-                values.setdefault(key, content)
-    return values
-
-
-def _time_itemprop(tree: lxml.html.HtmlElement, itemprop: str) -> str | None:
-    for element in tree.iter("time"):
-        if (element.get("itemprop") or "").strip().lower() == itemprop:
-            return (element.get("datetime") or element.text_content() or "").strip() or None
-    return None
-
-
-def _json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
-    """The first JSON-LD object typed as an article, else the first with ``datePublished``."""
-    fallback: dict[str, Any] = {}
-    for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        try:
-            data = json.loads(script.text or "", strict=False)
-        except ValueError:
-            continue  # broken JSON-LD is common and never fatal
-        for node in _json_ld_nodes(data):
-            types = node.get("@type")
-            names = types if isinstance(types, list) else [types]
-            if any(isinstance(name, str) and _ARTICLE_TYPES.search(name) for name in names):
-                return node
-            if not fallback and "datePublished" in node:
-                fallback = node
-    return fallback
-
-
-def _json_ld_nodes(data: object) -> Iterator[dict[str, Any]]:
-    """Every object in a JSON-LD document, walking lists and ``@graph``."""
-    if isinstance(data, list):
-        for item in data:
-            yield from _json_ld_nodes(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _json_ld_nodes(data["@graph"])
-
-
-def _json_str(node: dict[str, Any], key: str) -> str | None:
-    value = node.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _first_date(candidates: list[str | None]) -> datetime | None:
-    for candidate in candidates:
-        parsed = parse_date(candidate)
-        if parsed is not None:
-            return parsed
     return None

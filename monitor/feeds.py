@@ -40,6 +40,10 @@ from monitor.models import FeedEntry, ParsedFeed
 __all__ = ["html_to_text", "parse_feed"]
 
 _MAX_WARNING = 200
+# readability-lxml (extract.py's second opinion) installs chardet, which feedparser would then
+# try before UTF-8 and windows-1252: a guess on a short feed, and a feed's decoding that
+# depends on what else is installed. Keep feedparser's own fixed order.
+feedparser.encodings.lazy_chardet_encoding = None
 
 
 def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from monitor.dates import from_struct_time, parse_date
+from monitor.dates import from_struct_time, parse_date, parse_page_date
 
 DATE_STRINGS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "date_strings"
 
@@ -129,3 +129,27 @@ def test_from_struct_time() -> None:
     )
     assert from_struct_time(None) is None
     assert from_struct_time((2003, 2, 30, 0, 0, 0, 0, 0, 0)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "offset_hours", "day"),
+    [
+        ("2021-03-03T00:30+01:00", 1, "2021-03-03"),
+        ("2021-03-03T00:30:00.000+0100", 1, "2021-03-03"),
+        ("Wed, 03 Mar 2021 00:30:00 +0100", 1, "2021-03-03"),
+        ("2021-03-02T20:30:00-05:00", -5, "2021-03-02"),
+        ("2021-03-03", 0, "2021-03-03"),
+    ],
+)
+def test_parse_page_date_keeps_the_declared_offset(text: str, offset_hours: int, day: str) -> None:
+    """Issue 15: in UTC the first page was published on the 2nd; where it was written, the 3rd."""
+    parsed = parse_page_date(text)
+
+    assert parsed is not None and parsed == parse_date(text)
+    assert parsed.utcoffset() == timedelta(hours=offset_hours)
+    assert parsed.date().isoformat() == day
+
+
+def test_parse_page_date_of_nothing_is_none() -> None:
+    assert parse_page_date(None) is None
+    assert parse_page_date("not a date") is None

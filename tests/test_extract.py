@@ -346,3 +346,95 @@ def test_the_extraction_fallbacks_are_installed() -> None:
     html = b"<html><body><p>" + b"The council approved the harbour plan on Tuesday. " * 8
     paragraphs = justext.justext(html + b"</p></body></html>", justext.get_stoplist("English"))
     assert any("harbour plan" in p.text for p in paragraphs)
+
+
+# --- issue 15: stray bytes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stray", "where"),
+    [
+        # NUL runs after an <img> (a real Bolivian news page): refused as "not an HTML document".
+        ("\x00" * 11, "chrome"),
+        # BEL inside a footnote of the body (a real German page): libxml2 gave up on the tree
+        # and trafilatura found no article.
+        ("\x07", "body"),
+        ("\x1d", "body"),
+        ("\x85", "body"),
+    ],
+    ids=["nul", "bel", "group-separator", "c1-next-line"],
+)
+def test_stray_control_characters_are_stripped(
+    extractor: Extractor, stray: str, where: str
+) -> None:
+    body = list(BODY)
+    if where == "body":
+        body[2] = body[2].replace("forecasts of", f"forecasts{stray} of{stray}")
+        html = article_page(body=body)
+    else:
+        html = article_page().replace("<main>", f'<img src="/banner.gif" alt="">{stray}<main>')
+
+    page = extractor.extract(html.encode("utf-8"), URL, "text/html; charset=utf-8")
+
+    assert page.paragraphs == BODY
+    assert page.title == "Council approves transport budget"
+
+
+# --- issue 15: a second opinion where precision is in doubt ----------------------------------
+
+
+def body_inside_menu_page() -> str:
+    """The article inside a navigation <li> that is never closed (a real handball club's
+    page): precision mode drops the whole menu, article and all."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in BODY)
+    return f"""<html><head><title>Council approves transport budget</title>
+<meta name="author" content="Jane Reporter"></head><body>
+<header><nav class="navigation"><ul class="menu"><li class="menu-item"><a href="/">Home</a></li>
+<li class="js-menu-trigger menu-item menu-item-has-children"><a href="/news">News</a>
+<div class="navigation__sub-menu-container"><div class="navigation__sub-menu">
+<ul class="sub-menu"><li class="menu-item"><a href="/news/club">Club</a></li></ul>
+<div class="container"><main><article class="post type-post hentry">
+<h1>Council approves transport budget</h1><div class="wysiwyg">{paragraphs}</div>
+</article></main></div></div></div></li></ul></nav></header></body></html>"""
+
+
+def body_in_noscript_page() -> str:
+    """The article only in <noscript> behind a client-side template (a real company blog):
+    precision mode keeps the date line, a scrap under the 50-character floor."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in BODY)
+    return f"""<html><head><title>Council approves transport budget</title></head><body>
+<div class="post"><div class="post-body"><div class="post-content">
+<h1>Council approves transport budget</h1><span class="date">May 19, 2020</span>
+<script type="text/template">{paragraphs}</script><noscript>{paragraphs}</noscript>
+</div></div></div></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "layout", [body_inside_menu_page, body_in_noscript_page], ids=["inside-menu", "noscript"]
+)
+def test_second_opinion_recovers_article_precision_loses(
+    extractor: Extractor, layout: Callable[[], str]
+) -> None:
+    page = extractor.extract(layout().encode("utf-8"), URL, "text/html; charset=utf-8")
+
+    assert page.paragraphs[-len(BODY) :] == BODY
+    assert sum(map(len, page.paragraphs)) < sum(map(len, BODY)) + 20
+    # The headline is kept with the body, no longer lost with an ExtractError.
+    assert page.title == "Council approves transport budget"
+
+
+def test_second_opinion_chooses_by_agreement_not_length(extractor: Extractor) -> None:
+    """Below the article, a dozen teasers with more <p> text than the article itself put
+    precision in doubt; trafilatura's recall settings take the teasers in (the longest
+    candidate), readability does not, so precision's text stands."""
+    teasers = "".join(
+        f"<div class='teaser'><h3><a href='/s/{i}'>Story {i}</a></h3><p>Teaser number {i} "
+        "about another story in the city, with enough words to look like prose.</p>"
+        f"<p class='meta'>{i} years ago</p></div>"
+        for i in range(12)
+    )
+    html = article_page().replace("</main>", f"</main><section class='more'>{teasers}</section>")
+
+    page = extractor.extract(html.encode("utf-8"), URL, "text/html; charset=utf-8")
+
+    assert page.paragraphs == BODY
