@@ -297,10 +297,11 @@ class _Bar:
     """A pass's progress on a rich progress bar: its total grows as the pass plans."""
 
     def __init__(self, bar: Any, task: Any) -> None:
-        self.bar, self.task = bar, task
+        self.bar, self.task, self.total = bar, task, 0
 
     def planned(self, steps: int) -> None:
-        self.bar.update(self.task, total=self.bar.tasks[0].total + steps)
+        self.total += steps
+        self.bar.update(self.task, total=self.total)
 
     def done(self, label: str) -> None:
         self.bar.update(self.task, advance=1, description=label)

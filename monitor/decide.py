@@ -92,11 +92,8 @@ def decide(
     the candidate is compared with when that is not ``latest`` (``feed_baseline``,
     ``page_baseline``): a feed entry with the entry as last seen, a page with the page.
     """
-    if baseline is not None:
-        return _decide(
-            article, latest, baseline, candidate, now, confirm_after, from_feed, feed_note
-        )
-    return _decide(article, latest, latest, candidate, now, confirm_after, from_feed, feed_note)
+    against = baseline if baseline is not None else latest
+    return _decide(article, latest, against, candidate, now, confirm_after, from_feed, feed_note)
 
 
 def _decide(
