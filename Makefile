@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-scale bench-shared check clean
+.PHONY: demo test lint bench bench-scale bench-latency bench-shared check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,9 +33,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.daemon_idle
 	$(BIN)/python -m bench.real_feeds
+	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.evidence
 
 bench-scale: $(STAMP)
 	bench/run
+
+bench-latency: $(STAMP)
+	bench/run --hosts 50 --latency-ms 50
 
 bench-shared: $(STAMP)
 	$(BIN)/python -m bench.shared_store

@@ -4,6 +4,7 @@ Usage::
 
     python -m bench.newsroom build DIR [--feeds 200] [--entries 25] [--seed 1]
                                        [--base-url http://127.0.0.1:8080]
+                                       [--hosts 1] [--skew 0]
     python -m bench.newsroom edit DIR [--fraction 0.05] [--seed 2]
 
 ``build`` writes ``DIR/www`` (the web root: ``/site-NNN/feed.xml`` or ``atom.xml`` and
@@ -11,7 +12,9 @@ Usage::
 edit since). Half the feeds are RSS 2.0, half Atom. Article pages look like a news site's:
 a head with meta tags and JSON-LD, inline CSS, navigation, ad slots with inline scripts,
 related and most-read links, a hydration-state script, and an ~800-word body; about 78 KB
-each. All text comes from the word lists below, deterministically from the seed.
+each. All text comes from the word lists below, deterministically from the seed. With
+``--hosts N`` the sites' links point to 127.0.0.1 ... 127.0.0.N (the latency bench's proxy
+serves them all from the one web root); ``--skew`` puts that share of the sites on the first.
 
 ``edit`` changes a fraction of the articles (one sentence rewritten, one figure changed,
 the page's modified date bumped), rewrites the feeds whose entries changed (an Atom
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MANIFEST = "manifest.json"
 WEB_ROOT = "www"
@@ -362,9 +366,26 @@ class Layout:
     entries: int
     seed: int
     base_url: str
+    # Sites spread over the loopback addresses 127.0.0.1 ... 127.0.0.<hosts> (base_url's
+    # port), for the latency bench (bench/latency.py); 1: every site on base_url.
+    hosts: int = 1
+    # The share of the sites on 127.0.0.1 (0: as many as on any other address): a newsroom
+    # where one host carries a quarter of the articles has skew 0.25.
+    skew: float = 0.0
 
     def site(self, n: int) -> str:
         return f"site-{n:04d}"
+
+    def host(self, n: int) -> int:
+        """Which of the ``hosts`` loopback addresses serves site ``n`` (1-based)."""
+        if self.hosts == 1:
+            return 1
+        if self.skew:
+            if int((n + 1) * self.skew) > int(n * self.skew):
+                return 1
+            others = n - int(n * self.skew)  # the sites so far not on the first address
+            return 2 + others % (self.hosts - 1)
+        return 1 + n % self.hosts
 
     def is_atom(self, n: int) -> bool:
         return n % 2 == 1
@@ -380,7 +401,12 @@ class Layout:
         return f"/{self.site(site)}/{when:%Y/%m}/story-{entry:03d}.html"
 
     def url(self, path: str) -> str:
-        return self.base_url.rstrip("/") + path
+        base = self.base_url.rstrip("/")
+        site = re.match(r"/site-(\d+)/", path) if self.hosts > 1 else None
+        if site:  # on that site's address; shared paths (/img/) stay on base_url
+            port = urlsplit(base).port
+            base = f"http://127.0.0.{self.host(int(site[1]))}" + (f":{port}" if port else "")
+        return base + path
 
     def articles(self) -> Iterator[tuple[int, int]]:
         for site in range(self.feeds):
@@ -409,8 +435,10 @@ class Newsroom:
         entries: int = 25,
         seed: int = 1,
         base_url: str = "http://127.0.0.1:8080",
+        hosts: int = 1,
+        skew: float = 0.0,
     ) -> Newsroom:
-        room = cls(root, Layout(feeds, entries, seed, base_url), {})
+        room = cls(root, Layout(feeds, entries, seed, base_url, hosts, skew), {})
         workers = min(os.cpu_count() or 1, max(1, feeds // 20))
         if workers > 1:
             chunks = [range(start, feeds, workers) for start in range(workers)]
@@ -761,13 +789,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     build.add_argument("--entries", type=int, default=25)
     build.add_argument("--seed", type=int, default=1)
     build.add_argument("--base-url", default="http://127.0.0.1:8080")
+    build.add_argument("--hosts", type=int, default=1, help="sites over 127.0.0.1 ... .N")
+    build.add_argument("--skew", type=float, default=0.0, help="share of sites on 127.0.0.1")
     edit = commands.add_parser("edit", help="edit a fraction of DIR's articles")
     edit.add_argument("dir", type=Path)
     edit.add_argument("--fraction", type=float, default=0.05)
     edit.add_argument("--seed", type=int, default=2)
     args = parser.parse_args(argv)
     if args.command == "build":
-        room = Newsroom.build(args.dir, args.feeds, args.entries, args.seed, args.base_url)
+        room = Newsroom.build(
+            args.dir, args.feeds, args.entries, args.seed, args.base_url, args.hosts, args.skew
+        )
         total = args.feeds * args.entries
         print(f"{args.dir}: {args.feeds} feeds, {total} articles", file=sys.stderr)
     else:

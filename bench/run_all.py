@@ -1,7 +1,15 @@
 """Fast at scale: Newsmonitor and urlwatch against a static newsroom served by nginx.
 
 Usage: ``bench/run [--scale 200] [--entries 25] [--fraction 0.05] [--no-urlwatch]
-[--no-profile] [--concurrency 32] [--keep]``.
+[--no-profile] [--concurrency N] [--per-host N] [--hosts 50 --latency-ms 50 [--skew 0.25]]
+[--keep]``.
+
+Newsmonitor runs at the shipped ``[fetch]`` defaults unless ``--concurrency`` or
+``--per-host`` say otherwise. ``--hosts N`` spreads the sites over 127.0.0.1 ... 127.0.0.N
+behind a user-space proxy (``bench/latency.py``) that adds ``--latency-ms`` of round-trip
+time and counts the requests in flight: each round then prints their mean and max and the
+most one host had at once, checked against the per-host limit (issue 16). ``--skew 0.25``
+puts a quarter of the sites on 127.0.0.1.
 
 Builds a newsroom of ``--scale`` feeds x ``--entries`` articles (``bench/newsroom.py``),
 serves it with nginx on 127.0.0.1 (installed from Debian's packages when missing; our own
@@ -47,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.newsroom import Newsroom
+from monitor.config import FetchSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -61,6 +70,9 @@ TARGET_COLD_S = 25.0
 TARGET_COLD_APS = 200
 TARGET_EDIT_S = 3.0
 TARGET_RSS_MB = 250
+# Issue 16's targets for 50 hosts x 50 ms round-trip time, at the shipped defaults.
+LATENCY_TARGETS = {"warm": 3.5, "edited": 6.0, "cold": 40.0}
+DEFAULT_PER_HOST = FetchSettings().per_host_concurrency  # the shipped default
 
 NGINX_CONF = """\
 worker_processes 1;
@@ -109,6 +121,7 @@ class Round:
     notes: list[str] = field(default_factory=list)
     server_cpu: float = 0.0
     tree_rss_mb: float = 0.0  # peak of the summed PSS of the process and its children
+    proxy: dict[str, Any] | None = None  # the latency proxy's counts (bench/latency.py)
 
     @property
     def articles_per_s(self) -> float:
@@ -213,6 +226,58 @@ class Nginx:
                 self.process.wait()
 
 
+class Proxy:
+    """The latency proxy (bench/latency.py) in a process of its own, on ``hosts`` loopback
+    addresses at ``port``, relaying to nginx at ``upstream_port``."""
+
+    def __init__(self, hosts: int, port: int, upstream_port: int, latency_ms: float) -> None:
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "bench.latency", "--hosts", str(hosts)),
+                *("--port", str(port), "--upstream-port", str(upstream_port)),
+                *("--latency-ms", str(latency_ms)),
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if self._ask(None) != "ready":
+            self.stop()
+            sys.exit("the latency proxy did not start")
+
+    def _ask(self, command: str | None) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if command is not None:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def reset(self) -> None:
+        self._ask("reset")
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = json.loads(self._ask("stats"))
+        stats["cpu"] = _proc_cpu(self.process.pid)
+        return stats
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def proxy_note(stats: dict[str, Any], cpu: float, per_host: int) -> str:
+    """One round's counts from the proxy, and whether a host saw more than ``per_host``."""
+    host_max = max(stats["per_host_max"].values(), default=0)
+    return (
+        f"in flight: mean {stats['mean_in_flight']:.1f}, max {stats['max_in_flight']}; "
+        f"per host max {host_max} (limit {per_host}: "
+        f"{'OK' if host_max <= per_host else 'EXCEEDED'}); "
+        f"{stats['connections']} new connections; proxy cpu {cpu:.2f} s"
+    )
+
+
 def _proc_cpu(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -305,12 +370,17 @@ def sqlite_count(path: Path, table: str) -> int:
 def newsmonitor_config(
     work: Path,
     room: Newsroom,
-    concurrency: int,
+    concurrency: int | None,
     db: Path,
     name: str = "monitor.toml",
     feeds: int | None = None,
     workers: int = 0,
+    per_host: int | None = None,
 ) -> Path:
+    """The bench's config: the shipped [fetch] defaults but for what is given."""
+    limits = "" if concurrency is None else f"concurrency = {concurrency}\n"
+    if per_host is not None:
+        limits += f"per_host_concurrency = {per_host}\n"
     tables = "".join(
         f'[[feeds]]\nname = "{room.layout.site(n)}"\nurl = "{url}"\ninterval = "15m"\n\n'
         for n, url in enumerate(room.feed_urls()[:feeds])
@@ -319,9 +389,8 @@ def newsmonitor_config(
     config.write_text(
         "# Written by bench/run_all.py: the scale bench's newsroom on loopback.\n"
         "[fetch]\n"
-        "allow_private_addresses = true   # the newsroom is on 127.0.0.1\n"
-        f"concurrency = {concurrency}\n"
-        f"per_host_concurrency = {concurrency}   # one host serves every feed\n\n"
+        "allow_private_addresses = true   # the newsroom is on loopback\n"
+        f"{limits}\n"
         f"[extract]\nworkers = {workers}   # 0: one worker process per core\n\n"
         "[tracking]\nmax_articles_per_run = 0   # every tracked article, every round\n\n"
         f'[storage]\nurl = "sqlite:///{db}"\n\n' + tables,
@@ -334,7 +403,14 @@ ROUNDS = ("cold", "warm", "edited")
 
 
 def bench_newsmonitor(
-    work: Path, room: Newsroom, nginx: Nginx, config: Path, db: Path, fraction: float
+    work: Path,
+    room: Newsroom,
+    nginx: Nginx,
+    config: Path,
+    db: Path,
+    fraction: float,
+    proxy: Proxy | None = None,
+    per_host: int = DEFAULT_PER_HOST,
 ) -> list[Round]:
     rounds: list[Round] = []
     edited: set[str] = set()
@@ -342,6 +418,9 @@ def bench_newsmonitor(
         if name == "edited":
             edited = set(room.edit(fraction, EDIT_SEED))
         before, server_before = nginx.requests(), nginx.cpu_seconds()
+        proxy_before = proxy.stats()["cpu"] if proxy else 0.0
+        if proxy:
+            proxy.reset()
         child = run_child(
             [str(VENV_BIN / "newsmonitor"), "--config", str(config), "check", "--all", "--json"],
             ROOT,
@@ -358,6 +437,11 @@ def bench_newsmonitor(
             server_cpu=nginx.cpu_seconds() - server_before,
             tree_rss_mb=child.tree_rss_mb,
         )
+        if proxy:
+            result.proxy = proxy.stats()
+            result.notes.append(
+                proxy_note(result.proxy, result.proxy["cpu"] - proxy_before, per_host)
+            )
         try:
             report = json.loads(child.stdout)
         except json.JSONDecodeError:
@@ -413,7 +497,12 @@ def install_urlwatch(work: Path) -> Path | None:
 
 
 def bench_urlwatch(
-    work: Path, room: Newsroom, nginx: Nginx, urlwatch: Path, fraction: float
+    work: Path,
+    room: Newsroom,
+    nginx: Nginx,
+    urlwatch: Path,
+    fraction: float,
+    proxy: Proxy | None = None,
 ) -> list[Round]:
     """urlwatch's cold, warm and edited rounds over the same URLs (the room is re-edited)."""
     folder = work / "urlwatch"
@@ -446,6 +535,9 @@ def bench_urlwatch(
         if name == "edited":
             edited = set(room.edit(fraction, EDIT_SEED + 1))
         before, server_before = nginx.requests(), nginx.cpu_seconds()
+        proxy_before = proxy.stats()["cpu"] if proxy else 0.0
+        if proxy:
+            proxy.reset()
         child = run_child(argv, folder, folder / f"{name}.txt")
         result = Round(
             "urlwatch",
@@ -458,6 +550,9 @@ def bench_urlwatch(
             server_cpu=nginx.cpu_seconds() - server_before,
             tree_rss_mb=child.tree_rss_mb,
         )
+        if proxy:
+            result.proxy = proxy.stats()
+            result.notes.append(proxy_note(result.proxy, result.proxy["cpu"] - proxy_before, 10**6))
         if child.returncode != 0:
             result.notes.append(f"exit {child.returncode}: {child.stderr[-500:]}")
         reported = {
@@ -601,7 +696,14 @@ class ProfilingExecutor(ThreadPoolExecutor):
             profile.disable()
 
 
-def profile_rounds(work: Path, room: Newsroom, concurrency: int, top: int, feeds: int) -> list[str]:
+def profile_rounds(
+    work: Path,
+    room: Newsroom,
+    concurrency: int | None,
+    top: int,
+    feeds: int,
+    per_host: int | None = None,
+) -> list[str]:
     """A cold, a warm and an edited round (5% more of the newsroom edited) in-process under
     cProfile over the first ``feeds`` feeds (the profiler slows a round about threefold);
     the summary lines."""
@@ -613,7 +715,14 @@ def profile_rounds(work: Path, room: Newsroom, concurrency: int, top: int, feeds
     # One process: cProfile cannot see into worker processes, and the point is where the
     # CPU goes, whichever process would spend it.
     config = newsmonitor_config(
-        work, room, concurrency, db, name="profile.toml", feeds=feeds, workers=1
+        work,
+        room,
+        concurrency,
+        db,
+        name="profile.toml",
+        feeds=feeds,
+        workers=1,
+        per_host=per_host,
     )
     settings = load_settings(config)
     store = open_store(settings.storage.url)
@@ -706,12 +815,49 @@ def machine() -> list[str]:
     ]
 
 
-def verdicts(ours: dict[str, Round], theirs: dict[str, Round], articles: int) -> list[str]:
+def verdicts(
+    ours: dict[str, Round],
+    theirs: dict[str, Round],
+    articles: int,
+    per_host: int | None = None,
+    latency_ms: float = 0.0,
+) -> list[str]:
+    """The targets met or not; ``per_host``: the latency bench's, with that limit and
+    ``latency_ms`` of round-trip time."""
+
     def mark(ok: bool) -> str:
         return "MET" if ok else "NOT MET"
 
     lines = [f"targets (the issue's, set at 5,000 articles; this run has {articles}):"]
     warm, cold, edited = ours.get("warm"), ours.get("cold"), ours.get("edited")
+    if per_host is not None:
+        for name, target in LATENCY_TARGETS.items():
+            if name in ours:
+                lines.append(
+                    f"  {name} <= {target} s (50 hosts x 50 ms): {ours[name].wall:.2f} s "
+                    f"{mark(ours[name].wall <= target)}"
+                )
+        if edited:
+            every = edited.detected == edited.edited and edited.false_changes == 0
+            lines.append(f"  every edit found: {edited.detected}/{edited.edited} {mark(every)}")
+        host_max = max(
+            (max(r.proxy["per_host_max"].values(), default=0) for r in ours.values() if r.proxy),
+            default=0,
+        )
+        lines.append(
+            f"  no host above per_host_concurrency = {per_host} (the proxy's counts): "
+            f"max {host_max} {mark(host_max <= per_host)}"
+        )
+        if warm and warm.proxy and latency_ms:
+            # The busiest host's requests, per_host at a time, one round trip each.
+            busiest = max(warm.proxy["per_host_requests"].values(), default=0)
+            bound = busiest * latency_ms / 1000 / per_host
+            lines.append(
+                f"  warm within 10% of the per-host bound ({busiest} requests to the busiest "
+                f"host x {latency_ms:g} ms / {per_host} = {bound:.2f} s): {warm.wall:.2f} s, "
+                f"{100 * (warm.wall / bound - 1):+.0f}% {mark(warm.wall <= 1.1 * bound)}"
+            )
+        return lines
     if warm:
         lines.append(
             f"  warm <= {TARGET_WARM_S} s: {warm.wall:.2f} s {mark(warm.wall <= TARGET_WARM_S)}; "
@@ -752,7 +898,19 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=200, help="feeds (default 200)")
     parser.add_argument("--entries", type=int, default=25, help="articles per feed")
     parser.add_argument("--fraction", type=float, default=0.05, help="articles edited")
-    parser.add_argument("--concurrency", type=int, default=32, help="Newsmonitor's fetch slots")
+    parser.add_argument(
+        "--concurrency", type=int, help="Newsmonitor's fetch slots (default: the shipped default)"
+    )
+    parser.add_argument(
+        "--per-host", type=int, help="Newsmonitor's slots per host (default: the shipped default)"
+    )
+    parser.add_argument(
+        "--hosts", type=int, default=0, help="sites over 127.0.0.1 ... .N behind the proxy"
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="round-trip time the proxy adds"
+    )
+    parser.add_argument("--skew", type=float, default=0.0, help="share of sites on 127.0.0.1")
     parser.add_argument("--no-urlwatch", action="store_true", help="skip the urlwatch rounds")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile rounds")
     parser.add_argument("--top", type=int, default=15, help="functions listed per profile")
@@ -773,27 +931,48 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="newsmonitor-bench-"))
     work.chmod(0o755)  # nginx's workers run as an unprivileged user and read the newsroom
     nginx: Nginx | None = None
+    proxy: Proxy | None = None
+    hosts = args.hosts or (1 if args.latency_ms else 0)
+    per_host = args.per_host or DEFAULT_PER_HOST
     try:
         port = free_port()
-        base = f"http://127.0.0.1:{port}"
+        public_port = free_port() if hosts else port
+        base = f"http://127.0.0.1:{public_port}"
         t = time.perf_counter()
-        room = Newsroom.build(work / "newsroom", args.scale, args.entries, 1, base)
+        room = Newsroom.build(
+            work / "newsroom", args.scale, args.entries, 1, base, max(1, hosts), args.skew
+        )
         articles = args.scale * args.entries
         print(
             f"newsroom: {args.scale} feeds x {args.entries} = {articles} articles, "
             f"built in {time.perf_counter() - t:.1f} s in {work / 'newsroom'}"
         )
         nginx = Nginx(binary, work / "nginx", room.web_root, port)
-        print(f"nginx: {base} (config {nginx.conf})")
-        print(f"\nNewsmonitor: `newsmonitor check --all --json`, concurrency {args.concurrency}")
+        print(f"nginx: http://127.0.0.1:{port} (config {nginx.conf})")
+        if hosts:
+            proxy = Proxy(hosts, public_port, port, args.latency_ms)
+            skew = f", {args.skew:.0%} of the sites on 127.0.0.1" if args.skew else ""
+            print(
+                f"latency proxy: 127.0.0.1 ... 127.0.0.{hosts} port {public_port}, "
+                f"{args.latency_ms:g} ms round trip (a new connection: one more){skew}"
+            )
+        limits = ", ".join(
+            f"{name} {value}"
+            for name, value in (("concurrency", args.concurrency), ("per host", args.per_host))
+            if value is not None
+        )
+        print(
+            "\nNewsmonitor: `newsmonitor check --all --json`, "
+            + (limits or "the shipped [fetch] defaults")
+        )
         startup = run_child([str(VENV_BIN / "newsmonitor"), "--help"], ROOT, work / "help.txt")
         print(
             f"(start-up alone, `newsmonitor --help`: {startup.wall:.2f} s wall, "
             f"{startup.cpu:.2f} s CPU, part of every round below)"
         )
         db = work / "monitor.db"
-        config = newsmonitor_config(work, room, args.concurrency, db)
-        mine = bench_newsmonitor(work, room, nginx, config, db, args.fraction)
+        config = newsmonitor_config(work, room, args.concurrency, db, per_host=args.per_host)
+        mine = bench_newsmonitor(work, room, nginx, config, db, args.fraction, proxy, per_host)
         ours = {r.name: r for r in mine}
         theirs: dict[str, Round] = {}
         if args.no_urlwatch:
@@ -807,7 +986,7 @@ def main() -> None:
                 try:
                     theirs = {
                         r.name: r
-                        for r in bench_urlwatch(work, room, nginx, urlwatch, args.fraction)
+                        for r in bench_urlwatch(work, room, nginx, urlwatch, args.fraction, proxy)
                     }
                 except Exception as exc:  # the peer failing must not lose our figures
                     print(f"urlwatch could not be run: {exc!r}")
@@ -821,15 +1000,22 @@ def main() -> None:
                             f"{theirs[name].wall:.2f} s; {1 / ratio:.2f}x)"
                         )
         print()
-        for line in verdicts(ours, theirs, articles):
+        for line in verdicts(ours, theirs, articles, per_host if hosts else None, args.latency_ms):
             print(line)
         if not args.no_profile:
             print("\nprofile (cProfile, CPU time per thread; a fresh store) ...", flush=True)
             for line in profile_rounds(
-                work, room, args.concurrency, args.top, min(args.profile_feeds, args.scale)
+                work,
+                room,
+                args.concurrency,
+                args.top,
+                min(args.profile_feeds, args.scale),
+                args.per_host,
             ):
                 print(line)
     finally:
+        if proxy is not None:
+            proxy.stop()
         if nginx is not None:
             nginx.stop()
         if args.keep:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -38,7 +39,7 @@ from monitor.decide import (
     version_from_page,
 )
 from monitor.errors import ConflictError, ExtractError, FetchError, HTTPStatusError, StoreError
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, host_key
 from monitor.ledger import Ledger
 from monitor.linking import SeedLinker
 from monitor.models import (
@@ -58,6 +59,7 @@ from monitor.normalize import normalize_text, normalize_url
 from monitor.schedule import next_article_check
 from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
+from monitor.tasks import HostSlots
 from monitor.workers import WorkerPool
 from monitor.writes import Writer
 
@@ -97,7 +99,13 @@ class Capture(Room):
         self.reload(settings)
         # Bounded: a page fetched waits for extraction in memory, so thousands of articles
         # started at once would hold thousands of pages.
-        self._slots = asyncio.Semaphore(2 * settings.fetch.concurrency)
+        fetch = settings.fetch
+        self._pages = asyncio.Semaphore(2 * fetch.concurrency)
+        # Taken before a page slot and given back once the page is fetched: a feed's new
+        # articles, all on its host, never hold every page slot while they wait for that
+        # host's fetch slots, and pages waiting for extraction never idle their host's
+        # fetch slots (issue 16).
+        self._hosts = HostSlots(2 * fetch.concurrency, 2 * fetch.per_host_concurrency)
 
     def reload(self, settings: Settings) -> None:
         self.settings = settings
@@ -115,9 +123,20 @@ class Capture(Room):
                 return True  # checked by this pass already, or right now by another job
             article = claimed
         run.articles_checked += 1
+        host = host_key(article.current_url)
+        holding = False
+
+        def fetched() -> None:
+            nonlocal holding
+            if holding:
+                holding = False
+                self._hosts.release(host)
+
         try:
-            async with self._slots:
-                await self._check(article, run, entry)
+            await self._hosts.acquire(host)
+            holding = True
+            async with self._pages:
+                await self._check(article, run, entry, fetched)
         except ConflictError as exc:
             # Another process (the daemon, a second node, a `check`) recorded this article
             # since it was read here: what it recorded stands, this observation is dropped.
@@ -130,10 +149,18 @@ class Capture(Room):
             run.errors.append(f"{article.current_url}: {exc}")
             return False
         finally:
+            fetched()
             self.writer.release(article.id)
         return True
 
-    async def _check(self, article: Article, run: Ledger, entry: FeedEntry | None) -> None:
+    async def _check(
+        self,
+        article: Article,
+        run: Ledger,
+        entry: FeedEntry | None,
+        fetched: Callable[[], None],
+    ) -> None:
+        """``fetched`` is called once the page has been fetched (its host slot is free)."""
         now = run.now
         checked = replace(article, last_checked=now, next_check=self._next_check(article, now))
         if entry is not None and entry.summary.strip():
@@ -147,6 +174,7 @@ class Capture(Room):
             await self.record_content(checked, run, version, None, [], entry, why)
             return
         result = await self._fetch(checked, run, entry, article)
+        fetched()
         if result is None:
             return
         kept = carried_validators(Validators(article.etag, article.last_modified), result)
@@ -239,7 +267,14 @@ class Capture(Room):
                     events += moved(checked, page.canonical_url, why, run.now)
                 checked = replace(checked, canonical_url=canonical)
             version = version_from_page(article, page, result.final_url, entry, run.now)
-        raw = RawBody(result.body, result.headers.get("content-type"), packed=packed)
+        raw = RawBody(
+            result.body,
+            result.headers.get("content-type"),
+            packed=packed,
+            request_url=result.requested_url,
+            status=result.status,
+            headers=tuple(result.headers.items()),
+        )
         await self.record_content(checked, run, version, raw, events, entry)
 
     def _private_links_allowed(self, article: Article) -> bool:

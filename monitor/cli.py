@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -339,9 +340,12 @@ def _exit_after_check(console: Console, report: CheckReport, exit_code: bool) ->
     help="Log lines for people, or JSON lines for a log collector.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+@click.option(
+    "--web", is_flag=True, help="Also serve the web pages from this process (see `serve`)."
+)
 @click.pass_context
 @friendly
-def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
+def run(ctx: click.Context, log_format: str, verbose: bool, web: bool) -> None:
     """Keep watching: check each feed on its schedule, re-check articles, send alerts.
 
     Runs until SIGTERM or SIGINT (Ctrl-C): in-flight checks finish within [daemon] grace,
@@ -353,6 +357,7 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
     \b
     Examples:
       newsmonitor run
+      newsmonitor run --web                 # and the pages at [web] host:port
       newsmonitor --config /etc/newsmonitor.toml run --log-format json
     """
     import asyncio
@@ -365,9 +370,79 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
     _require_something_to_watch(settings)
     level = logging.DEBUG if verbose else logging.INFO
     setup_logging(log_format, level, settings.secret_values())  # type: ignore[arg-type]
+    if web:
+        from monitor.web.auth import require_access_for
+
+        require_access_for(settings.web.host, settings.web, settings.source)
     with _store(settings) as store:
-        code = asyncio.run(run_daemon(settings, store, ctx.obj))
+        if web:
+            code = asyncio.run(_daemon_with_web(settings, store, ctx.obj))
+        else:
+            code = asyncio.run(run_daemon(settings, store, ctx.obj))
     sys.exit(code)
+
+
+async def _daemon_with_web(settings: Settings, store: Store, config_file: str | None) -> int:
+    """The daemon, with the web pages served from its event loop (`run --web`)."""
+    import logging
+
+    from monitor.scheduler import run_daemon
+    from monitor.web.app import start_site, stop_site
+
+    runner, address = await start_site(settings, store)
+    logging.getLogger("monitor.web").info("serving %s", address)
+    try:
+        return await run_daemon(settings, store, config_file)
+    finally:
+        await stop_site(runner)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: [web] host).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None, help="Port (default: [web] port)."
+)
+@click.option(
+    "--hash-password",
+    is_flag=True,
+    help="Ask for a password and print its hash for [[web.users]] password_hash, then exit.",
+)
+@click.pass_context
+@friendly
+def serve(ctx: click.Context, host: str | None, port: int | None, hash_password: bool) -> None:
+    """Serve the archive as web pages, Atom and JSON feeds of changes, and a JSON API.
+
+    Read-only, on loopback by default. Listening on any other address needs [web] token
+    or [[web.users]] (else it refuses to start); feed readers may be given [web]
+    feed_tokens, which open the feeds only, as `?token=`.
+
+    \b
+    Examples:
+      newsmonitor serve                         # http://127.0.0.1:8080/
+      newsmonitor serve --port 9000
+      newsmonitor serve --hash-password         # for [[web.users]]
+    """
+    if hash_password:
+        from monitor.web.auth import hash_password as make_hash
+
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        click.echo(make_hash(password))
+        return
+    import asyncio
+
+    from monitor.web.app import serve_forever
+
+    settings = _settings(ctx)
+    with _store(settings, read_only=True) as store:
+        asyncio.run(
+            serve_forever(
+                settings,
+                store,
+                host,
+                port,
+                lambda address: click.echo(f"serving {address} (Ctrl-C stops)", err=True),
+            )
+        )
 
 
 @main.command()
@@ -400,14 +475,16 @@ def status(ctx: click.Context, as_json: bool) -> None:
     )
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @json_option()
 @click.pass_context
 @friendly
 def feeds(ctx: click.Context, as_json: bool) -> None:
     """Status of each configured feed: last check, HTTP status, pages failing (its articles
     whose last fetch failed), last error, next due time. Piped, one tab-separated line per
-    feed."""
+    feed. Subcommands add, remove, import and export the watched feeds."""
+    if ctx.invoked_subcommand is not None:
+        return
     with _opened(ctx, read_only=True) as (settings, store):
         states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
         failing = store.article_failures_by_feed()
@@ -420,6 +497,220 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
         from monitor.render.tables import print_listing
 
         print_listing(_console(), feeds_listing(states, failing))
+
+
+def _config_file(ctx: click.Context) -> Path:
+    """The config file that `feeds add/remove/import` edit."""
+    from monitor.config import config_path
+
+    return config_path(ctx.find_root().obj)
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", default=None, help="The feed's name (default: from its title).")
+@click.option("--interval", default=None, help='How often to fetch it, e.g. "10m" (default 15m).')
+@click.option("--first", is_flag=True, help="A page that links several feeds: take the first.")
+@click.option(
+    "--no-fetch-articles", is_flag=True, help="Version each entry's own text, not its page."
+)
+@click.option("--tag", "tags", multiple=True, help="A label for the feed (repeatable).")
+@click.pass_context
+@friendly
+def feeds_add(
+    ctx: click.Context,
+    url: str,
+    name: str | None,
+    interval: str | None,
+    first: bool,
+    no_fetch_articles: bool,
+    tags: tuple[str, ...],
+) -> None:
+    """Watch the feed at URL, or the feed a web page at URL links (autodiscovery): its
+    [[feeds]] table is added to the config file, comments and layout kept."""
+    import asyncio
+
+    from monitor.fetch import Fetcher
+    from monitor.subscriptions import add_feed, find_feed
+
+    settings = _settings(ctx)
+
+    async def find() -> Any:
+        async with Fetcher(settings.fetch) as fetcher:
+            return await find_feed(fetcher, url, first)
+
+    found = asyncio.run(find())
+    feed = add_feed(_config_file(ctx), settings, found, name, interval, not no_fetch_articles, tags)
+    via = f" (linked from {found.page})" if found.page else ""
+    click.echo(f"added feed {feed.name!r}: {feed.url}{via}, {found.entries} entries now")
+
+
+@feeds.command("remove")
+@click.argument("name")
+@click.pass_context
+@friendly
+def feeds_remove(ctx: click.Context, name: str) -> None:
+    """Stop watching the feed NAME (its table leaves the config file; what the store holds
+    of it stays)."""
+    from monitor.config_edit import remove_feed
+
+    remove_feed(_config_file(ctx), name)
+    click.echo(f"removed feed {name!r}")
+
+
+@feeds.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+@friendly
+def feeds_import(ctx: click.Context, file: str) -> None:
+    """Watch every feed of an OPML subscription list (a feed reader's export); its
+    categories become the feeds' tags. Feeds already watched are left as they are."""
+    from monitor.subscriptions import import_opml
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise UserError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+    report = import_opml(_config_file(ctx), _settings(ctx), data, file)
+    click.echo(f"added {len(report.added)} feed(s): {', '.join(report.added) or 'none'}")
+    if report.already:
+        click.echo(f"already watched: {len(report.already)}")
+
+
+@feeds.command("export")
+@click.option("--opml", "as_opml", is_flag=True, required=True, help="Write OPML 2.0.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@click.pass_context
+@friendly
+def feeds_export(ctx: click.Context, as_opml: bool, file: str) -> None:
+    """The watched feeds as an OPML subscription list (tags as categories), to FILE or
+    standard output."""
+    from monitor.subscriptions import export_opml
+
+    document = export_opml(_settings(ctx))
+    if file == "-":
+        click.echo(document)
+        return
+    try:
+        Path(file).write_text(document + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{file}: cannot write: {exc.strerror or exc}") from exc
+
+
+@main.group("config")
+def config_group() -> None:
+    """The configuration file: check it before a run."""
+
+
+@config_group.command("check")
+@json_option()
+@click.pass_context
+@friendly
+def config_check(ctx: click.Context, as_json: bool) -> None:
+    """Validate the configuration (every error: one line naming the file and key) and say
+    what it would watch: feeds, seeds, alert channels, the store and the web server."""
+    from monitor.seeds import load_seeds
+    from monitor.store.engine import display_url
+
+    settings = _settings(ctx)
+    seeds = [seed.id for seed in load_seeds(settings.seeds.dir, settings.ignore)]
+    feeds = [
+        {
+            "name": feed.name,
+            "url": feed.url,
+            "schedule": feed.cron or _duration(feed.interval),
+            "fetch_articles": feed.fetch_articles,
+            "tags": list(feed.tags),
+        }
+        for feed in settings.feeds
+    ]
+    channels = [{"name": alert.name, "type": alert.type} for alert in settings.alerts]
+    storage = display_url(settings.storage.url)
+    web = f"{settings.web.host}:{settings.web.port}"
+    if as_json:
+        echo_json(
+            {
+                "config": settings.source,
+                "feeds": feeds,
+                "seeds": {"dir": settings.seeds.dir, "ids": seeds},
+                "alerts": channels,
+                "storage": storage,
+                "web": web,
+            }
+        )
+        return
+    click.echo(f"{settings.source}: valid")
+    click.echo(f"feeds ({len(feeds)}):")
+    for feed in feeds:
+        pages = "" if feed["fetch_articles"] else ", entries only"
+        click.echo(f"  {feed['name']}: {feed['url']} every {feed['schedule']}{pages}")
+    if not feeds:
+        click.echo("  none: nothing to watch yet (`newsmonitor feeds add URL`)")
+    click.echo(f"seeds ({len(seeds)}) in {settings.seeds.dir}: {', '.join(seeds) or 'none'}")
+    named = ", ".join(f"{channel['name']} ({channel['type']})" for channel in channels)
+    click.echo(f"alerts: {named or 'none'}")
+    click.echo(f"store: {storage}")
+    click.echo(f"web: {web}")
+
+
+def _duration(interval: Any) -> str:
+    """A timedelta as the config writes it: 15m, 1h, 90s, 2d."""
+    seconds = int(interval.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@main.command()
+@click.argument("url")
+@click.option("--feed", default=None, help="Apply this feed's ignore rules too.")
+@json_option()
+@click.pass_context
+@friendly
+def preview(ctx: click.Context, url: str, feed: str | None, as_json: bool) -> None:
+    """Fetch one article and show what would be versioned: headline, byline, dates and
+    text, and what the ignore rules remove. Stores nothing."""
+    import asyncio
+
+    from monitor.extract import TrafilaturaExtractor
+    from monitor.fetch import Fetcher
+    from monitor.preview import preview as preview_article
+
+    settings = _settings(ctx)
+    if feed is not None:
+        settings.feed(feed)  # an unknown feed is the user's mistake, named
+
+    async def fetch() -> Any:
+        async with Fetcher(settings.fetch) as fetcher:
+            extractor = TrafilaturaExtractor()
+            return await preview_article(fetcher, extractor, url, settings.ignore_patterns(feed))
+
+    shown = asyncio.run(fetch())
+    dates = {
+        "published": shown.published.isoformat() if shown.published else None,
+        "modified": shown.modified.isoformat() if shown.modified else None,
+    }
+    if as_json:
+        from monitor.serialize import json_value
+
+        echo_json({**json_value(shown), **dates}, ensure_ascii=False)
+        return
+    click.echo(f"url:       {shown.final_url} ({shown.status})")
+    for label, value in (
+        ("headline", shown.title),
+        ("byline", shown.byline),
+        ("published", dates["published"]),
+        ("modified", dates["modified"]),
+        ("canonical", shown.canonical_url),
+    ):
+        click.echo(f"{label + ':':<10} {value or '-'}")
+    for removal in shown.removals:
+        click.echo(f"ignore {removal.pattern!r} removes {len(removal.matches)}:")
+        for match in removal.matches:
+            click.echo(f"  - {match}")
+    click.echo("")
+    click.echo(shown.text)
 
 
 @main.command()
@@ -771,15 +1062,30 @@ def find_article(store: ArchiveStore, ref: str) -> Article:
 
 @main.command()
 @click.option("--rounds", type=click.IntRange(1, 10), default=None, help="Stop after N rounds.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the archive in this new folder (to `serve` it afterwards).",
+)
 @friendly
-def demo(rounds: int | None) -> None:
+def demo(rounds: int | None, keep: str | None) -> None:
     """Watch a built-in newsroom on loopback change over a few rounds; no network, no setup.
 
     Starts feeds and article pages on 127.0.0.1 that change between rounds (including the
-    seed story), checks them with a temporary store, and shows what was detected.
+    seed story), checks them with a temporary store, and shows what was detected. --keep
+    DIR keeps the archive, to browse with `newsmonitor --config DIR/demo.toml serve`.
     """
     from monitor.demo import run_demo
 
-    ok = run_demo(_console(), max_rounds=rounds)
+    ok = run_demo(_console(), max_rounds=rounds, keep=Path(keep) if keep else None)
     if not ok:
         sys.exit(1)
+
+
+# Getting evidence out (issue 19): search, show and export live in their own module.
+from monitor.cli_archive import export, search, show  # noqa: E402
+
+main.add_command(search)
+main.add_command(show)
+main.add_command(export)

@@ -10,7 +10,16 @@ from monitor.classify import classify
 from monitor.config import ClassifyRules, Settings
 from monitor.diff import diff_versions
 from monitor.errors import CompareError
-from monitor.models import Article, DiffDocument, Drift, FieldChange, Seed, SeedLink, Version
+from monitor.models import (
+    Article,
+    Classification,
+    DiffDocument,
+    Drift,
+    FieldChange,
+    Seed,
+    SeedLink,
+    Version,
+)
 from monitor.seeds import compute_drift, load_seeds
 from monitor.store import ArchiveStore
 
@@ -42,20 +51,32 @@ def pick_versions(
 
 
 def compare_versions(
-    article: Article, old: Version, new: Version, settings: Settings, now: datetime
+    article: Article,
+    old: Version,
+    new: Version,
+    settings: Settings,
+    now: datetime,
+    known: Classification | None = None,
 ) -> DiffDocument:
-    """Diff and classify ``old`` -> ``new`` of ``article`` with its feed's rules."""
-    return compare_with_rules(article, old, new, settings.rules(article.feed), now)
+    """Diff and classify ``old`` -> ``new`` of ``article`` with its feed's rules;
+    ``known``: the verdict stored with the change, shown as it was recorded (the web's
+    feeds, issue 18) instead of classified again as of ``now``."""
+    return compare_with_rules(article, old, new, settings.rules(article.feed), now, known)
 
 
 def compare_with_rules(
-    article: Article, old: Version, new: Version, rules: ClassifyRules, now: datetime
+    article: Article,
+    old: Version,
+    new: Version,
+    rules: ClassifyRules,
+    now: datetime,
+    known: Classification | None = None,
 ) -> DiffDocument:
     """``compare_versions`` with the rules given (small enough to send to a worker)."""
     diff = diff_versions(old, new, rules.diff_timeout)
     return DiffDocument(
         diff=replace(diff, fields=shown_once(diff.fields)),
-        classification=classify(old, new, diff, rules, now),
+        classification=known or classify(old, new, diff, rules, now),
         title=new.title or article.title,
         url=article.current_url,
         old_label=version_label(old),

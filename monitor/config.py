@@ -95,6 +95,8 @@ class FeedConfig(_Model):
 
     name: str = Field(min_length=1)
     url: str
+    # "sitemap": `url` is a (news) sitemap or sitemap index, read instead of RSS/Atom.
+    type: Literal["feed", "sitemap"] = "feed"
     interval: Duration = timedelta(minutes=15)
     fetch_articles: bool = True
     ignore: tuple[str, ...] = ()
@@ -102,6 +104,9 @@ class FeedConfig(_Model):
     cron: str | None = None  # the daemon's schedule instead of `interval`, e.g. "*/10 * * * *"
     # Links found in this feed may point at private/loopback addresses (an intranet feed).
     allow_private_links: bool = False
+    # Labels for the user's own grouping (an OPML list's categories); `feeds export --opml`
+    # writes them back.
+    tags: tuple[str, ...] = ()
 
     @field_validator("cron")
     @classmethod
@@ -146,7 +151,9 @@ class FetchSettings(_Model):
     retries: int = Field(default=2, ge=0)  # extra attempts on connect errors, 5xx, 429
     backoff: float = Field(default=1.0, ge=0)  # first retry delay, doubled each time, seconds
     max_retry_after: float = Field(default=30.0, ge=0)  # longest Retry-After we wait, seconds
-    concurrency: int = Field(default=8, ge=1)
+    # Requests in flight at once, and to one host: 128 keeps 64 hosts' two slots busy, so a
+    # round over many hosts with real latency is bound by each host's share (issue 16).
+    concurrency: int = Field(default=128, ge=1)
     per_host_concurrency: int = Field(default=2, ge=1)
     allow_private_addresses: bool = False
     # The HTTP stack under Fetcher: aiohttp is several times faster on many small
@@ -451,6 +458,63 @@ class OutboxSettings(_Model):
     lease: Duration = timedelta(minutes=5)
 
 
+# Hosts `newsmonitor serve` may bind without configured access: only this machine reaches them.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# "scrypt$<n>$<r>$<p>$<salt, base64>$<hash, base64>", as `newsmonitor serve --hash-password`
+# prints it (issue 18).
+_PASSWORD_HASH = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
+
+
+class WebUser(_Model):
+    """A person who may open the web pages: a name and a hashed password (never the password)."""
+
+    name: str = Field(min_length=1, pattern=r"^[^:\s]+$")  # Basic auth splits at the first ':'
+    password_hash: SecretStr
+
+    @field_validator("password_hash")
+    @classmethod
+    def _hash_format(cls, value: SecretStr) -> SecretStr:
+        if not _PASSWORD_HASH.match(value.get_secret_value()):
+            raise ValueError(
+                "not a password hash: make one with `newsmonitor serve --hash-password`"
+            )
+        return value
+
+
+class WebSettings(_Model):
+    """`newsmonitor serve` (and `run --web`): where it listens and who may read it."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
+    # Absolute address of the site as readers reach it (behind a proxy, say), for the links
+    # in feeds and alerts; unset: feeds use the address each request came to, alerts none.
+    base_url: str | None = None
+    # Opens every page, feed and API document (Authorization: Bearer, or as a Basic password).
+    token: SecretStr | None = None
+    # Open only the Atom and JSON feeds, given as ?token= (feed readers cannot send headers).
+    feed_tokens: tuple[SecretStr, ...] = ()
+    users: tuple[WebUser, ...] = ()
+    page_size: int = Field(default=50, ge=1, le=500)  # changes per page and per feed
+
+    @field_validator("base_url", "token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """TOML has no null: an empty string (the example's) leaves the key unset."""
+        return None if value == "" else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"base_url must be an absolute http(s) URL, got {url!r}")
+        return url.rstrip("/") if url else url
+
+    @property
+    def has_access_control(self) -> bool:
+        """Whether anything but loopback may be allowed in: a token or a user."""
+        return self.token is not None or bool(self.users)
+
+
 class Settings(_Model):
     """Everything a run needs, validated."""
 
@@ -466,6 +530,7 @@ class Settings(_Model):
     alerts: tuple[AlertChannelConfig, ...] = ()
     outbox: OutboxSettings = OutboxSettings()
     daemon: DaemonSettings = DaemonSettings()
+    web: WebSettings = WebSettings()
 
     @field_validator("ignore")
     @classmethod
@@ -496,6 +561,9 @@ class Settings(_Model):
                 found += [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
             if isinstance(channel, WebhookConfig):
                 found += [channel.url, *channel.headers.values()]
+        web = self.web
+        found += [v.get_secret_value() for v in (web.token, *web.feed_tokens) if v is not None]
+        found += [user.password_hash.get_secret_value() for user in web.users]
         password = re.search(r"://[^/:@]+:([^@/]+)@", self.storage.url)
         if password:
             found.append(password.group(1))

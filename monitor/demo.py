@@ -9,8 +9,10 @@ the demo shows it from wherever it is run (issue 14).
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from collections import Counter
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -21,7 +23,7 @@ from rich.markup import escape
 
 from monitor.compare import compare_stored, seeds_overview
 from monitor.config import Settings, settings_from_dict
-from monitor.errors import MonitorError
+from monitor.errors import ConfigError, MonitorError
 from monitor.models import Change, ChangeKind, CheckReport
 from monitor.newsroom import Newsroom, Round
 from monitor.pipeline import check_once
@@ -76,14 +78,24 @@ def demo_settings(newsroom: Newsroom, workdir: Path, seeds_dir: Path) -> Setting
 
 
 def run_demo(
-    console: Console, max_rounds: int | None = None, seeds: Traversable | None = None
+    console: Console,
+    max_rounds: int | None = None,
+    seeds: Traversable | None = None,
+    keep: Path | None = None,
 ) -> bool:
     """Run the scripted rounds; return True when every expected event was detected.
 
-    ``seeds`` is the folder of seed documents (default: the packaged ones).
+    ``seeds`` is the folder of seed documents (default: the packaged ones). ``keep``: a new
+    folder that keeps the demo's store, seeds and a ``demo.toml`` to open them with
+    (``newsmonitor --config DIR/demo.toml serve``); without it all is temporary.
     """
-    with tempfile.TemporaryDirectory(prefix="newsmonitor-demo-") as tmp:
-        workdir = Path(tmp)
+    with ExitStack() as stack:
+        if keep is None:
+            workdir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="newsmonitor-demo-"))
+            )
+        else:
+            workdir = _new_folder(keep)
         seed_text = copy_seeds(seeds or packaged_seeds(), workdir / "seeds")
         with Newsroom(seed_text=seed_text) as newsroom:
             settings = demo_settings(newsroom, workdir, workdir / "seeds")
@@ -92,10 +104,51 @@ def run_demo(
                 + ", ".join(name for name, _ in newsroom.feeds())
             )
             all_ok = _run_rounds(console, newsroom, settings, max_rounds)
+            if keep is not None:
+                _write_config(workdir / "demo.toml", newsroom)
     console.rule()
     verdict = "[green]every expected event was detected[/green]"
     console.print(verdict if all_ok else "[red]some expected events were missed[/red]")
+    if keep is not None:
+        # Not wrapped: the command is for copying.
+        console.print(f"The demo's archive is kept in {escape(str(keep))}; browse it with")
+        console.print(
+            f"  newsmonitor --config {escape(str(keep / 'demo.toml'))} serve", soft_wrap=True
+        )
     return all_ok
+
+
+def _new_folder(path: Path) -> Path:
+    """``path`` as a new, empty folder; MonitorError (one line) when it holds anything."""
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ConfigError(f"{path}: not an empty folder; the demo keeps its archive in a new one")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot create the folder: {exc.strerror or exc}") from exc
+    return path
+
+
+def _write_config(path: Path, newsroom: Newsroom) -> None:
+    """A config that opens the kept archive: its store and seeds beside it, its feeds (on a
+    loopback newsroom that is gone once the demo ends, so only the read commands and
+    `serve` are of use)."""
+    lines = [
+        "# Written by `newsmonitor demo --keep`: the demo's archive, to read and serve.",
+        'ignore = ["^Watch NBS news on YouTube.*$"]',
+        "",
+        "[storage]",
+        'url = "sqlite:///demo.db"',
+        "",
+        "[seeds]",
+        'dir = "seeds"',
+        "",
+        "[fetch]",
+        "allow_private_addresses = true",
+    ]
+    for name, url in newsroom.feeds():
+        lines += ["", "[[feeds]]", f"name = {json.dumps(name)}", f"url = {json.dumps(url)}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _run_rounds(

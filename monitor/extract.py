@@ -4,7 +4,8 @@ Text comes from trafilatura tuned for precision, because a page's chrome (ads, "
 lists, per-request tokens, render timestamps) changes on every fetch and any of it leaking
 into the body would show up as a spurious new version. Where precision keeps suspiciously
 little of what the page holds, trafilatura's recall settings and readability-lxml give a
-second opinion, and the body the three agree on most wins (issue 15). Dates and the
+second opinion, and the body the three agree on most wins (issue 15); the site's
+"Read more" lines and picture credits are then dropped (``boilerplate``). Dates and the
 canonical link are read from the page's own declarations (<meta>, JSON-LD, <time>):
 trafilatura reports only one day-precise date and no modification time.
 """
@@ -23,6 +24,7 @@ from urllib.parse import urljoin
 import lxml.etree
 import lxml.html
 
+from monitor.boilerplate import without_boilerplate
 from monitor.errors import ExtractError
 from monitor.metadata import Guesses, read_metadata
 from monitor.models import Page
@@ -143,6 +145,7 @@ class TrafilaturaExtractor:
         document, paragraphs = self._precise_body(tree, url)
         if _in_doubt(paragraphs, tree, floor):
             document, paragraphs = self._second_opinion(tree, url, document, paragraphs, floor)
+        paragraphs = without_boilerplate(paragraphs)
         if sum(map(len, paragraphs)) < floor:
             raise ExtractError(f"{url}: no article text found")
         # Headline, byline and dates from the page's own declarations; trafilatura's

@@ -34,12 +34,15 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from monitor.dates import from_struct_time, parse_date
+from monitor.discovery import feed_links
 from monitor.errors import FeedParseError
 from monitor.models import FeedEntry, ParsedFeed
 
 __all__ = ["html_to_text", "parse_feed"]
 
 _MAX_WARNING = 200
+# A page's feeds named in the "not a feed" error, at most.
+MAX_NAMED_LINKS = 3
 # readability-lxml (extract.py's second opinion) installs chardet, which feedparser would then
 # try before UTF-8 and windows-1252: a guess on a short feed, and a feed's decoding that
 # depends on what else is installed. Keep feedparser's own fixed order.
@@ -78,7 +81,7 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     if mended and not warning:
         warning = f"character encoding: {mended} invalid UTF-8 sequence(s) replaced"
     if not raw_entries and not version:
-        raise FeedParseError(f"{url}: not a feed: {_why_not_a_feed(data, warning)}")
+        raise FeedParseError(f"{url}: not a feed: {_why_not_a_feed(data, url, warning)}")
 
     feed_info = result.get("feed") or {}
     base = response_headers["content-location"]
@@ -266,14 +269,20 @@ def _mend_utf8(data: bytes, content_type: str) -> tuple[bytes, int]:
     return (text.encode("utf-8"), replaced) if decoded > replaced else (data, 0)
 
 
-def _why_not_a_feed(data: bytes, warning: str | None) -> str:
-    """A short reason why a document with no entries and no known format is not a feed."""
+def _why_not_a_feed(data: bytes, url: str, warning: str | None) -> str:
+    """A short reason why a document with no entries and no known format is not a feed;
+    for a web page, the feeds it links (autodiscovery), so the user knows what to give."""
     for signature, kind in _BINARY_FORMATS:
         if data.startswith(signature):
             return kind
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if re.search(rb"<!doctype\s+html|<html[\s>]", head):
-        return "HTML page"
+        links = feed_links(data, url)
+        if not links:
+            return "HTML page (it links no feed)"
+        named = ", ".join(link.url for link in links[:MAX_NAMED_LINKS])
+        more = f" and {len(links) - MAX_NAMED_LINKS} more" if len(links) > MAX_NAMED_LINKS else ""
+        return f"HTML page; it links {len(links)} feed(s): {named}{more}"
     if head[:1] in (b"{", b"["):
         return "JSON document (JSON Feed is not supported)"
     if warning:

@@ -55,6 +55,8 @@ from monitor.errors import (
 from monitor.http_headers import parse_retry_after
 from monitor.models import FetchResult, Validators
 from monitor.transport import (
+    DNS_TTL,
+    Address,
     RawResponse,
     Transport,
     TransportError,
@@ -188,6 +190,8 @@ class Fetcher:
             self._transport = transport if transport is not None else make_transport(settings)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        # (host, port) -> (loop time until which it holds, the host's addresses)
+        self._resolved: dict[tuple[str, int], tuple[float, list[Address]]] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -350,9 +354,10 @@ class Fetcher:
     async def _check_address(self, url: str, target: _Target) -> None:
         """Raise BlockedAddressError unless every address of the host is public.
 
-        Asked afresh for every request, never cached: a cached "public" is what a DNS
-        rebinding attack would exploit. The stacks check the addresses they connect to
-        once more (transport.py).
+        A host's answer is reused for ``DNS_TTL`` seconds, which spares a lookup per
+        request (issue 16). That gives a DNS rebinding attack nothing: this check only
+        names the problem early; the stacks check the very addresses they connect to
+        (transport.py), whatever the resolver answers by then.
         """
         host = target.host
         address = parse_address(host)
@@ -360,11 +365,16 @@ class Fetcher:
             addresses = [address]
         else:
             loop = asyncio.get_running_loop()
-            try:
-                infos = await loop.getaddrinfo(host, target.port, type=socket.SOCK_STREAM)
-            except OSError as exc:  # socket.gaierror
-                raise FetchError(redact_url(url), f"cannot resolve host {host!r}") from exc
-            addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+            cached = self._resolved.get((host, target.port))
+            if cached is not None and cached[0] > loop.time():
+                addresses = cached[1]
+            else:
+                try:
+                    infos = await loop.getaddrinfo(host, target.port, type=socket.SOCK_STREAM)
+                except OSError as exc:  # socket.gaierror
+                    raise FetchError(redact_url(url), f"cannot resolve host {host!r}") from exc
+                addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+                self._resolved[host, target.port] = (loop.time() + DNS_TTL, addresses)
         blocked = sorted({str(a) for a in addresses if not is_public_address(a)})
         if blocked:
             raise BlockedAddressError(
@@ -434,6 +444,15 @@ class Fetcher:
     def _retry_after(self, headers: Mapping[str, str]) -> float | None:
         value = headers.get("retry-after")
         return None if value is None else parse_retry_after(value, self._clock())
+
+
+def host_key(url: str) -> str:
+    """The host whose per-host slots a request to ``url`` takes (lower case; "" for a URL
+    without one), for scheduling work host by host."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _get_headers(accept: str | None, validators: Validators) -> dict[str, str]:

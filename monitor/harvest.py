@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from monitor.capture import Capture, Means, Room
 from monitor.config import FeedConfig
@@ -32,10 +33,12 @@ from monitor.models import (
     FeedReport,
     FeedState,
     FeedStatus,
+    ParsedFeed,
     Validators,
 )
 from monitor.normalize import normalize_text
 from monitor.schedule import is_due
+from monitor.sitemaps import children_due, merged, parse_sitemap
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
@@ -74,9 +77,12 @@ class Harvest(Room):
                     feed_fetched(state, result, state.entries, feed.interval, now)
                 )
                 return FeedReport(feed.name, FeedStatus.NOT_MODIFIED, 304, state.entries)
-            parsed = await self.pool.run(
-                parse_feed, result.body, result.final_url, dict(result.headers)
-            )
+            if feed.type == "sitemap":
+                parsed = await self._sitemap(feed, state, result.body, result.final_url)
+            else:
+                parsed = await self.pool.run(
+                    parse_feed, result.body, result.final_url, dict(result.headers)
+                )
             if parsed.bozo and not parsed.entries:
                 # Malformed and empty: a broken feed, not a quiet news day.
                 raise FeedParseError(
@@ -101,6 +107,27 @@ class Harvest(Room):
         count = len(parsed.entries)
         self.writer.save_feed(feed_fetched(state, result, count, feed.interval, now, incomplete))
         return FeedReport(feed.name, FeedStatus.OK, result.status, count, warning=warning)
+
+    async def _sitemap(
+        self, feed: FeedConfig, state: FeedState, body: bytes, url: str
+    ) -> ParsedFeed:
+        """A sitemap's articles; for an index, those of its children changed since the
+        last successful check. A child that fails is named in the warning, not fatal."""
+        top = await self.pool.run(parse_sitemap, body, url)
+        if not top.children:
+            return merged([top])
+        sitemaps, failed = [], []
+        for child in children_due(top.children, state.last_success):
+            try:
+                # The user vouched for the index's address, not for where its links point.
+                fetched = await self.fetcher.get(
+                    child.url, accept=FEED_ACCEPT, trust_origin=_same_origin(child.url, url)
+                )
+                sitemaps.append(await self.pool.run(parse_sitemap, fetched.body, child.url))
+            except (FetchError, FeedParseError, WorkerError) as exc:
+                failed.append(str(exc))
+        warning = f"{len(failed)} child sitemap(s) failed: {'; '.join(failed)}" if failed else None
+        return merged(sitemaps, warning)
 
     async def _capture_entries(
         self, feed: FeedConfig, identified: Identified, run: Ledger
@@ -180,6 +207,11 @@ class Harvest(Room):
             by_guid = await self.db.read(self.store.find_article, [], guid=entry.guid)
             article = by_guid if by_guid is not None and by_guid.feed == feed.name else None
         return article
+
+
+def _same_origin(first: str, second: str) -> bool:
+    a, b = urlsplit(first), urlsplit(second)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 def _collapse_note(identified: Identified) -> str | None:

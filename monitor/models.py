@@ -385,6 +385,12 @@ class RawBody:
     content: bytes
     content_type: str | None = None
     packed: bytes | None = field(default=None, repr=False, compare=False)
+    # The exchange it came from, for WARC export (issue 19; kept from store revision 0008
+    # on, None for older captures): the URL asked for, the HTTP status, the response
+    # headers (names lower-cased, as fetched).
+    request_url: str | None = None
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -513,3 +519,48 @@ class RelayReport:
         self.retried += other.retried
         self.dead += other.dead
         self.errors += other.errors
+
+
+@dataclass(frozen=True)
+class VersionStamp:
+    """One stored version as a phrase search sees it: its number, when it was captured,
+    and whether its text contains the phrase."""
+
+    number: int
+    fetched_at: datetime
+    contains: bool
+
+
+@dataclass(frozen=True)
+class PhraseHistory:
+    """An article whose text contained a phrase in some version (issue 19): every version,
+    oldest first, marked with whether it had the phrase."""
+
+    article: Article
+    versions: tuple[VersionStamp, ...]
+
+    @property
+    def first_version(self) -> VersionStamp:
+        """The version where the phrase first appeared."""
+        return next(stamp for stamp in self.versions if stamp.contains)
+
+    @property
+    def spans(self) -> tuple[tuple[VersionStamp, VersionStamp | None], ...]:
+        """Each run of versions with the phrase: (where it appeared, where it disappeared),
+        the second None while it is still there."""
+        runs: list[tuple[VersionStamp, VersionStamp | None]] = []
+        start: VersionStamp | None = None
+        for stamp in self.versions:
+            if stamp.contains and start is None:
+                start = stamp
+            elif not stamp.contains and start is not None:
+                runs.append((start, stamp))
+                start = None
+        if start is not None:
+            runs.append((start, None))
+        return tuple(runs)
+
+    @property
+    def removed_in(self) -> VersionStamp | None:
+        """The version where the phrase disappeared for good; None while the latest has it."""
+        return self.spans[-1][1]

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from monitor.capture import Capture, Means
 from monitor.config import FeedConfig, Settings
@@ -27,7 +27,7 @@ from monitor.errors import (
     StoreError,
 )
 from monitor.extract import Extractor, TrafilaturaExtractor
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, host_key
 from monitor.harvest import Harvest
 from monitor.ledger import Ledger
 from monitor.linking import SeedLinker
@@ -41,11 +41,12 @@ from monitor.models import (
 from monitor.seeds import load_seeds
 from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
-from monitor.tasks import for_each, one_batch
+from monitor.tasks import for_each, interleave, one_batch
 from monitor.workers import WorkerPool, default_workers
 from monitor.writes import Writer
 
 DUE_PAGE = 500  # due articles read from the store at a time
+T = TypeVar("T")
 # What was fetched for a version the store lost is forgotten: the page is fetched in full.
 _FORGET_FETCH: dict[str, Any] = {**UNFETCHED, "suspect_hash": None, "suspect_since": None}
 
@@ -189,8 +190,9 @@ class Monitor:
 
         # Bounded, like the articles: a thousand feeds started at once would hold a thousand
         # parsed feeds and their entries waiting for article slots.
-        limit = 2 * self.settings.fetch.concurrency
-        await for_each(one_batch(enumerate(selected)), one_feed, limit)
+        await self._for_each_by_host(
+            one_batch(enumerate(selected)), one_feed, lambda numbered: numbered[1].url
+        )
         return [report for report in reports if report is not None]
 
     async def _check_articles(
@@ -259,7 +261,14 @@ class Monitor:
         except StoreError as exc:
             self.writer.failed(run, f"reading the due articles failed: {exc}", exc)
             return
-        due = [i for i, feed in ids if i not in run.checked and feed in only_feeds]
+        # Mixed feed by feed, so that every page of due articles spans many hosts.
+        due = [
+            i
+            for i, _ in interleave(
+                ((i, feed) for i, feed in ids if i not in run.checked and feed in only_feeds),
+                lambda pair: pair[1],
+            )
+        ]
         notify.planned(len(due))
 
         async def one(article: Article) -> None:
@@ -281,7 +290,27 @@ class Monitor:
                     self.writer.failed(run, f"reading due articles failed: {exc}", exc)
                     return
 
-        await for_each(articles(), one, 2 * self.settings.fetch.concurrency)
+        await self._for_each_by_host(articles(), one, lambda article: article.current_url)
+
+    async def _for_each_by_host(
+        self,
+        batches: AsyncIterable[Sequence[T]],
+        fn: Callable[[T], Awaitable[None]],
+        url: Callable[[T], str],
+    ) -> None:
+        """``fn`` over feeds or articles, host by host round-robin (issue 16): twice as many
+        at once as there are fetch slots, so that each slot's next request is ready while
+        the last one's page is parsed or stored, and per host as many again as there are
+        extraction workers, so that one host alone keeps them busy (but never half the
+        run's when that is fewer). The Fetcher's slots, which feeds and articles share,
+        keep the requests themselves in bounds."""
+        fetch = self.settings.fetch
+        limit = 2 * fetch.concurrency
+        per_host = 2 * fetch.per_host_concurrency
+        busy = min(per_host + max(1, self.pool.workers), limit // 2)
+        await for_each(
+            batches, fn, limit, key=lambda item: host_key(url(item)), per_key=max(per_host, busy)
+        )
 
 
 def seed_feed(seed: Seed) -> str:

@@ -22,6 +22,7 @@ from monitor.models import (
     DiffStats,
     Drift,
     FeedState,
+    PhraseHistory,
     RelayReport,
     Seed,
     SeedLink,
@@ -291,4 +292,23 @@ def timeline_to_json(
             }
             for point in points
         ],
+    }
+
+
+def phrase_history_to_json(history: PhraseHistory) -> dict[str, Any]:
+    """An article ``search --json`` found: where the phrase appeared and disappeared (each
+    run of versions that had it), and the numbers of all the versions that had it."""
+    return {
+        "article": article_to_json(history.article),
+        "first_version": history.first_version.number,
+        "first_at": format_timestamp(history.first_version.fetched_at),
+        "removed_in": history.removed_in.number if history.removed_in else None,
+        "removed_at": format_timestamp(history.removed_in.fetched_at)
+        if history.removed_in
+        else None,
+        "spans": [
+            {"from": start.number, "until": end.number if end else None}
+            for start, end in history.spans
+        ],
+        "versions": [stamp.number for stamp in history.versions if stamp.contains],
     }

@@ -26,6 +26,12 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Generic, Protocol, TypeVar
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Both stacks keep connections alive between requests (a new one costs a round trip, two
+# with TLS) and size their pools by [fetch] concurrency and per_host_concurrency.
+KEEPALIVE = 15.0  # seconds an idle connection is kept for the next request to its host
+# Seconds a host's resolved addresses are reused. getaddrinfo does not tell a record's
+# TTL; a minute is shorter than most news sites' and spares a lookup per request.
+DNS_TTL = 60.0
 PoolT = TypeVar("PoolT")
 
 

@@ -5,8 +5,8 @@ addresses get a session, so a connection pool, of their own:
 
 - its connector resolves host names through ``_PublicOnlyResolver``, whose answer is the
   very list aiohttp connects to, so a DNS server that answers differently after the
-  policy's check (DNS rebinding) gains nothing; the DNS cache is off, so every new
-  connection is resolved, and checked, afresh;
+  policy's check (DNS rebinding) gains nothing; aiohttp's DNS cache holds that checked
+  list (``transport.DNS_TTL``), so a connection goes to an address that was checked;
 - IP literals never reach a resolver: ``send`` checks them on yarl's parse of the URL,
   the one aiohttp connects with;
 - a connection opened for a request allowed on the intranet lives in the other pool and is
@@ -91,7 +91,9 @@ class AiohttpTransport:
             limit=settings.concurrency,
             limit_per_host=settings.per_host_concurrency,
             resolver=resolver,
-            use_dns_cache=False,
+            use_dns_cache=True,
+            ttl_dns_cache=int(transport.DNS_TTL),
+            keepalive_timeout=transport.KEEPALIVE,
             ssl=self._ssl,
         )
         session = aiohttp.ClientSession(

@@ -18,6 +18,7 @@ import httpx
 from monitor.config import FetchSettings
 from monitor.errors import BlockedAddressError
 from monitor.transport import (
+    KEEPALIVE,
     Pools,
     TransportError,
     connect_reason,
@@ -66,7 +67,15 @@ class HttpxTransport:
     def _open(self, private_ok: bool) -> httpx.AsyncClient:
         transport = self._injected
         if transport is None:
-            transport = httpx.AsyncHTTPTransport(trust_env=False)
+            settings = self._settings
+            # httpx keeps 20 idle connections by default: a run over many hosts would
+            # open most of its connections anew.
+            limits = httpx.Limits(
+                max_connections=settings.concurrency,
+                max_keepalive_connections=settings.concurrency,
+                keepalive_expiry=KEEPALIVE,
+            )
+            transport = httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
             if not private_ok:
                 _guard_connections(transport)
         elif self._injected_client is not None:

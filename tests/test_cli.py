@@ -18,8 +18,8 @@ from tests.webserver import Reply, WebServer
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def config(tmp_path: Path, web: WebServer) -> Path:
+def harbour_config(tmp_path: Path, web: WebServer) -> Path:
+    """A config watching one feed on ``web`` with one article (STORY), its store beside it."""
     web.set("/rss", rss([("Harbour vote", "/a/harbour")], web))
     web.set("/a/harbour", page("Harbour vote", STORY))
     path = tmp_path / "monitor.toml"
@@ -30,6 +30,11 @@ def config(tmp_path: Path, web: WebServer) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture
+def config(tmp_path: Path, web: WebServer) -> Path:
+    return harbour_config(tmp_path, web)
 
 
 def invoke(config: Path, *args: str) -> tuple[int, str]:

@@ -38,7 +38,8 @@ def test_example_config_loads_and_documents_every_key() -> None:
     documented = set(raw) | {
         f"{k}.{sub}" for k, v in raw.items() if isinstance(v, dict) for sub in v
     }
-    for section in ("storage", "seeds", "fetch", "tracking", "classify", "daemon", "outbox"):
+    sections = ("storage", "seeds", "fetch", "tracking", "classify", "daemon", "outbox", "web")
+    for section in sections:
         model = getattr(Settings.model_fields[section].annotation, "model_fields", {})
         for key in model:
             assert f"{section}.{key}" in documented, f"example.toml lacks {section}.{key}"

@@ -66,3 +66,26 @@ def test_demo_without_its_seed_fails_loudly(tmp_path: Path) -> None:
     with pytest.raises(MonitorError, match=f"{tmp_path}: the demo's seed story is missing"):
         run_demo(console, seeds=tmp_path)
     assert "every expected event was detected" not in console.export_text()
+
+
+def test_demo_keeps_its_archive_to_serve_when_asked(tmp_path: Path) -> None:
+    from monitor.config import load_settings
+    from monitor.store.sql import open_store
+
+    kept = tmp_path / "archive"
+    result = CliRunner().invoke(main, ["demo", "--rounds", "2", "--keep", str(kept)])
+
+    assert result.exit_code == 0, result.output
+    assert f"newsmonitor --config {kept / 'demo.toml'} serve" in result.output
+    settings = load_settings(kept / "demo.toml")
+    assert [feed.name for feed in settings.feeds] == ["world", "politics", "wire"]
+    store = open_store(settings.storage.url, read_only=True)
+    try:
+        assert store.list_articles("world")  # the rounds' articles, there to browse
+    finally:
+        store.close()
+
+    again = CliRunner().invoke(main, ["demo", "--rounds", "1", "--keep", str(kept)])
+
+    assert again.exit_code == 2
+    assert "not an empty folder" in again.output

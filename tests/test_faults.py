@@ -57,13 +57,13 @@ FETCH_FAULTS = {
     "reset-body": "network error: connection reset by peer",
 }
 NOT_A_FEED = {
-    "moved-page": "not a feed: HTML page",
+    "moved-page": "not a feed: HTML page (it links no feed)",
     "pdf": "not a feed: PDF document",
     "png": "not a feed: PNG image",
     "empty": "not a feed: empty document",
-    "challenge": "not a feed: HTML page",
-    "access-denied": "not a feed: HTML page",
-    "paywall": "not a feed: HTML page",
+    "challenge": "not a feed: HTML page (it links no feed)",
+    "access-denied": "not a feed: HTML page (it links no feed)",
+    "paywall": "not a feed: HTML page (it links no feed)",
 }
 NOT_AN_ARTICLE = {
     "moved-page": "no article text found",

@@ -249,6 +249,27 @@ async def test_loopback_is_blocked_by_default(
     assert web.requests == []
 
 
+async def test_a_hosts_addresses_are_looked_up_once_a_minute(
+    web: WebServer, settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not once a request (issue 16); the answer still decides every request."""
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+    looked_up: list[str] = []
+
+    async def counted(host: str, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(host)
+        return await real(host, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "getaddrinfo", counted)
+    async with fetcher(settings(allow_private_addresses=False)) as f:
+        for _ in range(3):
+            with pytest.raises(BlockedAddressError):
+                await f.get(f"http://localhost:{web.port}/")
+    assert looked_up == ["localhost"]
+    assert web.requests == []
+
+
 class RecordingTransport(httpx.AsyncBaseTransport):
     """Answers from a table without any network; records what was asked."""
 

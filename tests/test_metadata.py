@@ -111,11 +111,18 @@ def test_inner_separators_of_a_headline_survive() -> None:
 # --- bylines --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("placeholder", ["Name", "Cortesía", "Redacción", "Staff", "By", "admin"])
+@pytest.mark.parametrize("placeholder", ["Name", "Cortesía", "Autor", "Staff", "By", "admin"])
 def test_placeholder_bylines_are_no_bylines(extract, placeholder: str) -> None:
     head = f'<title>Konzert</title><meta name="author" content="{placeholder}">'
 
     assert extract(page(head)).byline is None
+
+
+def test_the_newsroom_as_author_is_a_byline(extract) -> None:
+    # "Redaktion" (the editorial team) attributes the piece; "Name" is an unfilled field.
+    head = '<title>Konzert</title><meta name="author" content="Redaktion">'
+
+    assert extract(page(head)).byline == "Redaktion"
 
 
 @pytest.mark.parametrize(
@@ -170,3 +177,187 @@ def test_article_node_date_beats_related_list_dates() -> None:
     published = read_metadata(tree, URL, Guesses()).published
 
     assert published == datetime(2021, 3, 3, 10, tzinfo=timezone(timedelta(hours=1)))
+
+
+# --- the visible headline, confirmed by the declarations (second round) ----------------
+
+
+def read(html: str, url: str = URL, guesses: Guesses | None = None) -> object:
+    """read_metadata on a page given as text (no trafilatura: its guesses are passed in)."""
+    return read_metadata(lxml.html.fromstring(html), url, guesses or Guesses())
+
+
+def test_blog_title_under_a_site_name_h1_that_links_home() -> None:
+    html = (
+        "<html><head><title>Nach langer Zeit | Ein Hundetagebuch</title></head><body>"
+        "<h1><a href='https://www.example-news.at/'>Ein Hundetagebuch</a></h1>"
+        "<h2>Nach langer Zeit</h2><p>Text.</p></body></html>"
+    )
+
+    assert read(html).headline == "Nach langer Zeit"
+
+
+def test_the_one_h1_beats_an_seo_variant_of_the_title() -> None:
+    html = (
+        "<html><head><meta property='og:title' content='VW-Chef Diess warnt vor Tesla'>"
+        "</head><body><h1>VW-Chef warnt vor Tesla und dem Golf aus China</h1></body></html>"
+    )
+
+    assert read(html).headline == "VW-Chef warnt vor Tesla und dem Golf aus China"
+
+
+def test_a_kicker_marked_up_inside_the_h1_is_not_the_headline() -> None:
+    html = (
+        "<html><head><meta property='og:title' content='Luftfahrt hebt nach Corona ab'>"
+        "</head><body><h1><span class='kicker'>Auftragshoch bei FACC</span> "
+        "Luftfahrt hebt nach Corona ab</h1></body></html>"
+    )
+
+    assert read(html).headline == "Luftfahrt hebt nach Corona ab"
+
+
+def test_an_h1_that_is_plain_text_keeps_its_whole_wording() -> None:
+    html = (
+        "<html><head><meta property='og:title' content='Marita Kramer verpasst Peking'>"
+        '</head><body><h1>"Pure Leere": Marita Kramer verpasst Peking</h1></body></html>'
+    )
+
+    assert read(html).headline == '"Pure Leere": Marita Kramer verpasst Peking'
+
+
+def test_a_site_name_guess_that_is_the_title_does_not_hide_the_headline() -> None:
+    title = "Ergebnisse: Schülerinnen A, Aalen, 19.5.2007"
+    html = (
+        f"<html><head><title>{title} | Leichtathletik Ostalb</title></head><body>"
+        f"<h1>{title}</h1><h3>Leichtathletik Ostalb</h3></body></html>"
+    )
+
+    assert read(html, guesses=Guesses(title=title, sitename=title)).headline == title
+
+
+def test_a_section_heading_loses_to_the_longer_part_of_the_title() -> None:
+    html = (
+        "<html><head><title>Bundespolizei - Aktuelles - Illegale Migration nimmt zu"
+        "</title></head><body><h3>Aktuelles</h3><h3>Illegale Migration nimmt zu</h3>"
+        "</body></html>"
+    )
+
+    assert read(html).headline == "Illegale Migration nimmt zu"
+
+
+# --- bylines marked in the page, and "By …" lines -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("byline_html", "expected"),
+    [
+        ('<span class="author vcard"><a class="url fn n" href="/a">Anna Berger</a></span>',
+         "Anna Berger"),
+        ('<div class="post-date-author">Veröffentlicht am 8. Februar 2022 von PETA-Team</div>',
+         "PETA-Team"),
+        ('<span class="meta-prep meta-prep-author">Posted by</span> '
+         '<span class="author vcard">uriebe</span>', "uriebe"),
+        ("<p>Von Fiona Bornhöft und Mariam Hofbeck | 1. Januar 2023</p>",
+         "Fiona Bornhöft und Mariam Hofbeck"),
+        ("<p>Autor: Klausmartin Friedrich</p>", "Klausmartin Friedrich"),
+        ("<p>Autor: <a href='/a/7'>Klausmartin Friedrich</a> Tags: 1907, 1931, Braunschweig, "
+         "Büssing, Feuerwehr, Haubenfahrzeuge, Nachkriegszeit, Oldtimer, Tanklöschfahrzeug</p>",
+         "Klausmartin Friedrich"),
+        ("<div class='meta'>06.11.2023 13:30 von Olga</div>", "Olga"),
+    ],
+)  # fmt: skip
+def test_bylines_marked_or_written_in_the_page(byline_html: str, expected: str) -> None:
+    html = f"<html><body><article><h1>Konzert</h1>{byline_html}<p>Text.</p></article></body></html>"
+
+    assert read(html).byline == expected
+
+
+@pytest.mark.parametrize(
+    "byline_html",
+    [
+        # A photo credit, a reader's comment, and a sentence that starts with "Von".
+        '<figure><span class="gallery__item--bu--autor">Foto: Ingo Schneider</span></figure>',
+        '<div class="comments"><span class="comment-author vcard"><b class="fn">Karl</b>'
+        "</span></div>",
+        "<p>Von Kopf bis Fuß: Frost-Schützer für Mountainbiker</p>",
+    ],
+)
+def test_what_is_not_a_byline(byline_html: str) -> None:
+    html = f"<html><body><article><h1>Konzert</h1>{byline_html}<p>Text.</p></article></body></html>"
+
+    assert read(html).byline is None
+
+
+def test_meta_author_that_names_the_site_gives_way_to_the_byline() -> None:
+    html = (
+        "<html><head><meta name='author' content='Badische Zeitung'>"
+        "<meta property='og:site_name' content='Badische Zeitung'></head><body><article>"
+        "<h1>Konzert</h1><p class='info'>Von Lisa Petrich</p><p>Text.</p></article></body></html>"
+    )
+
+    assert read(html).byline == "Lisa Petrich"
+
+
+# --- a UTC timestamp read on the URL's day --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url_day", "declared", "offset_hours"),
+    [
+        ("2019/01/01", "2018-12-31T23:11:59+00:00", 1),
+        ("2020/02/24", "2020-02-25T02:25:54Z", -3),
+    ],
+)
+def test_a_utc_timestamp_is_shown_on_the_day_its_url_names(
+    url_day: str, declared: str, offset_hours: int
+) -> None:
+    html = (
+        f"<html><head><meta property='article:published_time' content='{declared}'>"
+        "</head><body><p>Text.</p></body></html>"
+    )
+    published = read(html, url=f"https://blog.example.org/{url_day}/post/").published
+
+    assert published == datetime.fromisoformat(declared)  # the same instant
+    assert published.utcoffset() == timedelta(hours=offset_hours)
+    assert published.date().isoformat() == url_day.replace("/", "-")
+
+
+def test_a_utc_timestamp_far_from_the_url_day_is_left_alone() -> None:
+    html = (
+        "<html><head><meta property='article:published_time' content='2020-03-05T12:00:00Z'>"
+        "</head><body><p>Text.</p></body></html>"
+    )
+    published = read(html, url="https://blog.example.org/2020/02/24/post/").published
+
+    assert published == datetime(2020, 3, 5, 12, tzinfo=UTC)
+    assert published.utcoffset() == timedelta(0)
+
+
+def test_a_placeholder_date_is_no_date() -> None:
+    html = (
+        "<html><head><meta property='article:published_time' content='0001-01-01T00:00:00Z'>"
+        "<meta name='date' content='x'></head><body><p>Text.</p></body></html>"
+    )
+
+    assert read(html, url="https://news.example.org/2019/11/19/story/").published is None
+
+
+def test_a_line_break_in_the_heading_is_a_space_and_its_kicker_is_cut() -> None:
+    html = (
+        "<html><head><title>Open Progress - Why thinking together wins | The Economist</title>"
+        "<meta property='og:title' content='Why thinking together wins'></head><body>"
+        "<h1><span class='sub'>Open Progress</span><br><span>Why thinking together wins</span>"
+        "</h1></body></html>"
+    )
+
+    assert read(html).headline == "Why thinking together wins"
+
+
+def test_a_heading_that_matches_the_og_title_drops_the_kicker_twitter_leaves_out() -> None:
+    html = (
+        "<html><head><meta property='og:title' content='Grenzen: Paris und Berlin entfremden sich'>"
+        "<meta name='twitter:title' content='Paris und Berlin entfremden sich'></head><body>"
+        "<h2><span>Grenzen</span>: Paris und Berlin entfremden sich</h2></body></html>"
+    )
+
+    assert read(html).headline == "Paris und Berlin entfremden sich"

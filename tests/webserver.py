@@ -51,9 +51,11 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class WebServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1 with a mutable route table."""
+    """A threaded HTTP/1.1 server on loopback with a mutable route table; ``host``: another
+    loopback address (127.0.0.2, ...) for tests that need several hosts."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -71,7 +73,7 @@ class WebServer:
             def do_POST(self) -> None:
                 server._handle(self)
 
-        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuietServer((host, 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
@@ -87,7 +89,7 @@ class WebServer:
         self._httpd.server_close()
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def set(self, path: str, route: Route) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ removed one is)::
       "seed": {"id": "000_c68...", "drift": {...}},  # only for articles linked to a seed
       "detail": "moved to https://...",  # or null
       "diff": {"text": "...", "html": "<table ...>"}  # when a diff exists; HTML has no links
+      "page": "https://monitor.example.org/articles/12?from=1&to=2#diff"  # with [web] base_url
       "test": true                       # only in a sample sent by `newsmonitor alerts test`
     }
 
@@ -84,10 +85,31 @@ def digest_id(event_ids: Iterable[str]) -> str:
     return "dig_" + digest[:24]
 
 
+def change_path(change: Change) -> str:
+    """The path of the web page that shows ``change`` (monitor/web/): its diff on the
+    article's page when it has one, else the article's page."""
+    if change.version is not None and change.previous_version is not None:
+        return (
+            f"/articles/{change.article_id}?from={change.previous_version}&to={change.version}#diff"
+        )
+    return f"/articles/{change.article_id}"
+
+
+def change_page_url(base_url: str | None, change: Change) -> str | None:
+    """The absolute URL of ``change``'s page when the site's address is configured
+    (``[web] base_url``), else None: an alert cannot guess where the site is reached."""
+    return base_url.rstrip("/") + change_path(change) if base_url else None
+
+
 def build_event(
-    change: Change, event_id: str, document: DiffDocument | None, created_at: datetime
+    change: Change,
+    event_id: str,
+    document: DiffDocument | None,
+    created_at: datetime,
+    page_url: str | None = None,
 ) -> dict[str, Any]:
-    """The event document of ``change`` (schema in this module's docstring).
+    """The event document of ``change`` (schema in this module's docstring); ``page_url``
+    is the change's web page (``change_page_url``), carried when given.
 
     The values are ``check --json``'s (``serialize.change_to_json``), grouped for receivers.
     """
@@ -115,6 +137,8 @@ def build_event(
             "text": render_text(document),
             "html": render_html(document, full_document=False, links=False),
         }
+    if page_url is not None:
+        event["page"] = page_url
     return event
 
 
@@ -154,7 +178,7 @@ def text_body(message: AlertMessage) -> str:
         diff_text = _mapping(event.get("diff")).get("text")
         if isinstance(diff_text, str) and diff_text:
             # The diff's own header names the article, its feed, versions and verdict.
-            extra = [line for line in lines if line.startswith(("Detail: ", "Seed: "))]
+            extra = [line for line in lines if line.startswith(("Detail: ", "Seed: ", "Page: "))]
             lines = [diff_text.rstrip("\n"), *(["", *extra] if extra else [])]
         blocks.append("\n".join(lines))
     blocks.append(f"-- \nNewsmonitor, {message.event_type} {message.event_id}")
@@ -207,6 +231,8 @@ def summary_lines(event: Mapping[str, Any]) -> list[str]:
         if "similarity" in drift:
             line += f" (similarity {float(drift['similarity']):.2f})"
         lines.append(line)
+    if event.get("page"):
+        lines.append("Page: " + one_line(str(event["page"])))
     return lines
 
 
@@ -225,10 +251,14 @@ def _event_html(event: Mapping[str, Any]) -> str:
     else:
         head.append(f' <span {ARTICLE_TEXT} style="{_TITLE}">{esc(_headline(event))}</span>')
         body = ""
+    lines = [line for line in lines if not line.startswith("Page: ")]  # a link, below
     # The diff fragment travels in webhooks too and shows the URL as text: the link that
     # opens the article is the mail's own (issue 14).
     if web_url(url):
         head.append(f" &middot; {link_html(url, 'open the article')}")
+    page = str(event.get("page") or "")
+    if web_url(page):
+        head.append(f" &middot; {link_html(page, 'see the change in Newsmonitor')}")
     meta = "".join(f'<p style="{_LINE}">{esc(line)}</p>' for line in lines)
     return f'<div style="{_EVENT_HEAD}"><p style="{_LINE}">{"".join(head)}</p>{meta}</div>' + body
 

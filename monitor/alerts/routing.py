@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from monitor.alerts.payload import build_event, event_id_for, event_type
+from monitor.alerts.payload import build_event, change_page_url, event_id_for, event_type
 from monitor.config import FLIP_FLOP_TAG, AlertChannelConfig, Settings
 from monitor.models import Alert, Change, ChangeKind, DiffDocument, Significance
 
@@ -63,7 +63,13 @@ def outbox_rows(
                     event_id=event_id,
                     channel=channel.name,
                     event_type=event_type(change),
-                    payload=build_event(change, event_id, documents.get(index), now),
+                    payload=build_event(
+                        change,
+                        event_id,
+                        documents.get(index),
+                        now,
+                        change_page_url(settings.web.base_url, change),
+                    ),
                     created_at=now,
                     change_id=change.id,
                     next_attempt=now,

@@ -26,6 +26,7 @@ from monitor.models import (
     FeedReport,
     FeedState,
     FeedStatus,
+    PhraseHistory,
     RelayReport,
     Seed,
     Version,
@@ -445,3 +446,34 @@ def print_delivery(console: Console, delivery: RelayReport) -> None:
     )
     for line in delivery.errors:
         console.print(f"[red]alert error:[/red] {escape(line)}", highlight=False)
+
+
+# At 80 columns: id, where the phrase appeared and disappeared, and the URL.
+SEARCH_COLUMNS = (
+    Column("id", keep=10, justify="right"),
+    Column("feed", keep=5),
+    Column("appeared", keep=9),
+    Column("disappeared", keep=8),
+    Column("title", keep=6, fit="words", min_width=16, ratio=3),
+    Column("url", keep=7, fit="url", min_width=26, ratio=2),
+)
+
+
+def search_listing(phrase: str, found: Sequence[PhraseHistory]) -> Listing:
+    """Articles whose text had ``phrase``: the version (and time) it appeared in and the one
+    it disappeared in, for each run of versions that had it."""
+    rows: list[list[Cell]] = []
+    for history in found:
+        appeared = ", ".join(
+            f"v{start.number} {short_time(start.fetched_at)}" for start, _ in history.spans
+        )
+        gone = ", ".join(
+            f"v{end.number} {short_time(end.fetched_at)}" if end else "still there"
+            for _, end in history.spans
+        )
+        article = history.article
+        rows.append(
+            [str(article.id), article.feed, appeared, gone, article.title or "", article.url]
+        )
+    title = f"Articles that contained {escape(repr(phrase))} (times in UTC)"
+    return Listing(title, SEARCH_COLUMNS, rows)

@@ -15,16 +15,21 @@ loads none (modules here import this one, never the other way: issue 13).
     CheckStore    the check pipeline: ArchiveStore and what it writes
     ReportStore   the CLI's reading commands (status, feeds, articles, history, diff,
                   alerts, seeds): ArchiveStore, AlertLog, counts
+    SearchStore   phrase search over every version (``search``, the web's Search page)
+    WebStore      the web pages, feeds and API (monitor/web/): ReportStore, SearchStore,
+                  pages of changes, single versions and raw captures
     DaemonStore   the daemon: CheckStore, OutboxStore and LeaseStore
+    EvidenceStore ``search`` and ``export``: ArchiveStore, SearchStore, batched reads
     Store         the whole store, as the CLI opens it
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from monitor.errors import StoreBusyError
@@ -35,9 +40,13 @@ from monitor.models import (
     AlertStatus,
     Article,
     Change,
+    ChangeKind,
     FeedState,
+    PhraseHistory,
+    RawBody,
     Recording,
     SeedLink,
+    Significance,
     Version,
 )
 
@@ -46,6 +55,27 @@ RAW_COMPRESSION_LEVEL = 6
 
 # Called inside record()'s transaction with the saved changes: the alerts to queue for them.
 AlertFactory = Callable[[Sequence[Change]], Sequence[Alert]]
+
+
+@dataclass(frozen=True)
+class ChangeFilter:
+    """Which changes a page of changes (or a feed of them) shows; empty fields match all.
+
+    ``min_significance`` keeps only classified edits (changed, reverted) at or above it;
+    ``since`` and ``until`` bound ``detected_at`` (``until`` excluded)."""
+
+    feed: str | None = None
+    seed_id: str | None = None
+    article_id: int | None = None
+    kind: ChangeKind | None = None
+    min_significance: Significance | None = None
+    tag: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+# Where a page of changes (newest first) resumes: the last row's (detected_at, id).
+ChangeCursor = tuple[datetime, int]
 
 
 def pack_raw(content: bytes) -> bytes:
@@ -121,6 +151,9 @@ class ArchiveStore(Protocol):
         that, the one with one of ``urls`` as an alias; failing that, the one with feed
         GUID ``guid``."""
 
+    def get_articles(self, ids: Sequence[int]) -> list[Article]:
+        """The articles with these ids, in the order given; ids not found are left out."""
+
     def list_versions(self, article_id: int) -> list[Version]: ...
     def list_changes(
         self, article_id: int | None = None, since: datetime | None = None
@@ -165,9 +198,6 @@ class CheckStore(RunnerStore, ArchiveStore, Protocol):
         """(id, feed) of the articles whose next_check is at or before ``now``, most
         overdue first."""
 
-    def get_articles(self, ids: Sequence[int]) -> list[Article]:
-        """The articles with these ids, in the order given; ids not found are left out."""
-
     def incomplete_articles(self) -> list[Article]:
         """Articles that count more versions than are stored (left by older releases)."""
 
@@ -201,12 +231,60 @@ class ReportStore(ArchiveStore, AlertLog, Protocol):
 
 
 @runtime_checkable
+class SearchStore(Protocol):
+    """Phrase search over every version ever stored (issue 19), for `search` and the web."""
+
+    def search_phrase(
+        self, phrase: str, feed: str | None = None, since: datetime | None = None
+    ) -> list[PhraseHistory]:
+        """The articles whose text contained ``phrase`` (case-insensitive, whole words) in
+        any stored version, each with every version marked; of ``feed`` only, and with the
+        phrase in a version captured at or after ``since``. ValueError: no words in it."""
+
+
+class WebStore(ReportStore, SearchStore, Protocol):
+    """What the web server reads (monitor/web/); like ReportStore, it never writes."""
+
+    def page_changes(
+        self, where: ChangeFilter, limit: int, after: ChangeCursor | None = None
+    ) -> list[Change]:
+        """Up to ``limit`` changes matching ``where``, newest first, starting after
+        ``after`` (keyset pagination: a page costs the same however deep it is)."""
+
+    def get_change(self, change_id: int) -> Change | None: ...
+    def get_version(self, article_id: int, number: int) -> Version | None: ...
+    def get_versions(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Version]:
+        """The versions named by (article id, number), in one query; missing ones left out."""
+
+    def get_raw_body(self, article_id: int, number: int) -> RawBody | None:
+        """The response body a version was extracted from, decompressed; None if not kept."""
+
+    def changes_by_day(self, since: datetime) -> dict[tuple[str, date], int]:
+        """{(feed, UTC day): changes detected} since ``since``."""
+
+
+@runtime_checkable
 class DaemonStore(CheckStore, OutboxStore, LeaseStore, Protocol):
     """What the daemon needs: it checks, relays alerts and probes the store with a lease."""
 
 
 @runtime_checkable
-class Store(DaemonStore, ReportStore, Protocol):
+class EvidenceStore(ArchiveStore, SearchStore, Protocol):
+    """What ``search`` and ``export`` read (issue 19): phrase search over every version,
+    and the archive in batches (flat memory however large it is), raw captures too."""
+
+    def iter_articles(self, batch: int = 1000) -> Iterator[Article]: ...
+    def iter_versions(self, batch: int = 500) -> Iterator[Version]: ...
+    def iter_changes(self, batch: int = 1000) -> Iterator[Change]: ...
+    def iter_captures(
+        self, feed: str | None = None, since: datetime | None = None, batch: int = 200
+    ) -> Iterator[tuple[Version, RawBody]]:
+        """Every version kept with its raw capture (of ``feed``; fetched at or after
+        ``since``), by article and number."""
+
+
+@runtime_checkable
+class Store(DaemonStore, WebStore, EvidenceStore, Protocol):
     """The whole store, as the CLI opens it (``SQLStore`` has a few more methods, for
     tests and tools)."""
 

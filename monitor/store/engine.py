@@ -274,6 +274,14 @@ def safe_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def display_url(url: str) -> str:
+    """A configured database URL as text for the user, without its password."""
+    try:
+        return safe_url(make_url(url))
+    except ArgumentError:
+        return _redact(url)
+
+
 def _redact(url: str) -> str:
     """Best effort for URLs SQLAlchemy could not parse: drop what looks like a password."""
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)

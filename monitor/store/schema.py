@@ -162,6 +162,10 @@ versions = Table(
     Column("fetched_at", UTCDateTime, nullable=False),
     Column("raw_body", LargeBinary),  # zlib-compressed response body
     Column("raw_content_type", Text),
+    # 0008: the exchange the raw body came from, for WARC export (NULL before 0008)
+    Column("raw_request_url", Text),
+    Column("raw_status", Integer),
+    Column("raw_headers", Text),  # JSON list of [name, value]
     Column("feed_title", Text),  # 0002
     UniqueConstraint("article_id", "number"),
 )

@@ -1,8 +1,8 @@
 """``SQLStore``: the store on SQLAlchemy Core, for SQLite and PostgreSQL, and ``open_store``.
 
 ``SQLStore`` is the tables' classes together (feeds and articles, versions and changes,
-seed links, the outbox, leases: one module each), plus the one transaction that spans
-them, ``record``. Several processes may share one store: lock waits end as
+search and exports, seed links, the outbox, leases: one module each), plus the one
+transaction that spans them, ``record``. Several processes may share one store: lock waits end as
 ``StoreBusyError`` (see engine.py), and a write that lost a race to another process (the
 article was recorded meanwhile) raises ``ConflictError``.
 """
@@ -27,6 +27,7 @@ from monitor.store.engine import (
     safe_url,
     sqlite_writable,
 )
+from monitor.store.evidence import EvidenceTables, index_version
 from monitor.store.leases import LeaseTable
 from monitor.store.outbox import OutboxTable, insert_alerts
 from monitor.store.schema import articles, versions
@@ -38,7 +39,9 @@ from monitor.store.versions import VersionTables, insert_changes, insert_version
 __all__ = ["SQLStore", "create_store_engine", "open_store"]
 
 
-class SQLStore(ArticleTables, VersionTables, SeedLinkTable, OutboxTable, LeaseTable):
+class SQLStore(
+    ArticleTables, VersionTables, EvidenceTables, SeedLinkTable, OutboxTable, LeaseTable
+):
     """The store on SQLite or PostgreSQL; create it with ``SQLStore.open``."""
 
     @classmethod
@@ -100,7 +103,8 @@ class SQLStore(ArticleTables, VersionTables, SeedLinkTable, OutboxTable, LeaseTa
             else:
                 update_article_row(conn, article, revision=article.revision)
             if version is not None:
-                insert_version(conn, version, raw)
+                # Searchable from the moment it is stored (issue 19).
+                index_version(conn, insert_version(conn, version, raw), version.text)
             saved = insert_changes(conn, changes)
             if link is not None:
                 save_seed_link(conn, link)

@@ -20,7 +20,10 @@ PROTOCOLS = [
     seams.ArchiveStore,
     seams.CheckStore,
     seams.ReportStore,
+    seams.SearchStore,
+    seams.WebStore,
     seams.DaemonStore,
+    seams.EvidenceStore,
     seams.Store,
 ]
 

@@ -1,0 +1,240 @@
+"""Pure: the article's byline — who the page says wrote it.
+
+Structured declarations come first (JSON-LD ``author``, ``rel=author``, ``<meta
+name="author">``), then an element marked ``author``/``byline`` outside comments and
+captions, then a "By …"/"Von …"/"Autor: …" line, then trafilatura's guess (issue 15).
+Placeholders ("Name", "admin") are no bylines; the site's own name or a user handle is
+the byline only where no source names a person.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import lxml.html
+
+from monitor.declarations import clean, is_publisher, key, same
+
+__all__ = ["byline"]
+
+# Placeholders that templates print where an author's name should be (issue 15).
+_PLACEHOLDER_BYLINES = frozenset((
+    "name", "by", "von", "por", "par", "admin", "administrator", "author", "autor", "auteur",
+    "editor", "editors",
+    "staff", "cortesía", "cortesia", "guest", "anonymous", "anonym", "unknown", "user",
+    "webmaster", "wordpressadmin", "wpadmin", "human", "team", "noauthor", "follow",
+    "veröffentlicht", "published", "posted", "zuletztgeändert", "archivanzeigen",
+))  # fmt: skip
+# Elements that may hold a byline, and how they say so in class or itemprop.
+_BYLINE_TAGS = ("a", "span", "div", "p", "li", "address", "strong", "b", "em", "small", "cite")
+_BYLINE_MARK = re.compile(
+    r"(?:^|[-_])(?:author|authors|byline|autor|auteurs?)(?:[-_]+names?)?$|^fn$"
+)
+_MARK_HINT = re.compile(r"author|byline|autor|auteur|\bfn\b")
+_NOT_BYLINE_MARKS = ("prep", "avatar", "image", "img", "photo", "foto", "bild", "media", "label")
+MAX_BYLINE_WORDS = 6
+# A "By …" line is short; a longer text that starts so is a sentence.
+MAX_BYLINE_LINE = 120
+_BYLINE_LINE = re.compile(
+    # A date or time first ("06.11.2023 13:30 von Olga"), or another field and a separator
+    # ("Kolumne | By Jane Doe").
+    r"^(?:[\d.:/, -]+(?:uhr\s+)?|[^|•·]{0,40}[|•·]\s*)?"
+    r"(?:(?:ein )?(?:artikel|beitrag|blog beitrag|text|interview|kommentar) )?"
+    r"(?:(?:veröffentlicht|publiziert|posted|written|geschrieben|verfasst|published) )?"
+    r"(?:von|by|par|por|di|door|autor(?:in)?|author|autoren|text|redaktion)"
+    r"\s*:?\s+(?P<name>\S.*)$",
+    re.IGNORECASE,
+)
+# A text that starts like a byline: a prefix word within its first three words.
+_BYLINE_START = re.compile(
+    r"\s*(?:\S+\s+){0,2}(?:von|by|par|por|di|door|autor|autorin|author|autoren|text|redaktion)"
+    r"(?!\w)",
+    re.IGNORECASE,
+)
+# A user handle rather than a name: one lower-case word, or words joined by dots.
+_HANDLE = re.compile(r"[^\sA-Z]+|\S+\.\S+")
+_NAME_PARTICLES = frozenset(
+    ("von", "van", "der", "den", "de", "da", "di", "del", "la", "le", "du", "y", "und", "and", "&")
+)
+# What ends the names of a marked byline: a date or a separator (commas separate names).
+_LIST_TAIL = re.compile(r"\s*(?:[|•·–—]|\s-\s|\d|\bam\b|\bon\b)")
+_BY_WORD = re.compile(r"\b(?:von|by|par|por)\s+", re.IGNORECASE)
+_NAME_LIST = re.compile(r"\s*,\s*|\s+(?:und|and|y|et|&)\s+")
+# What ends a name in a byline line: a date, a separator, a role ("… am 3. Mai").
+_BYLINE_TAIL = re.compile(
+    r"\s*(?:[|•·–—/(]|\s-\s|\d|\bam\b|\bon\b|\ble\b|\bel\b|\bpublished\b|\bveröffentlicht\b"
+    r"|\s\w+:)"  # a next label ("Tags:", "Datum:")
+)
+_BYLINE_PREFIX = re.compile(
+    r"^(?:view all posts by|zeige alle beiträge von|alle beiträge von|posted by|written by"
+    r"|geschrieben von|by|von|por|par|autor(?:in)?:|author:|auteur\s?:)\s+",
+    re.IGNORECASE,
+)
+
+
+def byline(
+    tree: lxml.html.HtmlElement,
+    meta: dict[str, str],
+    article: dict[str, Any],
+    guess: str | None,
+    publishers: set[str],
+) -> str | None:
+    """Authors from JSON-LD, rel=author, <meta name=author>, an element marked as the
+    byline, a "By …" line, then trafilatura's guess."""
+    sources: list[list[str]] = [
+        _json_ld_authors(article.get("author")),
+        _rel_author_texts(tree),
+        [meta.get("author") or ""],
+        _marked_bylines(tree),
+        _prefixed_bylines(tree),
+        (guess or "").split(";"),
+    ]
+    # Many sites name themselves as the author (in <meta name="author">, as the JSON-LD
+    # author): the site's name, or a user handle ("jane.doe"), is the byline only where no
+    # source names a person.
+    kept = [_real_names(names) for names in sources]
+    people = [
+        [
+            name
+            for name in names
+            if not _HANDLE.fullmatch(name) and not is_publisher(name, publishers)
+        ]
+        for names in kept
+    ]
+    for index, names in enumerate(people):
+        if names:
+            # A later source that names the same people and more has the whole list, where
+            # structured data often keeps only the first author, or the full name where
+            # this one gives a first name.
+            for more in people[index + 1 :]:
+                if _more_complete(more, names):
+                    return ", ".join(more)
+            return ", ".join(names)
+    return next((", ".join(names) for names in kept if names), None)
+
+
+def _more_complete(more: list[str], names: list[str]) -> bool:
+    """Whether ``more`` names everyone ``names`` does, and more people or longer names."""
+    keys = [key(name) for name in more]
+    return sum(map(len, keys)) > sum(len(key(name)) for name in names) and all(
+        any(key(name) in found for found in keys) for name in names
+    )
+
+
+def _json_ld_authors(value: object) -> list[str]:
+    """JSON-LD ``author``: a string, an object with ``name``, or a list of either."""
+    if isinstance(value, str):
+        return [html.unescape(value)]  # JSON-LD written by templates often escapes as HTML
+    if isinstance(value, dict):
+        return _json_ld_authors(value.get("name"))
+    if isinstance(value, list):
+        return [name for item in value for name in _json_ld_authors(item)]
+    return []
+
+
+def _rel_author_texts(tree: lxml.html.HtmlElement) -> list[str]:
+    names: list[str] = []
+    for link in tree.iter("a"):
+        if "author" in (link.get("rel") or "").lower().split():
+            names.append(link.text_content())
+    return names
+
+
+def _marked_bylines(tree: lxml.html.HtmlElement) -> list[str]:
+    """Short texts of elements whose class or itemprop says author or byline (hCard's
+    ``author vcard`` included), outside reader comments."""
+    for element in tree.iter(*_BYLINE_TAGS):
+        marks = f"{element.get('class') or ''} {element.get('itemprop') or ''}".lower()
+        # One search rules out almost every element before its classes are split.
+        if not _MARK_HINT.search(marks) or not any(map(_is_byline_mark, marks.split())):
+            continue
+        if _in_comments_or_captions(element):
+            continue
+        text = clean(element.text_content()) or ""
+        if text and len(text.split()) <= MAX_BYLINE_WORDS + 2:
+            # "Veröffentlicht am 8. Februar 2022 von PETA-Team": the name follows "von".
+            after = _BY_WORD.split(text)[-1]
+            return [_LIST_TAIL.split(after, maxsplit=1)[0].strip(" ,;")]
+    return []
+
+
+def _prefixed_bylines(tree: lxml.html.HtmlElement) -> list[str]:
+    """The first short line of the page that reads "By Jane Doe", "Von Jane Doe",
+    "Autor: Jane Doe" …, up to a date or separator."""
+    for element, node in _byline_starts(tree):
+        if _in_comments_or_captions(element):
+            continue
+        # "<span>Von:</span> Jane Doe": the name may follow the element with the prefix;
+        # "<p>Autor: <a>Jane Doe</a> Tags: …</p>": the line is read from the prefix on.
+        start = clean(node) or ""
+        for container in (element, element.getparent()):
+            text = clean(container.text_content()) if container is not None else None
+            text = (text or "")[max((text or "").find(start), 0) :][:MAX_BYLINE_LINE]
+            match = _BYLINE_LINE.search(text)
+            if match:
+                # Checked name by name, kept as written ("Jane Doe und John Roe").
+                line = _BYLINE_TAIL.split(match.group("name"), maxsplit=1)[0]
+                if all(map(_looks_like_name, _NAME_LIST.split(line))):
+                    return [line]
+    return []
+
+
+def _byline_starts(tree: lxml.html.HtmlElement) -> Iterator[tuple[lxml.html.HtmlElement, str]]:
+    """(element, text) for each text of the page that starts like a byline, the element
+    being the one the text is in. Only these are read whole: reading every element's
+    whole text would cost a pass over the page per element."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue  # comments and processing instructions
+        if element.text and _BYLINE_START.match(element.text):
+            yield element, element.text
+        parent = element.getparent()
+        if element.tail and parent is not None and _BYLINE_START.match(element.tail):
+            yield parent, element.tail
+
+
+def _is_byline_mark(token: str) -> bool:
+    """``author``, ``byline``, ``post-author``, ``article__author-name``, hCard's ``fn``; not
+    ``meta-prep-author`` (the "Posted by" label) nor a photo credit's ``…--bu--autor``."""
+    return bool(_BYLINE_MARK.search(token)) and not any(word in token for word in _NOT_BYLINE_MARKS)
+
+
+def _looks_like_name(text: str) -> bool:
+    """A few words, each capitalized or a name particle: "Jane van der Berg", not
+    "Kopf bis Fuß: Frost-Schützer" (a "Von …" that begins a sentence)."""
+    words = text.split()
+    return (
+        0 < len(words) <= MAX_BYLINE_WORDS
+        and all(word[0].isupper() or word in _NAME_PARTICLES for word in words)
+        and not text.endswith(":")
+        and ":" not in text
+    )
+
+
+def _in_comments_or_captions(element: lxml.html.HtmlElement) -> bool:
+    """Whether ``element`` sits in a reader-comment section or a picture's caption, whose
+    names (commenters, photographers) are not bylines."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("figure", "figcaption"):
+            return True
+        marks = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower()
+        if "comment" in marks or "respond" in marks:
+            return True
+    return False
+
+
+def _real_names(names: Iterable[str]) -> list[str]:
+    """Cleaned, de-duplicated names; placeholders, URLs and sentences dropped."""
+    kept: list[str] = []
+    for raw in names:
+        name = _BYLINE_PREFIX.sub("", clean(raw) or "").strip(" ,;:|→»")
+        if not name or key(name) in _PLACEHOLDER_BYLINES or "://" in name:
+            continue
+        if len(name) > 80 or name.startswith("@"):
+            continue
+        if all(not same(name, other) for other in kept):
+            kept.append(name)
+    return kept
