@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import lxml.html
@@ -84,36 +84,43 @@ def byline(
 ) -> str | None:
     """Authors from JSON-LD, rel=author, <meta name=author>, an element marked as the
     byline, a "By …" line, then trafilatura's guess."""
-    sources: list[list[str]] = [
-        _json_ld_authors(article.get("author")),
-        _rel_author_texts(tree),
-        [meta.get("author") or ""],
-        _marked_bylines(tree),
-        _prefixed_bylines(tree),
-        (guess or "").split(";"),
+    # In order of trust; the page-wide scans (marked elements, "By …" lines) run only when
+    # the declarations name nobody, as they cost more than the rest of the metadata.
+    sources: list[Callable[[], list[str]]] = [
+        lambda: _json_ld_authors(article.get("author")),
+        lambda: _rel_author_texts(tree),
+        lambda: [meta.get("author") or ""],
+        lambda: _marked_bylines(tree),
+        lambda: _prefixed_bylines(tree),
+        lambda: (guess or "").split(";"),
     ]
+    cheap = (0, 1, 2, 5)
     # Many sites name themselves as the author (in <meta name="author">, as the JSON-LD
     # author): the site's name, or a user handle ("jane.doe"), is the byline only where no
     # source names a person.
-    kept = [_real_names(names) for names in sources]
-    people = [
-        [
+    kept: dict[int, list[str]] = {}
+
+    def people(index: int) -> list[str]:
+        if index not in kept:
+            kept[index] = _real_names(sources[index]())
+        return [
             name
-            for name in names
+            for name in kept[index]
             if not _HANDLE.fullmatch(name) and not is_publisher(name, publishers)
         ]
-        for names in kept
-    ]
-    for index, names in enumerate(people):
+
+    for index in range(len(sources)):
+        names = people(index)
         if names:
-            # A later source that names the same people and more has the whole list, where
-            # structured data often keeps only the first author, or the full name where
-            # this one gives a first name.
-            for more in people[index + 1 :]:
+            # A later declaration that names the same people and more has the whole list,
+            # where structured data often keeps only the first author, or the full name
+            # where this one gives a first name.
+            for later in (i for i in cheap if i > index):
+                more = people(later)
                 if _more_complete(more, names):
                     return ", ".join(more)
             return ", ".join(names)
-    return next((", ".join(names) for names in kept if names), None)
+    return next((", ".join(kept[i]) for i in sorted(kept) if kept[i]), None)
 
 
 def _more_complete(more: list[str], names: list[str]) -> bool:
