@@ -38,20 +38,21 @@ _NOT_BYLINE_MARKS = ("prep", "avatar", "image", "img", "photo", "foto", "bild", 
 MAX_BYLINE_WORDS = 6
 # A "By …" line is short; a longer text that starts so is a sentence.
 MAX_BYLINE_LINE = 120
+# The words that introduce a byline line ("By", "Von", "Autorin: …").
+_BY_WORDS = "von|by|par|por|di|door|autor(?:in)?|author|autoren|text|redaktion"
 _BYLINE_LINE = re.compile(
     # A date or time first ("06.11.2023 13:30 von Olga"), or another field and a separator
     # ("Kolumne | By Jane Doe").
     r"^(?:[\d.:/, -]+(?:uhr\s+)?|[^|•·]{0,40}[|•·]\s*)?"
     r"(?:(?:ein )?(?:artikel|beitrag|blog beitrag|text|interview|kommentar) )?"
     r"(?:(?:veröffentlicht|publiziert|posted|written|geschrieben|verfasst|published) )?"
-    r"(?:von|by|par|por|di|door|autor(?:in)?|author|autoren|text|redaktion)"
+    rf"(?:{_BY_WORDS})"
     r"\s*:?\s+(?P<name>\S.*)$",
     re.IGNORECASE,
 )
 # A text that starts like a byline: a prefix word within its first three words.
 _BYLINE_START = re.compile(
-    r"\s*(?:\S+\s+){0,2}(?:von|by|par|por|di|door|autor|autorin|author|autoren|text|redaktion)"
-    r"(?!\w)",
+    rf"\s*(?:\S+\s+){{0,2}}(?:{_BY_WORDS})(?!\w)",
     re.IGNORECASE,
 )
 # A user handle rather than a name: one lower-case word, or words joined by dots.

@@ -609,6 +609,7 @@ def config_group() -> None:
 def config_check(ctx: click.Context, as_json: bool) -> None:
     """Validate the configuration (every error: one line naming the file and key) and say
     what it would watch: feeds, seeds, alert channels, the store and the web server."""
+    from monitor.config import format_duration
     from monitor.seeds import load_seeds
     from monitor.store.engine import display_url
 
@@ -618,7 +619,7 @@ def config_check(ctx: click.Context, as_json: bool) -> None:
         {
             "name": feed.name,
             "url": feed.url,
-            "schedule": feed.cron or _duration(feed.interval),
+            "schedule": feed.cron or format_duration(feed.interval),
             "fetch_articles": feed.fetch_articles,
             "tags": list(feed.tags),
         }
@@ -651,15 +652,6 @@ def config_check(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"alerts: {named or 'none'}")
     click.echo(f"store: {storage}")
     click.echo(f"web: {web}")
-
-
-def _duration(interval: Any) -> str:
-    """A timedelta as the config writes it: 15m, 1h, 90s, 2d."""
-    seconds = int(interval.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 @main.command()

@@ -54,6 +54,15 @@ def parse_duration(value: object) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
+def format_duration(duration: timedelta) -> str:
+    """A duration as the config writes it (``parse_duration``'s inverse): 15m, 1h, 2d, 90s."""
+    seconds = int(duration.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds and seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 

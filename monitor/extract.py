@@ -25,6 +25,7 @@ import lxml.etree
 import lxml.html
 
 from monitor.boilerplate import without_boilerplate
+from monitor.declarations import clean
 from monitor.errors import ExtractError
 from monitor.metadata import Guesses, read_metadata
 from monitor.models import Page
@@ -194,7 +195,7 @@ class TrafilaturaExtractor:
         if not _text_of(document):
             # Metadata is read the same way whatever the settings; keep it when ours failed.
             document = _document_or_empty(recall)
-        title = _clean(document.title)
+        title = clean(document.title)
         candidates = [
             precise,
             _without_headline(_body(recall), title),
@@ -323,7 +324,7 @@ def _document_or_empty(document: Any) -> Any:
 
 def _body(document: Any) -> Paragraphs:
     """The body paragraphs of a trafilatura Document, without a repeated headline."""
-    title = _clean(document.title) if _text_of(document) else None
+    title = clean(document.title) if _text_of(document) else None
     return _without_headline(_paragraphs(_text_of(document)), title)
 
 
@@ -403,11 +404,6 @@ def _paragraphs(text: str) -> tuple[str, ...]:
     """trafilatura's text has one block per line; each becomes one normalized paragraph."""
     canonical = normalize_text(text.replace("\n", "\n\n"))
     return tuple(canonical.split("\n\n")) if canonical else ()
-
-
-def _clean(value: str | None) -> str | None:
-    cleaned = normalize_text(value or "").replace("\n\n", " ")
-    return cleaned or None
 
 
 def _canonical_url(tree: lxml.html.HtmlElement, url: str) -> str | None:

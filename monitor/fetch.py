@@ -524,6 +524,12 @@ def _without_userinfo(reason: str, url: str) -> str:
     return reason
 
 
+def same_origin(first: str, second: str) -> bool:
+    """Whether two URLs share scheme, host and port: a link on a page the user vouched for
+    is trusted as the page is only when it stays on the page's origin."""
+    return _origin(first) == _origin(second)
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of ``url``, with the default port made explicit."""
     parts = urlsplit(url)

@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from monitor.capture import Capture, Means, Room
 from monitor.config import FeedConfig
@@ -25,6 +24,7 @@ from monitor.decide import (
 )
 from monitor.errors import FeedParseError, FetchError, HTTPStatusError, StoreError, WorkerError
 from monitor.feeds import parse_feed
+from monitor.fetch import same_origin
 from monitor.ledger import Ledger
 from monitor.models import (
     Article,
@@ -121,7 +121,7 @@ class Harvest(Room):
             try:
                 # The user vouched for the index's address, not for where its links point.
                 fetched = await self.fetcher.get(
-                    child.url, accept=FEED_ACCEPT, trust_origin=_same_origin(child.url, url)
+                    child.url, accept=FEED_ACCEPT, trust_origin=same_origin(child.url, url)
                 )
                 sitemaps.append(await self.pool.run(parse_sitemap, fetched.body, child.url))
             except (FetchError, FeedParseError, WorkerError) as exc:
@@ -207,11 +207,6 @@ class Harvest(Room):
             by_guid = await self.db.read(self.store.find_article, [], guid=entry.guid)
             article = by_guid if by_guid is not None and by_guid.feed == feed.name else None
         return article
-
-
-def _same_origin(first: str, second: str) -> bool:
-    a, b = urlsplit(first), urlsplit(second)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 def _collapse_note(identified: Identified) -> str | None:

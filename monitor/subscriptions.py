@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from monitor.config import FeedConfig, Settings
 from monitor.config_edit import add_feeds, feed_name
 from monitor.discovery import FeedLink, feed_links
 from monitor.errors import ConfigError, FeedParseError
 from monitor.feeds import parse_feed
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, same_origin
 from monitor.opml import OpmlFeed, read_opml, write_opml
 
 __all__ = ["FoundFeed", "ImportReport", "add_feed", "export_opml", "find_feed", "import_opml"]
@@ -71,16 +70,11 @@ async def find_feed(fetcher: Fetcher, url: str, first: bool = False) -> FoundFee
         if len(links) > 1 and not first:
             raise SeveralFeedsError(url, links) from None
         # The user vouched for the page's address, not for wherever its link points.
-        same_origin = _origin(links[0].url) == _origin(result.final_url)
-        chosen = await fetcher.get(links[0].url, accept=_FEED_ACCEPT, trust_origin=same_origin)
+        trusted = same_origin(links[0].url, result.final_url)
+        chosen = await fetcher.get(links[0].url, accept=_FEED_ACCEPT, trust_origin=trusted)
         parsed = parse_feed(chosen.body, chosen.final_url, chosen.headers)
         return FoundFeed(links[0].url, parsed.title or links[0].title, len(parsed.entries), url)
     return FoundFeed(url, parsed.title or "", len(parsed.entries))
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port
 
 
 def add_feed(

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, TextClause, select, text, tuple_
+from sqlalchemy import Connection, RowMapping, Select, TextClause, select, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.models import Article, Change, PhraseHistory, RawBody, Version, VersionStamp
@@ -34,6 +35,8 @@ _WORD = re.compile(r"\w+")
 _PG_MAX_WORDS = 16_000
 _PG_MAX_WORD_CHARS = 500
 _PG_MAX_BYTES = 600_000
+# The order versions are read in by the batched reads.
+_VERSION_KEY = (versions.c.article_id, versions.c.number)
 
 
 def phrase_words(phrase: str) -> list[str]:
@@ -205,75 +208,51 @@ class EvidenceTables(Transactions):
 
     def iter_articles(self, batch: int = 1000) -> Iterator[Article]:
         """Every article, by id, ``batch`` at a time."""
-        after = 0
-        while True:
-            query = (
-                select(articles).where(articles.c.id > after).order_by(articles.c.id).limit(batch)
-            )
-            with self._read("read articles") as conn:
-                page = [article_of(row) for row in conn.execute(query).mappings()]
-            yield from page
-            if len(page) < batch:
-                return
-            after = page[-1].id
+        for row in self._pages("read articles", select(articles), (articles.c.id,), batch):
+            yield article_of(row)
 
     def iter_versions(self, batch: int = 500) -> Iterator[Version]:
         """Every version, by article and number, ``batch`` at a time."""
-        after = (0, 0)
-        key = tuple_(versions.c.article_id, versions.c.number)
-        while True:
-            query = (
-                select(*_VERSION_COLUMNS)
-                .where(key > tuple_(*after))
-                .order_by(versions.c.article_id, versions.c.number)
-                .limit(batch)
-            )
-            with self._read("read versions") as conn:
-                page = [_version(row) for row in conn.execute(query).mappings()]
-            yield from page
-            if len(page) < batch:
-                return
-            after = (page[-1].article_id, page[-1].number)
+        query = select(*_VERSION_COLUMNS)
+        for row in self._pages("read versions", query, _VERSION_KEY, batch):
+            yield _version(row)
 
     def iter_captures(
         self, feed: str | None = None, since: datetime | None = None, batch: int = 200
     ) -> Iterator[tuple[Version, RawBody]]:
         """Every version kept with its raw capture (of ``feed``; fetched at or after
         ``since``), by article and number, ``batch`` at a time."""
-        after = (0, 0)
-        key = tuple_(versions.c.article_id, versions.c.number)
-        conditions: list[ColumnElement[bool]] = [versions.c.raw_body.is_not(None)]
+        query = select(*_VERSION_COLUMNS, *RAW_COLUMNS).where(versions.c.raw_body.is_not(None))
         if feed is not None:
             feed_ids = select(articles.c.id).where(articles.c.feed == feed)
-            conditions.append(versions.c.article_id.in_(feed_ids))
+            query = query.where(versions.c.article_id.in_(feed_ids))
         if since is not None:
-            conditions.append(versions.c.fetched_at >= since)
-        while True:
-            query = (
-                select(*_VERSION_COLUMNS, *RAW_COLUMNS)
-                .where(key > tuple_(*after), *conditions)
-                .order_by(versions.c.article_id, versions.c.number)
-                .limit(batch)
-            )
-            with self._read("read captures") as conn:
-                rows = conn.execute(query).mappings().all()
-            for row in rows:
-                version = _version(row)
-                raw = raw_body_of(row, version.article_id, version.number)
-                assert raw is not None  # only rows with a raw body were asked for
-                yield version, raw
-            if len(rows) < batch:
-                return
-            after = (rows[-1]["article_id"], rows[-1]["number"])
+            query = query.where(versions.c.fetched_at >= since)
+        for row in self._pages("read captures", query, _VERSION_KEY, batch):
+            version = _version(row)
+            raw = raw_body_of(row, version.article_id, version.number)
+            assert raw is not None  # only rows with a raw body were asked for
+            yield version, raw
 
     def iter_changes(self, batch: int = 1000) -> Iterator[Change]:
         """Every change, by id, ``batch`` at a time."""
-        after = 0
+        for row in self._pages("read changes", select(changes), (changes.c.id,), batch):
+            yield _change(row)
+
+    def _pages(
+        self, action: str, query: Select[Any], keys: Sequence[ColumnElement[Any]], batch: int
+    ) -> Iterator[RowMapping]:
+        """The rows of ``query`` in ``keys`` order, read ``batch`` at a time, each batch
+        resumed after the last row's keys (keyset paging: every batch costs the same)."""
+        key = tuple_(*keys)
+        after: tuple[Any, ...] | None = None
         while True:
-            query = select(changes).where(changes.c.id > after).order_by(changes.c.id).limit(batch)
-            with self._read("read changes") as conn:
-                page = [_change(row) for row in conn.execute(query).mappings()]
-            yield from page
-            if len(page) < batch:
+            page = query.order_by(*keys).limit(batch)
+            if after is not None:
+                page = page.where(key > tuple_(*after))
+            with self._read(action) as conn:
+                rows = conn.execute(page).mappings().all()
+            yield from rows
+            if len(rows) < batch:
                 return
-            after = page[-1].id
+            after = tuple(rows[-1][column] for column in keys)

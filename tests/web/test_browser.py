@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from monitor.config import Settings, settings_from_dict
+from monitor.config import Settings
 from monitor.models import ChangeKind
 from monitor.store import ChangeFilter, WebStore
 from monitor.store.sql import SQLStore
@@ -298,20 +298,10 @@ def test_no_script_of_the_sanitizer_corpus_runs_in_any_page(
     browser: Browser, tmp_path: Path
 ) -> None:
     from tests.test_sanitize import corpus_files
-    from tests.web.test_hostile import HOSTILE_SEED, _fill
+    from tests.web.test_hostile import _fill, hostile_settings
 
     corpus_files()  # skips, naming the folder, when the corpora are absent
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "hostile.md").write_text(HOSTILE_SEED, encoding="utf-8")
-    settings = settings_from_dict(
-        {
-            "storage": {"url": f"sqlite:///{tmp_path / 'hostile.db'}"},
-            "seeds": {"dir": str(seeds)},
-            "web": {"page_size": 500},
-        },
-        source=tmp_path / "hostile.toml",
-    )
+    settings = hostile_settings(tmp_path)
     with SQLStore.open(settings.storage.url) as store:
         articles = _fill(store, "hostile")
         with ServerThread(settings, store) as server:

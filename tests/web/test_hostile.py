@@ -12,13 +12,14 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import lxml.etree
 import lxml.html
 import pytest
 
 from monitor.classify import classify
-from monitor.config import ClassifyRules, settings_from_dict
+from monitor.config import ClassifyRules, Settings, settings_from_dict
 from monitor.diff import diff_versions
 from monitor.models import Article, Change, ChangeKind, RawBody, Recording, SeedLink, Version
 from monitor.store.sql import SQLStore
@@ -124,20 +125,27 @@ def _fill(store: SQLStore, seed_id: str) -> int:
     return count
 
 
-async def test_the_sanitizer_corpus_stays_inert_on_every_page_and_feed(tmp_path: Path) -> None:
-    files = corpus_files()  # skips, naming the folder, when the corpora are absent
-    assert files
+def hostile_settings(tmp_path: Path, **extra: Any) -> Settings:
+    """Settings over a new store in ``tmp_path`` with the hostile seed, 500 rows a page."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "hostile.md").write_text(HOSTILE_SEED, encoding="utf-8")
-    settings = settings_from_dict(
+    return settings_from_dict(
         {
             "storage": {"url": f"sqlite:///{tmp_path / 'hostile.db'}"},
             "seeds": {"dir": str(seeds)},
-            "feeds": [{"name": "world", "url": "http://127.0.0.1:9/feed"}],
             "web": {"page_size": 500},
+            **extra,
         },
         source=tmp_path / "hostile.toml",
+    )
+
+
+async def test_the_sanitizer_corpus_stays_inert_on_every_page_and_feed(tmp_path: Path) -> None:
+    files = corpus_files()  # skips, naming the folder, when the corpora are absent
+    assert files
+    settings = hostile_settings(
+        tmp_path, feeds=[{"name": "world", "url": "http://127.0.0.1:9/feed"}]
     )
     with SQLStore.open(settings.storage.url) as store:
         articles = _fill(store, "hostile")
