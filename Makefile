@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-scale bench-latency bench-shared check clean
+.PHONY: demo test lint bench bench-scale bench-latency bench-shared bench-cluster bench-claims check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ bench-latency: $(STAMP)
 
 bench-shared: $(STAMP)
 	$(BIN)/python -m bench.shared_store
+
+bench-cluster: $(STAMP)
+	$(BIN)/python -m bench.cluster
+
+bench-claims: $(STAMP)
+	$(BIN)/python -m bench.claims
 
 check: $(STAMP)
 	$(BIN)/newsmonitor check

@@ -352,7 +352,7 @@ def _eval_page(corpus: Path, url: str, record: dict[str, Any]) -> EvalPage:
         author = record.get("author") or ()
         gold = MetaGold(
             title=record["title"] or "",
-            authors=(author,) if isinstance(author, str) else tuple(author),
+            authors=gold_names(author),
             day=parse_day(record.get("date")),
         )
     return EvalPage(
@@ -362,6 +362,18 @@ def _eval_page(corpus: Path, url: str, record: dict[str, Any]) -> EvalPage:
         unwanted=tuple(record["without"]),
         gold=gold,
     )
+
+
+def gold_names(author: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The names a gold author field lists: "A and B", "A; B", "A & B" and "A und B" are two
+    names, each of which must be in the byline (ours writes "A, B"), not one string."""
+    fields = (author,) if isinstance(author, str) else tuple(author)
+    return tuple(
+        name.strip() for field in fields for name in _NAME_JOINS.split(field) if name.strip()
+    )
+
+
+_NAME_JOINS = re.compile(r"\s*;\s*|\s+(?:and|und|&)\s+", re.IGNORECASE)
 
 
 def _collapsed(text: str | None) -> str:

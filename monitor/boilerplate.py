@@ -21,6 +21,9 @@ _CALLS = (
     r"read more|read also|also read|see also|related(?::| articles?| stories| posts| recipes)"
     r"|more on this|more from|recommended for you|sign up|subscribe|follow us|advertisement"
     r"|never miss|get the latest"
+    r"|follow (?:[\w@.&'-]+ ){1,4}on (?:twitter|facebook|instagram|linkedin|youtube|telegram)"
+    r"|for the latest (?:\w+ ){0,6}download|download (?:the|our) (?:\w+ ){0,3}apps?"
+    r"|(?:submit|send us) (?:a|your) letter|we want to hear (?:from you|what you think)"
     r"|anzeige|lesen sie auch|lesen sie mehr|lesen sie hier|auch lesen|lies auch"
     r"|auch interessant|schon gelesen"
     r"|(?:das|dies)(?: thema)? könnte (?:sie|dich) auch interessieren"
@@ -33,10 +36,11 @@ _CALLS = (
     r"|leggi anche|czytaj także|czytaj też|zobacz też|dowiedz się więcej"
     r"|leia também|leia mais|veja também"
 )
-# Picture credits: "Foto: …", "(Bild: …)", "© AFP", "Photo (cc): …", "Bild anzeigen".
+# Picture and source credits: "Foto: …", "(Bild: …)", "© AFP", "Photo (cc): …", "Bild
+# anzeigen", "Quelle: dpa" (the agency or release a text came from, like a picture's credit).
 _CREDITS = (
     r"\(?(?:fotos?|fot\.|photos?|bild(?:er)?|titelbild|beitragsbild|image|credits?"
-    r"|crédits? photos?|copyright)"
+    r"|crédits? photos?|copyright|quellen?|sources?|fuentes?|fontes?|źródło)"
     r"(?:\s*(?:\(cc\)\s*)?[:/|©]|\s+(?:anzeigen|vergrößern|schließen|via)\b)"
     r"|©"
 )

@@ -40,6 +40,7 @@ from monitor.decide import (
 )
 from monitor.errors import ConflictError, ExtractError, FetchError, HTTPStatusError, StoreError
 from monitor.fetch import Fetcher, host_key
+from monitor.hostclaims import HostClaims
 from monitor.ledger import Ledger
 from monitor.linking import SeedLinker
 from monitor.models import (
@@ -51,6 +52,7 @@ from monitor.models import (
     FeedEntry,
     FetchResult,
     RawBody,
+    Revisit,
     TextSource,
     Validators,
     Version,
@@ -106,6 +108,8 @@ class Capture(Room):
         # host's fetch slots, and pages waiting for extraction never idle their host's
         # fetch slots (issue 16).
         self._hosts = HostSlots(2 * fetch.concurrency, 2 * fetch.per_host_concurrency)
+        # Several nodes (issue 17): each page is fetched under its host's claim.
+        self.host_claims: HostClaims | None = None
 
     def reload(self, settings: Settings) -> None:
         self.settings = settings
@@ -124,6 +128,19 @@ class Capture(Room):
             article = claimed
         run.articles_checked += 1
         host = host_key(article.current_url)
+        claims = None if self.from_feed(article) else self.host_claims
+        if claims is None:
+            return await self._checked(article, run, entry, host)
+        await claims.hold(host)
+        try:
+            return await self._checked(article, run, entry, host)
+        finally:
+            await claims.release([host])
+
+    async def _checked(
+        self, article: Article, run: Ledger, entry: FeedEntry | None, host: str
+    ) -> bool:
+        """``check`` once the article is this job's (and its host this node's)."""
         holding = False
 
         def fetched() -> None:
@@ -195,6 +212,8 @@ class Capture(Room):
                 events = moved(checked, result.final_url, "redirected", now)
             checked = replace(checked, current_url=result.final_url)
         if result.not_modified:
+            if article.versions:
+                self.writer.revisit(revisit_of(article, result, now))
             await self._record_unchanged(checked, run, events, entry)
             return
         body_hash = hashlib.sha256(result.body).hexdigest()
@@ -434,3 +453,21 @@ class Capture(Room):
         baseline = feed_baseline(before, latest)
         why = f"page unavailable: {reason}"
         await self.record_content(article, run, version, None, [], entry, why, baseline)
+
+
+def revisit_of(article: Article, result: FetchResult, now: datetime) -> Revisit:
+    """The 304 ``result`` as evidence that ``article``'s latest version was still served at
+    ``now`` (the check's time, as a version's ``fetched_at`` is)."""
+    headers = tuple(result.headers.items())
+    return Revisit(
+        article.id,
+        article.versions,
+        now,
+        result.final_url,
+        now,
+        result.final_url,
+        first_headers=headers,
+        last_headers=headers,
+        etag=result.etag,
+        last_modified=result.last_modified,
+    )

@@ -352,7 +352,9 @@ def run(ctx: click.Context, log_format: str, verbose: bool, web: bool) -> None:
     queued alerts are flushed, and it exits 0; a second signal exits at once. SIGHUP
     reloads the configuration (an invalid file is reported and the old one kept). A store
     that cannot be written stops it at once (exit 3); a lock held elsewhere delays only
-    the writes that wait for it, never the fetching.
+    the writes that wait for it, never the fetching. With [daemon] metrics = "host:port",
+    it serves /healthz and /metrics (Prometheus) there. Several `run` nodes on one
+    PostgreSQL store split the work (`status` lists them); on SQLite a second one refuses.
 
     \b
     Examples:
@@ -451,23 +453,32 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hash_password:
 @friendly
 def status(ctx: click.Context, as_json: bool) -> None:
     """Each feed's last check, next due time, last error and pages failing (its articles
-    whose last fetch failed); counts of articles, versions and alerts. Reads the store
-    only: safe while the daemon runs. Piped, one tab-separated line per feed."""
+    whose last fetch failed); counts of articles, versions and alerts; the daemons (nodes)
+    working the store, alive or lost, and the hosts and feeds each has claimed. Reads the
+    store only: safe while the daemon runs. Piped, one tab-separated line per feed."""
+    from monitor.clock import utc_now
+
     with _opened(ctx, read_only=True) as (settings, store):
+        now = utc_now()
         states = [(f.name, f.url, store.get_feed(f.name)) for f in settings.feeds]
         failing = store.article_failures_by_feed()
         counts = store.counts()
         alerts = store.count_alerts()
+        nodes = store.list_nodes(now)
+    lost_after = settings.daemon.lost_after
     if as_json:
-        from monitor.serialize import status_to_json
+        from monitor.serialize import nodes_to_json, status_to_json
 
-        echo_json(status_to_json(states, counts, alerts, failing))
+        listed = nodes_to_json(nodes, now, lost_after)
+        echo_json(status_to_json(states, counts, alerts, failing, listed))
         return
-    from monitor.render.report import feeds_listing
+    from monitor.render.report import feeds_listing, nodes_listing
     from monitor.render.tables import print_listing
 
     console = _console()
     print_listing(console, feeds_listing(states, failing))
+    if nodes:
+        print_listing(console, nodes_listing(nodes, now, lost_after))
     console.print(
         f"{counts['articles']} articles, {counts['versions']} versions, "
         f"{counts['changes']} changes; alerts: " + ", ".join(f"{n} {s}" for s, n in alerts.items()),

@@ -20,6 +20,9 @@ from monitor.cli import (
 )
 
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+# Articles a search lists unless told otherwise (--limit, --all): a phrase in a quarter of
+# a big archive costs a page of articles then, not the archive (issue 19).
+SEARCH_LIMIT = 50
 
 
 @click.command()
@@ -31,14 +34,30 @@ _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
     default=None,
     help="Only articles with the phrase in a version captured on or after this (UTC).",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=SEARCH_LIMIT,
+    show_default=True,
+    help="List at most this many articles, newest first.",
+)
+@click.option("--all", "every", is_flag=True, help="List every article (no --limit).")
 @json_option()
 @click.pass_context
 @friendly
 def search(
-    ctx: click.Context, phrase: str, feed: str | None, since: datetime | None, as_json: bool
+    ctx: click.Context,
+    phrase: str,
+    feed: str | None,
+    since: datetime | None,
+    limit: int,
+    every: bool,
+    as_json: bool,
 ) -> None:
     """Articles whose text ever contained PHRASE, in any stored version, including text
-    deleted since: the version where it appeared and the one where it disappeared.
+    deleted since: the version where it appeared and the one where it disappeared. Newest
+    first (by the newest version with the phrase), at most --limit of them; the output
+    says when more have it.
 
     PHRASE is matched as whole words in order, ignoring case and line breaks; punctuation
     in it must match too ("30,000" does not find "30 000").
@@ -47,6 +66,7 @@ def search(
     Examples:
       newsmonitor search "30,000 people"
       newsmonitor search "according to police" --feed world --since 2026-12-01 --json
+      newsmonitor search "police said" --all > every-article.tsv
     """
     from monitor.store.evidence import phrase_words
 
@@ -54,14 +74,21 @@ def search(
         raise UserError(f"nothing to search for in {phrase!r}: it has no letters or digits")
     moment = since.replace(tzinfo=UTC) if since is not None else None
     with _opened(ctx, read_only=True) as (_, store):
-        found = store.search_phrase(phrase, feed=feed, since=moment)
+        # One more than listed: whether more exist, at the cost of one article's check.
+        wanted = None if every else limit + 1
+        found = store.search_phrase(phrase, feed=feed, since=moment, limit=wanted)
+    more = not every and len(found) > limit
+    found = found if every else found[:limit]
     if as_json:
         from monitor.serialize import phrase_history_to_json
 
-        echo_json(
-            {"phrase": phrase, "articles": [phrase_history_to_json(h) for h in found]},
-            ensure_ascii=False,
-        )
+        document = {
+            "phrase": phrase,
+            "limit": None if every else limit,
+            "more": more,
+            "articles": [phrase_history_to_json(h) for h in found],
+        }
+        echo_json(document, ensure_ascii=False)
         return
     if not found:
         click.echo(f"no stored version contains {phrase!r}")
@@ -70,6 +97,12 @@ def search(
     from monitor.render.tables import print_listing
 
     print_listing(_console(), search_listing(phrase, found))
+    if more:
+        # On stderr: piped, the listing stays one header and one line per article.
+        click.echo(
+            f"more articles have it: the {limit} newest are listed (--limit N or --all)",
+            err=True,
+        )
 
 
 @click.command()
@@ -203,6 +236,9 @@ def _export_warc(ctx: click.Context, path: Path, feed: str | None, since: dateti
         except OSError as exc:
             raise UserError(f"cannot write {exc.filename or path}: {exc.strerror}") from exc
     older = f" ({report.without_headers} stored before headers were recorded)"
+    revisits = f", {report.revisits} revisit records (304 Not Modified)"
     click.echo(
-        f"{report.path}: {report.responses} captures" + (older if report.without_headers else "")
+        f"{report.path}: {report.responses} captures"
+        + (older if report.without_headers else "")
+        + (revisits if report.revisits else "")
     )

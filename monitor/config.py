@@ -447,6 +447,15 @@ def _check_address(address: str) -> str:
     return address
 
 
+def parse_listen_address(address: str) -> tuple[str, int]:
+    """``"host:port"`` (``"[::1]:9464"`` for IPv6; port 0: any free one) as (host, port);
+    ValueError naming what is wrong."""
+    match = re.fullmatch(r"(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]\s]+)):(\d{1,5})", address)
+    if not match or int(match[3]) > 65535:
+        raise ValueError(f'must be "host:port", e.g. "127.0.0.1:9464", got {address!r}')
+    return match[1] or match[2], int(match[3])
+
+
 class DaemonSettings(_Model):
     """How `newsmonitor run` schedules its jobs and stops."""
 
@@ -455,6 +464,41 @@ class DaemonSettings(_Model):
     jitter: Duration = timedelta(seconds=30)  # feed jobs drift by up to this (or interval/10)
     misfire_grace: Duration = timedelta(minutes=5)  # a job this late still runs (once)
     grace: Duration = timedelta(seconds=30)  # on SIGTERM, in-flight checks get this long
+    # Several nodes on one store (issue 17): each heartbeats this often, renewing the
+    # leases of the work it has claimed; a node that dies frees its claims when their
+    # lease runs out, and shows as lost in `status` after three missed heartbeats.
+    heartbeat: Duration = timedelta(seconds=15)
+    claim_lease: Duration = timedelta(minutes=2)
+    # "host:port" where /healthz and /metrics are served (monitor/health.py); unset: off.
+    metrics: str | None = None
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metrics_address(cls, value: object) -> object:
+        """TOML has no null: "" (the example's) leaves it off; else host:port."""
+        if value == "" or value is None:
+            return None
+        if isinstance(value, str):
+            parse_listen_address(value)
+        return value
+
+    @field_validator("heartbeat", "claim_lease")
+    @classmethod
+    def _positive_periods(cls, value: timedelta) -> timedelta:
+        return _positive(value, "must be more than 0 seconds")
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> DaemonSettings:
+        if self.claim_lease < 2 * self.heartbeat:
+            raise ValueError(
+                "'claim_lease' must be at least twice 'heartbeat' (the heartbeat renews it)"
+            )
+        return self
+
+    @property
+    def lost_after(self) -> timedelta:
+        """A node whose last heartbeat is older than this is lost (three missed)."""
+        return 3 * self.heartbeat
 
 
 class OutboxSettings(_Model):

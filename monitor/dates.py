@@ -188,8 +188,9 @@ _WEEKDAYS = _words(
     """
 )
 
-# Words that may sit between the parts of a date without meaning anything.
-_NOISE = _words("at on the of de del le la um à a")
+# Words that may sit between the parts of a date without meaning anything ("29.04.2020,
+# 12:01 Uhr").
+_NOISE = _words("at on the of de del le la um uhr à a")
 
 _ZONES: dict[str, int] = {  # minutes east of UTC
     "z": 0, "ut": 0, "utc": 0, "gmt": 0, "wet": 0,

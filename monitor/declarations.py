@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
+# The itemprops under which a page nests its own article (schema.org's main entity).
+_OWN_ITEM_PROPS = ("mainentity", "blogpost", "articlebody")
 _ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|LiveBlogPosting)$")
 
 
@@ -35,13 +37,24 @@ def meta_values(tree: lxml.html.HtmlElement) -> dict[str, str]:
     values: dict[str, str] = {}
     for meta in tree.iter("meta"):
         content = (meta.get("content") or meta.get("datetime") or "").strip()
-        if not content:
+        if not content or (meta.get("itemprop") and _in_nested_item(meta)):
             continue
         for attribute in ("property", "name", "itemprop"):
             name = (meta.get(attribute) or "").strip().lower()
             if name:
                 values.setdefault(name, content)
     return values
+
+
+def _in_nested_item(meta: lxml.html.HtmlElement) -> bool:
+    """Whether an itemprop ``meta`` belongs to an item inside another (a cited paper, a
+    related article: ``<li itemprop="citation" itemscope>``), whose author and date are not
+    the page's."""
+    for ancestor in meta.iterancestors():
+        if ancestor.get("itemscope") is not None:
+            prop = (ancestor.get("itemprop") or "").strip().lower()
+            return bool(prop) and not prop.startswith(_OWN_ITEM_PROPS)
+    return False
 
 
 def json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:

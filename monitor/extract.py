@@ -4,8 +4,10 @@ Text comes from trafilatura tuned for precision, because a page's chrome (ads, "
 lists, per-request tokens, render timestamps) changes on every fetch and any of it leaking
 into the body would show up as a spurious new version. Where precision keeps suspiciously
 little of what the page holds, trafilatura's recall settings and readability-lxml give a
-second opinion, and the body the three agree on most wins (issue 15); the site's
-"Read more" lines and picture credits are then dropped (``boilerplate``). Dates and the
+second opinion, and the body the three agree on most wins (issue 15), or the one that is
+the whole article where precision kept a block of it. The article's lead, which precision
+drops with the article's header, is put back in front (``lead``); the site's "Read more"
+lines and picture credits are then dropped (``boilerplate``). Dates and the
 canonical link are read from the page's own declarations (<meta>, JSON-LD, <time>):
 trafilatura reports only one day-precise date and no modification time.
 """
@@ -27,6 +29,7 @@ import lxml.html
 from monitor.boilerplate import without_boilerplate
 from monitor.declarations import clean
 from monitor.errors import ExtractError
+from monitor.lead import with_lead
 from monitor.metadata import Guesses, read_metadata
 from monitor.models import Page
 from monitor.normalize import normalize_text
@@ -62,6 +65,13 @@ DOUBT_SHARE = 0.5
 # Precision's body stands when another candidate's words overlap this much with it (F1): a
 # short article is short, and the others then differ only by chrome or a headline.
 AGREEMENT = 0.8
+# Unless another candidate is the whole article where precision kept one block of it (an
+# interview, a listicle, a Q&A split over several containers, where trafilatura's recall
+# settings often stop at the same block): it holds WHOLE_HOLDS of precision's words, is
+# WHOLE_TIMES its length or more and covers WHOLE_COVERS of the page's <p> text (issue 15).
+WHOLE_HOLDS = 0.9
+WHOLE_TIMES = 2.0
+WHOLE_COVERS = 0.6
 # Elements of readability's summary that hold one paragraph each.
 _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "td", "th", "blockquote", "dd")
 _WORD = re.compile(r"\w+")
@@ -144,9 +154,12 @@ class TrafilaturaExtractor:
         tree = _parse(html, url, content_type)
         floor = max(self._min_chars, 1)
         document, paragraphs = self._precise_body(tree, url)
-        if _in_doubt(paragraphs, tree, floor):
-            document, paragraphs = self._second_opinion(tree, url, document, paragraphs, floor)
-        paragraphs = without_boilerplate(paragraphs)
+        visible = _paragraph_chars(tree)
+        if _in_doubt(paragraphs, visible, floor):
+            document, paragraphs = self._second_opinion(
+                tree, url, document, paragraphs, floor, visible
+            )
+        paragraphs = without_boilerplate(with_lead(tree, paragraphs))
         if sum(map(len, paragraphs)) < floor:
             raise ExtractError(f"{url}: no article text found")
         # Headline, byline and dates from the page's own declarations; trafilatura's
@@ -188,9 +201,11 @@ class TrafilaturaExtractor:
         document: Any,
         precise: Paragraphs,
         floor: int,
+        visible: int,
     ) -> tuple[Any, Paragraphs]:
         """The body the candidates agree on most: ours, trafilatura's recall settings, or
-        readability-lxml's. Length alone would pick whichever leaks the most chrome."""
+        readability-lxml's; or the one that is the whole article where ours is a block of it.
+        Length alone would pick whichever leaks the most chrome."""
         recall = _guarded(lambda: self._bare_extraction(tree, url, fast=False, recall=True))
         if not _text_of(document):
             # Metadata is read the same way whatever the settings; keep it when ours failed.
@@ -201,7 +216,8 @@ class TrafilaturaExtractor:
             _without_headline(_body(recall), title),
             _without_headline(_readability_body(tree, url), title),
         ]
-        return document, _most_agreed(candidates, floor)
+        whole = _whole_article(candidates, visible, floor)
+        return document, whole or _most_agreed(candidates, floor)
 
 
 def decode_html(html: bytes, content_type: str | None = None) -> str | None:
@@ -336,18 +352,17 @@ def _without_headline(paragraphs: Paragraphs, title: str | None) -> Paragraphs:
     return paragraphs
 
 
-def _in_doubt(paragraphs: Paragraphs, tree: lxml.html.HtmlElement, min_chars: int) -> bool:
-    """Whether precision's body is too short to keep, or small next to what the page
-    obviously holds.
+def _paragraph_chars(tree: lxml.html.HtmlElement) -> int:
+    """The length of the page's <p> text: a cheap upper bound of its article (a third of a
+    millisecond) that counts chrome too."""
+    return sum(len((p.text_content() or "").strip()) for p in tree.iter("p"))
 
-    The page's <p> text is a cheap upper bound (a third of a millisecond) that counts chrome
-    too, hence a share of it, not all of it.
-    """
+
+def _in_doubt(paragraphs: Paragraphs, visible: int, min_chars: int) -> bool:
+    """Whether precision's body is too short to keep, or small next to what the page
+    obviously holds (``visible``, its <p> text: a share of it, since that counts chrome)."""
     length = sum(map(len, paragraphs))
-    if length < min_chars:
-        return True
-    visible = sum(len((p.text_content() or "").strip()) for p in tree.iter("p"))
-    return length < DOUBT_SHARE * visible
+    return length < min_chars or length < DOUBT_SHARE * visible
 
 
 def _readability_body(tree: lxml.html.HtmlElement, url: str) -> Paragraphs:
@@ -381,7 +396,7 @@ def _most_agreed(candidates: list[Paragraphs], min_chars: int) -> Paragraphs:
     opinion. () when none is left.
     """
     viable = [c for c in candidates if sum(map(len, c)) >= min_chars]
-    bags = [Counter(_WORD.findall(" ".join(c).lower())) for c in viable]
+    bags = [_bag(c) for c in viable]
     precise_viable = bool(viable) and viable[0] is candidates[0]
     if precise_viable and any(_overlap(bags[0], other) >= AGREEMENT for other in bags[1:]):
         return viable[0]
@@ -392,6 +407,33 @@ def _most_agreed(candidates: list[Paragraphs], min_chars: int) -> Paragraphs:
         if score > best_score:
             best, best_score = viable[index], score
     return best
+
+
+def _whole_article(candidates: list[Paragraphs], visible: int, min_chars: int) -> Paragraphs:
+    """The other candidate that is the whole article of which the first (precision's, at
+    least ``min_chars`` long) is one block; () if none is.
+
+    It holds WHOLE_HOLDS of the first's words, is WHOLE_TIMES its length or more and covers
+    WHOLE_COVERS of the page's <p> text (``visible``); of two such, the shorter, which holds
+    less chrome.
+    """
+    length = sum(map(len, candidates[0]))
+    if length < min_chars:
+        return ()
+    precise = _bag(candidates[0])
+    wholes = [
+        candidate
+        for candidate in candidates[1:]
+        if (size := sum(map(len, candidate))) >= WHOLE_TIMES * length
+        and size >= WHOLE_COVERS * visible
+        and (precise & _bag(candidate)).total() >= WHOLE_HOLDS * precise.total()
+    ]
+    return min(wholes, key=lambda whole: sum(map(len, whole)), default=())
+
+
+def _bag(paragraphs: Paragraphs) -> Counter[str]:
+    """The paragraphs' words, lower-cased, with their counts."""
+    return Counter(_WORD.findall(" ".join(paragraphs).lower()))
 
 
 def _overlap(first: Counter[str], second: Counter[str]) -> float:

@@ -1,4 +1,12 @@
-"""Fetched feed bytes -> ParsedFeed, via feedparser; no feedparser dict leaves this module.
+"""Fetched feed bytes -> ParsedFeed; no feedparser dict leaves this module.
+
+Two readers, one answer. A well-formed UTF-8 RSS 2.0 or Atom 1.0 document made of the
+elements the monitor reads (and known harmless ones) is read with lxml, field by field
+through feedparser's own steps (its URL join, sanitiser, repairs and date parser), so it
+gives exactly what feedparser would, in about a quarter of the time (2 ms against 8.5 ms
+for a 25-entry feed). Anything else — other encodings, DOCTYPEs, xml:base, RDF, Atom 0.3,
+unknown elements inside entries, XML errors — goes to feedparser, as before (see "The
+fast path" below; tests/test_feeds_fast.py compares both over the corpora).
 
 feedparser is only ever handed an in-memory stream: given a ``str`` (or even ``bytes``)
 it treats a value that looks like a URL or a file path as something to fetch or open.
@@ -22,6 +30,7 @@ it, so the fetcher's byte cap is what bounds the time (10 MB -> about a minute o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import xml.sax
@@ -32,6 +41,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from lxml import etree
 
 from monitor.dates import from_struct_time, parse_date
 from monitor.discovery import feed_links
@@ -69,6 +79,12 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     response_headers["content-location"] = urljoin(
         url, response_headers.get("content-location", "") or url
     )
+    if not mended:
+        fast = _parse_well_formed(
+            data, response_headers["content-type"], response_headers["content-location"]
+        )
+        if fast is not None:
+            return fast
     try:
         result = feedparser.parse(io.BytesIO(data), response_headers=response_headers)
     except Exception as exc:  # feedparser promises not to raise; translate if it ever does
@@ -309,3 +325,431 @@ def _describe(exc: object) -> str | None:
         text = f"{type(exc).__name__}: {exc}"
     text = " ".join(text.split())
     return text if len(text) <= _MAX_WARNING else text[: _MAX_WARNING - 1] + "…"
+
+
+# --- The fast path: well-formed RSS 2.0 and Atom 1.0 read with lxml (issue 16) -------------
+#
+# feedparser spends most of a feed's parse in per-element Python (SAX callbacks, deep copies,
+# URL joins, sanitising plain text). A well-formed RSS 2.0 or Atom 1.0 document made only of
+# the elements below is read here instead, into the very values the feedparser path gives:
+# each field goes through feedparser 6.0.14's own steps for that element (its URL join, its
+# HTML-in-plain-text test, its sanitiser and relative-URL resolver when there is markup, its
+# mis-encoding and cp1252 repairs), and then through the same helpers as ``_entry``. Anything
+# it is not sure of returns None and feedparser parses the document: another encoding, a
+# DOCTYPE, xml:base, an element it does not know inside an entry, repeated fields, e-mail
+# authors, attributes feedparser reads (types, modes, rdf:about)... and any XML error.
+# feedparser stays pinned (==6.0.14): these are its private helpers, and
+# tests/test_feeds_fast.py compares both paths over the real-feed corpora on any upgrade.
+
+_ATOM_NS = "http://www.w3.org/2005/Atom"
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+_XML_LANG = f"{{{_XML_NS}}}lang"
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# feedparser's prefix for each namespace it knows ('' for RSS and Atom's own), keyed lowercase.
+_KNOWN_NAMESPACES: dict[str, str] = {
+    uri.lower(): prefix for uri, prefix in feedparser.mixin._FeedParserMixin.namespaces.items()
+}
+# Every first word of a feedparser element handler: an element of an unknown namespace whose
+# prefix is one of these could reach a handler, so it is not passed over as harmless.
+_HANDLER_PREFIXES = frozenset(
+    name.removeprefix("_start_").removeprefix("_end_").split("_")[0]
+    for name in dir(feedparser.api.StrictFeedParser)
+    if name.startswith(("_start_", "_end_"))
+)
+# Elements of an RSS item (feedparser's lowercased names) this path reads or may pass over.
+_RSS_TEXT = frozenset({"title", "link", "description", "guid", "pubdate", "author"})
+_RSS_TEXT |= {"dc:creator", "dc:date", "content:encoded"}
+_RSS_IGNORED = frozenset({
+    "category", "comments", "enclosure", "source", "dc:subject", "wfw:commentrss",
+    "wfw:comment", "slash:comments", "feedburner:origlink", "media:thumbnail", "media:content",
+})  # fmt: skip
+_ATOM_TEXT = frozenset({"title", "id", "published", "updated", "summary", "content"})
+_ATOM_IGNORED = frozenset({"category", "media:thumbnail", "media:content"})
+# Text constructs: feedparser pushes these with a content type (the others are plain text,
+# never sanitised nor tested for HTML).
+_CONTENT_FIELDS = frozenset({"title", "description", "content:encoded", "summary", "content"})
+_ENCODING_LABEL = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+_NEEDS_HTML_PARSE = re.compile(r"[<&]")
+
+
+# feedparser's names of the tags of known namespaces met so far (a document's tags are few).
+_FP_NAMES: dict[str, str] = {}
+_MAX_FP_NAMES = 4096
+
+
+class _Unsure(Exception):
+    """The fast path cannot vouch for feedparser's reading of this document."""
+
+
+def _parse_well_formed(data: bytes, content_type: str, content_location: str) -> ParsedFeed | None:
+    """The document read without feedparser, or None when feedparser must read it."""
+    if not _utf8_for_feedparser(data, content_type):
+        return None
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return None  # feedparser's loose parser, and its bozo warning, take it from here
+    if root.getroottree().docinfo.doctype:
+        return None  # feedparser rewrites DOCTYPEs and their entities
+    base = feedparser.urls.make_safe_absolute_uri(content_location, content_location)
+    try:
+        if root.tag == "rss":
+            return _fast_rss(root, base or content_location)
+        if root.tag == f"{{{_ATOM_NS}}}feed" and root.prefix is None:
+            return _fast_atom(root, base or content_location)
+    except _Unsure:
+        return None
+    return None
+
+
+def _utf8_for_feedparser(data: bytes, content_type: str) -> bool:
+    """Whether feedparser would decode ``data`` as UTF-8 (or ASCII) without complaint."""
+    mime, _, params = content_type.partition(";")
+    mime = mime.strip().lower()
+    charset = ""
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'").lower()
+    declared = b""
+    head = data.removeprefix(b"\xef\xbb\xbf")
+    if head.startswith(b"<?"):
+        declaration = head[: head.find(b"?>")]
+        labels = _ENCODING_LABEL.findall(declaration)
+        # feedparser reads the label on the first line only; lxml wherever it is.
+        if len(labels) > 1 or (b"encoding" in declaration and (not labels or b"\n" in declaration)):
+            return False
+        declared = labels[0].lower() if labels else b""
+    elif not head.startswith(b"<"):
+        return False  # a BOM of another encoding, or something before the first tag
+    if declared not in (b"", b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+        return False
+    if mime in (
+        "application/xml",
+        "application/xml-dtd",
+        "application/xml-external-parsed-entity",
+    ) or (mime.startswith("application/") and mime.endswith("+xml")):
+        encoding = charset or declared.decode("ascii", "replace") or "utf-8"
+    elif mime in ("text/xml", "text/xml-external-parsed-entity") or (
+        mime.startswith("text/") and mime.endswith("+xml")
+    ):
+        encoding = charset or "us-ascii"
+    else:
+        return False  # not an XML media type: feedparser flags the document
+    if encoding in ("us-ascii", "ascii"):
+        return data.isascii()
+    if encoding not in ("utf-8", "utf8"):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _fp_name(element: Any) -> str:
+    """The element's name as feedparser's handlers see it ('' for one to pass over)."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return ""
+    if (known := _FP_NAMES.get(tag)) is not None:
+        return known
+    namespace, _, local = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
+    lowered = namespace.lower()
+    if "backend.userland.com/rss" in lowered:
+        raise _Unsure
+    prefix = _KNOWN_NAMESPACES.get(lowered)
+    if prefix is not None:
+        name = f"{prefix}:{local}".lower() if prefix else local.lower()
+        if len(_FP_NAMES) < _MAX_FP_NAMES:
+            _FP_NAMES[tag] = name
+        return name
+    # An unknown namespace: feedparser names the element by a prefix declared for it. Under
+    # a prefix none of its handlers use, the element is stored under its own key, unread.
+    prefixes = {p for p, uri in element.nsmap.items() if uri == namespace}
+    if not prefixes or None in prefixes or any(p.lower() in _HANDLER_PREFIXES for p in prefixes):
+        raise _Unsure
+    return ""
+
+
+def _check_tree(root: Any, entry_tag: str) -> None:
+    """No xml:base anywhere (it moves the base of relative links), and every element
+    feedparser takes for an entry is one of the entries read."""
+    entries = 0
+    for element in root.iter():
+        for name in element.attrib:
+            if name.lower().endswith("base"):
+                raise _Unsure
+        name = _fp_name(element)
+        if name in ("item", "entry"):
+            entries += 1
+            if element.getparent() is None or element.getparent().tag != entry_tag:
+                raise _Unsure
+        elif name in ("source", "textinput") and entry_tag == f"{{{_ATOM_NS}}}feed":
+            raise _Unsure
+
+
+def _fast_rss(root: Any, base: str) -> ParsedFeed:
+    version = root.get("version")
+    if version is None or not version.startswith("2.") or _other_attrs(root, {"version"}):
+        raise _Unsure
+    for uri in root.nsmap.values():
+        if uri.lower() in ("http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"):
+            raise _Unsure  # feedparser would name the format after this namespace
+    channels = [child for child in root if _fp_name(child) == "channel"]
+    if len(channels) != 1 or channels[0].tag != "channel":
+        raise _Unsure
+    channel = channels[0]
+    _check_tree(root, "channel")
+    title = _feed_title(channel, False, base)
+    entries = []
+    for child in channel:
+        if _fp_name(child) in ("item", "entry"):
+            if child.tag != "item" or child.attrib:
+                raise _Unsure  # rdf:about, cdf attributes, an Atom entry in RSS
+            entries.append(_fast_rss_item(child, base))
+    return ParsedFeed(title=title, version="rss20", entries=tuple(entries))
+
+
+def _fast_atom(root: Any, base: str) -> ParsedFeed:
+    for uri in root.nsmap.values():
+        if uri.lower() in ("http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"):
+            raise _Unsure
+    if _other_attrs(root, set()):
+        raise _Unsure
+    _check_tree(root, f"{{{_ATOM_NS}}}feed")
+    title = _feed_title(root, True, base)
+    entries = []
+    for child in root:
+        if _fp_name(child) in ("item", "entry"):
+            if child.attrib:
+                raise _Unsure
+            entries.append(_fast_atom_entry(child, base))
+    return ParsedFeed(title=title, version="atom10", entries=tuple(entries))
+
+
+def _other_attrs(element: Any, allowed: set[str]) -> bool:
+    return any(name not in allowed and name != _XML_LANG for name in element.attrib)
+
+
+def _feed_title(container: Any, atom: bool, base: str) -> str | None:
+    """The feed's title: its one title element, where nothing else could be taken for it."""
+    titles = []
+    for element in container.iter():
+        if element is container or _fp_name(element) not in ("title", "dc:title", "media:title"):
+            continue
+        parent = element.getparent()
+        if parent is container:
+            titles.append(element)
+            continue
+        # Titles of entries, images and text inputs go to their own records.
+        if _fp_name(parent) not in ("item", "entry", "image", "textinput"):
+            raise _Unsure
+    if len(titles) > 1 or (titles and _fp_name(titles[0]) != "title"):
+        raise _Unsure
+    if not titles:
+        return None
+    value, kind = _text_field(titles[0], "title", "text/plain", atom, base)
+    return _text_of({"type": kind, "value": value}, None) or None
+
+
+def _text_field(
+    element: Any, name: str, default_type: str, atom: bool, base: str
+) -> tuple[str, str]:
+    """An element's text as feedparser stores it, and its content type."""
+    if len(element):
+        raise _Unsure  # markup inside: feedparser's reading depends on the type
+    allowed = {"type"} if atom and name in ("title", "summary", "content") else set()
+    if name == "guid":
+        allowed = {"isPermaLink"}
+    if _other_attrs(element, allowed):
+        raise _Unsure
+    kind = default_type
+    if "type" in element.attrib:
+        kind = {"text": "text/plain", "html": "text/html"}.get(element.get("type", ""), "")
+        if not kind:
+            raise _Unsure  # xhtml, base64 and the other types
+    output = (element.text or "").strip()
+    if name not in _CONTENT_FIELDS:
+        return _stored(output), kind
+    if not atom and kind == "text/plain" and _looks_like_html(output):
+        kind = "text/html"
+    # Without "<" or "&" the resolver and the sanitiser give the text back as it was (but for
+    # whitespace, which html_to_text folds the same way): only markup pays for them.
+    if kind in _HTML_TYPES and _NEEDS_HTML_PARSE.search(output):
+        output = feedparser.urls.resolve_relative_uris(output, base, "utf-8", kind)
+        output = feedparser.sanitizer._sanitize_html(output, "utf-8", kind)
+    return _stored(output), kind
+
+
+def _stored(output: str) -> str:
+    """feedparser's last steps for every text it stores: UTF-8 that was read as Latin-1
+    decoded again, C1 controls mapped as windows-1252."""
+    if not output.isascii():
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+            output = output.encode("iso-8859-1").decode("utf-8")
+        output = output.translate(_CP1252)
+    return output
+
+
+def _fields(entry: Any, allowed_text: frozenset[str], ignored: frozenset[str]) -> dict[str, Any]:
+    """An entry's children by feedparser name; each read field at most once."""
+    fields: dict[str, Any] = {}
+    for child in entry:
+        name = _fp_name(child)
+        if name in allowed_text:
+            if name in fields:
+                raise _Unsure  # repeated: which one feedparser keeps depends on order and depth
+            fields[name] = child
+        elif name == "link" and name in ignored:
+            fields.setdefault("links", []).append(child)
+        elif name and name not in ignored:
+            raise _Unsure
+        elif len(child) and (name or any(_fp_name(inner) for inner in child.iter())):
+            raise _Unsure  # media:content with media:title inside, for one
+    return fields
+
+
+def _fast_rss_item(item: Any, base: str) -> FeedEntry:
+    fields = _fields(item, _RSS_TEXT, _RSS_IGNORED)
+    text: dict[str, tuple[str, str]] = {}
+    for name, element in fields.items():
+        default = "text/html" if name in ("description", "content:encoded") else "text/plain"
+        text[name] = _text_field(element, name, default, False, base)
+    if "author" in text and "dc:creator" in text:
+        raise _Unsure
+    guid = None
+    link = None
+    if "guid" in fields:
+        permalink = fields["guid"].get("isPermaLink", "true")
+        if permalink not in ("true", "false"):
+            raise _Unsure
+        guid = text["guid"][0]
+        if permalink == "true" and guid:
+            guid = _stored(_feedparser_urljoin(base, (fields["guid"].text or "").strip()))
+            link = guid
+    if "link" in fields:
+        raw = (fields["link"].text or "").strip()
+        link = _stored(_feedparser_urljoin(base, raw)) if raw else ""
+        link = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", link.replace("&amp;", "&"))
+    author = (text.get("author") or text.get("dc:creator") or ("", ""))[0]
+    if "@" in author:
+        raise _Unsure  # feedparser splits an e-mail address out of it
+    summary = ""
+    if "content:encoded" in text:
+        summary = _text_of(
+            {"type": text["content:encoded"][1], "value": text["content:encoded"][0]}, None, True
+        )
+    if not summary and "description" in text:
+        summary = _text_of(
+            {"type": text["description"][1], "value": text["description"][0]}, None, True
+        )
+    elif not summary and "content:encoded" in text:
+        summary = _text_of(None, text["content:encoded"][0], True)
+    title = text.get("title", ("", "text/plain"))
+    return FeedEntry(
+        guid=_clean(guid) or None,
+        link=_absolute_http(link, base),
+        title=_text_of({"type": title[1], "value": title[0]}, None),
+        summary=summary,
+        author=_clean(author) or None,
+        published=_fast_date(text.get("pubdate")),
+        updated=_fast_date(text.get("dc:date")),
+    )
+
+
+def _fast_atom_entry(entry: Any, base: str) -> FeedEntry:
+    fields = _fields(entry, _ATOM_TEXT | {"author"}, _ATOM_IGNORED | {"link"})
+    text = {
+        name: _text_field(element, name, "text/plain", True, base)
+        for name, element in fields.items()
+        if name in _ATOM_TEXT
+    }
+    if "id" not in fields or not text["id"][0]:
+        raise _Unsure  # without an id feedparser may fall back to other links
+    guid = _stored(_feedparser_urljoin(base, (fields["id"].text or "").strip()))
+    link = guid
+    for element in fields.get("links", []):
+        if len(element) or _other_attrs(
+            element, {"rel", "type", "href", "hreflang", "title", "length"}
+        ):
+            raise _Unsure
+        if "href" not in element.attrib:
+            raise _Unsure  # feedparser reads the element's text as the link then
+        rel = element.get("rel", "alternate").lower()
+        kind = element.get("type", "application/atom+xml" if rel == "self" else "text/html")
+        if rel == "alternate":
+            if kind.lower() not in ("text/html", "application/xhtml+xml"):
+                raise _Unsure  # feedparser's fallback to the list of links
+            link = _feedparser_urljoin(base, element.get("href"))
+    summary = ""
+    if "content" in text:
+        if "src" in fields["content"].attrib:
+            raise _Unsure
+        summary = _text_of({"type": text["content"][1], "value": text["content"][0]}, None, True)
+    if not summary and "summary" in text:
+        summary = _text_of({"type": text["summary"][1], "value": text["summary"][0]}, None, True)
+    elif not summary and "content" in text:
+        summary = _text_of(None, text["content"][0], True)
+    title = text.get("title", ("", "text/plain"))
+    return FeedEntry(
+        guid=_clean(guid) or None,
+        link=_absolute_http(link, base),
+        title=_text_of({"type": title[1], "value": title[0]}, None),
+        summary=summary,
+        author=_atom_author(fields.get("author")),
+        published=_fast_date(text.get("published")),
+        updated=_fast_date(text.get("updated")),
+    )
+
+
+def _atom_author(element: Any) -> str | None:
+    if element is None:
+        return None
+    if element.attrib or (element.text or "").strip():
+        raise _Unsure
+    names = []
+    for child in element:
+        name = _fp_name(child)
+        if name not in ("name", "email", "uri") or len(child) or _other_attrs(child, set()):
+            raise _Unsure
+        if name == "name":
+            names.append((child.text or "").strip())
+    if len(names) != 1 or not names[0]:
+        raise _Unsure
+    # feedparser keeps an author's name as it was read (no repairs: pushed without text).
+    return _clean(names[0]) or None
+
+
+def _absolute_http(link: str | None, base: str) -> str | None:
+    """``_alternate_link``'s answer for a known link value."""
+    if not link or not link.strip():
+        return None
+    absolute = urljoin(base, link.strip())
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+def _fast_date(field: tuple[str, str] | None) -> datetime | None:
+    if field is None:
+        return None
+    value = field[0]
+    return parse_date(value) or from_struct_time(feedparser.datetimes._parse_date(value))
+
+
+def _feedparser_urljoin(base: str, uri: str) -> str:
+    return str(feedparser.urls._urljoin(base, uri))
+
+
+def _looks_like_html(text: str) -> bool:
+    return bool(feedparser.mixin._FeedParserMixin.looks_like_html(text))
+
+
+_CP1252: dict[int, str] = feedparser.html._cp1252

@@ -35,6 +35,7 @@ import ipaddress
 import logging
 import random
 import socket
+import time
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -76,6 +77,9 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 JITTER = 0.1  # up to +10% of a backoff delay, so retries from many tasks spread out
 
 Sleep = Callable[[float], Awaitable[object]]
+# Told of every GET exchange: its status (None: no answer came) and its duration in seconds.
+# The daemon's metrics (monitor/metrics.py) listen here; fetching knows nothing of them.
+FetchObserver = Callable[[int | None, float], None]
 
 
 def redact_url(url: str) -> str:
@@ -167,7 +171,8 @@ class Fetcher:
     """The shared HTTP client; use as ``async with Fetcher(settings) as fetcher``.
 
     ``transport``: an ``httpx.AsyncBaseTransport`` (runs the httpx stack over it) or any
-    ``Transport``; tests use it to keep every connection on loopback.
+    ``Transport``; tests use it to keep every connection on loopback. ``observer``: told
+    of each GET exchange (``FetchObserver``).
     """
 
     def __init__(
@@ -177,10 +182,12 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | Transport | None = None,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
+        observer: FetchObserver | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
+        self._observer = observer
         self._transport: Transport
         if hasattr(transport, "handle_async_request"):  # an httpx transport
             from monitor.transport_httpx import HttpxTransport
@@ -339,17 +346,28 @@ class Fetcher:
         # that a request to an idle host could use.
         async with host_slots, self._slots:
             deadline = asyncio.timeout(self._settings.deadline)
+            observer = self._observer if body is None else None
+            started = time.perf_counter()
             try:
                 async with deadline:
                     if not private_ok:
                         await self._check_address(url, target)
-                    return await self._send(url, headers, private_ok, body)
+                    reply = await self._send(url, headers, private_ok, body)
             except TimeoutError as exc:
+                if observer is not None:
+                    observer(None, time.perf_counter() - started)
                 if not deadline.expired():
                     raise
                 raise DeadlineExceededError(
                     redact_url(url), f"no complete response within {self._settings.deadline}s"
                 ) from exc
+            except Exception:
+                if observer is not None:
+                    observer(None, time.perf_counter() - started)
+                raise
+            if observer is not None:
+                observer(reply.status, time.perf_counter() - started)
+            return reply
 
     async def _check_address(self, url: str, target: _Target) -> None:
         """Raise BlockedAddressError unless every address of the host is public.

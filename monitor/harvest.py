@@ -24,7 +24,7 @@ from monitor.decide import (
 )
 from monitor.errors import FeedParseError, FetchError, HTTPStatusError, StoreError, WorkerError
 from monitor.feeds import parse_feed
-from monitor.fetch import same_origin
+from monitor.fetch import host_key, same_origin
 from monitor.ledger import Ledger
 from monitor.models import (
     Article,
@@ -33,6 +33,7 @@ from monitor.models import (
     FeedReport,
     FeedState,
     FeedStatus,
+    FetchResult,
     ParsedFeed,
     Validators,
 )
@@ -69,9 +70,7 @@ class Harvest(Room):
         try:
             # The user configured this URL: it may be on an intranet.
             validators = Validators(state.etag, state.last_modified)
-            result = await self.fetcher.get(
-                feed.url, validators, accept=FEED_ACCEPT, trust_origin=True
-            )
+            result = await self._fetch(feed.url, validators)
             if result.not_modified:
                 self.writer.save_feed(
                     feed_fetched(state, result, state.entries, feed.interval, now)
@@ -107,6 +106,20 @@ class Harvest(Room):
         count = len(parsed.entries)
         self.writer.save_feed(feed_fetched(state, result, count, feed.interval, now, incomplete))
         return FeedReport(feed.name, FeedStatus.OK, result.status, count, warning=warning)
+
+    async def _fetch(self, url: str, validators: Validators) -> FetchResult:
+        """The feed's document; with several nodes, under its host's claim (held for the
+        fetch only: never while its articles wait for theirs, so nodes cannot wait in a
+        cycle), so that per-host politeness holds across the cluster."""
+        claims = self.capture.host_claims
+        if claims is None:
+            return await self.fetcher.get(url, validators, accept=FEED_ACCEPT, trust_origin=True)
+        host = host_key(url)
+        await claims.hold(host)
+        try:
+            return await self.fetcher.get(url, validators, accept=FEED_ACCEPT, trust_origin=True)
+        finally:
+            await claims.release([host])
 
     async def _sitemap(
         self, feed: FeedConfig, state: FeedState, body: bytes, url: str

@@ -394,6 +394,43 @@ class RawBody:
 
 
 @dataclass(frozen=True)
+class Revisit:
+    """A run of 304 re-checks that confirmed version ``version`` of an article (issue 19):
+    the first and the last of them (when, the URL that answered, its response headers with
+    lower-cased names) and how many; the store keeps one such row per article and version,
+    however often the page is re-checked. ``etag`` and ``last_modified``: the validators
+    as the last 304 left them."""
+
+    article_id: int
+    version: int
+    first_at: datetime
+    first_url: str
+    last_at: datetime
+    last_url: str
+    count: int = 1
+    first_headers: tuple[tuple[str, str], ...] = ()
+    last_headers: tuple[tuple[str, str], ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def then(self, later: Revisit) -> Revisit:
+        """This run of 304s followed by ``later``'s (of the same article and version)."""
+        return Revisit(
+            self.article_id,
+            self.version,
+            self.first_at,
+            self.first_url,
+            later.last_at,
+            later.last_url,
+            self.count + later.count,
+            self.first_headers,
+            later.last_headers,
+            later.etag,
+            later.last_modified,
+        )
+
+
+@dataclass(frozen=True)
 class Recording:
     """Everything one observation of an article records, in one transaction: the article
     row (id 0: a new article), its new version and raw body, its changes, its seed link."""
@@ -441,6 +478,34 @@ class AlertClaim:
     limit: int = 100
     digest: bool = False  # the alerts held for a digest, instead of those sent on their own
     channel: str | None = None  # only this channel's alerts (None: every channel's)
+
+
+@dataclass(frozen=True)
+class HostClaim:
+    """A node's claim on hosts with due articles (issue 17): who leases them, until when,
+    how many nodes share the work (each claims about its share of the due hosts, at most
+    ``limit``), and the hosts this pass has worked already (``skip``)."""
+
+    owner: str
+    now: datetime
+    lease_until: datetime
+    nodes: int = 1
+    limit: int = 64
+    skip: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Node:
+    """A daemon working the store (issue 17): where it runs, since when, its last
+    heartbeat and, as listed, the claims it holds ("host:<name>", "feed:<name>")."""
+
+    id: str
+    host: str
+    pid: int
+    version: str
+    started: datetime
+    heartbeat: datetime
+    claims: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ the run goes on; feed state is saved only after its entries are processed, and a
 validators only when every entry of that fetch was stored, so a crash or a failed write
 mid-run is completed by the next run. Several processes may share the store: an article
 recorded by another process since it was read is a lost race, skipped without a trace.
+
+Several daemons (nodes) split the work through claims (issue 17): given a ``Claimant``, a
+feed is checked only under a claim that finds it still due, and due articles are worked
+host by host, each host under a leased claim (so one host's articles go to one node at a
+time), in rounds until this pass has no more claimable hosts.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -29,6 +34,7 @@ from monitor.errors import (
 from monitor.extract import Extractor, TrafilaturaExtractor
 from monitor.fetch import Fetcher, host_key
 from monitor.harvest import Harvest
+from monitor.hostclaims import HostClaims
 from monitor.ledger import Ledger
 from monitor.linking import SeedLinker
 from monitor.models import (
@@ -36,8 +42,10 @@ from monitor.models import (
     CheckReport,
     FeedReport,
     FeedStatus,
+    HostClaim,
     Seed,
 )
+from monitor.schedule import DUE_SLACK
 from monitor.seeds import load_seeds
 from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
@@ -69,6 +77,16 @@ class _Silent:
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Claimant:
+    """Who this node is when it claims work, where it reads the time for its leases, and
+    how long they last (the daemon's heartbeat renews them while the work goes on)."""
+
+    owner: str
+    clock: Callable[[], datetime]
+    lease: timedelta
+
+
 class Monitor:
     """Runs checks against a store with one shared fetcher and an extractor."""
 
@@ -80,8 +98,11 @@ class Monitor:
         extractor: Extractor,
         seeds: Sequence[Seed] = (),
         runner: StoreRunner | None = None,
+        claimant: Claimant | None = None,
     ) -> None:
         self.settings = settings
+        self.claimant = claimant
+        self.nodes = 1  # nodes alive, as the daemon's last heartbeat counted them
         self.store = store
         self.fetcher = fetcher
         self._own_runner = runner is None
@@ -93,6 +114,11 @@ class Monitor:
         means = Means(store, self.db, fetcher, self.pool, self.writer)
         self.capture = Capture(settings, means, self.linker)
         self.harvest = Harvest(means, self.capture)
+        if claimant is not None:
+            # A feed's new articles are fetched under their host's claim too.
+            self.capture.host_claims = HostClaims(
+                store, self.db, claimant.owner, claimant.clock, claimant.lease
+            )
 
     @property
     def seeds(self) -> Mapping[str, Seed]:
@@ -133,8 +159,31 @@ class Monitor:
         return await self._pass(now, feeds, force or bool(feeds), progress, articles=True)
 
     async def check_scheduled_feed(self, now: datetime, name: str) -> CheckReport:
-        """The daemon's job for one feed: check it if due (so backoff holds), no re-checks."""
-        return await self._pass(now, [name], force=False, progress=None, articles=False)
+        """The daemon's job for one feed: check it if due (so backoff holds), no re-checks.
+        With a claimant, only under a claim that finds it still due: the first node whose
+        job fires checks it, the others skip it."""
+        claimant = self.claimant
+        if claimant is None:
+            return await self._pass(now, [name], force=False, progress=None, articles=False)
+        feed = self.settings.feed(name)
+        due_by = now + min(DUE_SLACK, feed.interval / 10)  # as schedule.is_due allows
+        at = claimant.clock()
+        claimed = await self.db.write(
+            self.store.claim_feed, name, claimant.owner, at, at + claimant.lease, due_by
+        )
+        if not claimed:
+            return Ledger(now).report([FeedReport(name, FeedStatus.SKIPPED)])
+        try:
+            return await self._pass(now, [name], force=False, progress=None, articles=False)
+        finally:  # after the pass has written the feed's state: the next claim sees it
+            await self._release("feed", [name])
+
+    async def _release(self, kind: str, names: Sequence[str]) -> None:
+        assert self.claimant is not None
+        try:
+            await self.db.write(self.store.release_claims, self.claimant.owner, kind, names)
+        except StoreError as exc:  # the lease runs out by itself
+            log.warning("releasing claims on %s failed: %s", ", ".join(names), exc)
 
     async def check_due_articles(self, now: datetime) -> CheckReport:
         """The daemon's article job: watched seed pages and every tracked article now due."""
@@ -256,11 +305,66 @@ class Monitor:
         limit = self.settings.tracking.max_articles_per_run or None
         # ``everything``: every article still tracked, however far off its next check.
         until = run.now + timedelta(days=36500) if everything else run.now
+        if self.claimant is not None and not everything:
+            await self._check_claimed_articles(run, notify, only_feeds, until, limit)
+            return
         try:
             ids = await self.db.read(self.store.due_article_ids, until, limit=limit)
         except StoreError as exc:
             self.writer.failed(run, f"reading the due articles failed: {exc}", exc)
             return
+        await self._check_articles_of(run, notify, only_feeds, ids)
+
+    async def _check_claimed_articles(
+        self,
+        run: Ledger,
+        notify: Progress,
+        only_feeds: set[str],
+        until: datetime,
+        limit: int | None,
+    ) -> None:
+        """Due articles in rounds (issue 17): claim hosts with due articles (this node's
+        share of them), check those hosts' due articles, write, release the hosts; until no
+        host is left to claim. Each host at most once a pass, so a pass ends."""
+        claimant = self.claimant
+        assert claimant is not None
+        fetch = self.settings.fetch
+        most = max(1, fetch.concurrency // fetch.per_host_concurrency)
+        worked: set[str] = set()
+        left = limit
+        while left is None or left > 0:
+            at = claimant.clock()
+            claim = HostClaim(
+                claimant.owner, at, at + claimant.lease, self.nodes, most, frozenset(worked)
+            )
+            try:
+                hosts = await self.db.write(self.store.claim_hosts, claim)
+                if not hosts:
+                    return
+            except StoreError as exc:
+                self.writer.failed(run, f"claiming due articles failed: {exc}", exc)
+                return
+            worked.update(hosts)
+            host_claims = self.capture.host_claims
+            assert host_claims is not None
+            host_claims.adopt(hosts)
+            try:
+                ids = await self.db.read(self.store.due_article_ids, until, left, hosts)
+                if left is not None:
+                    left -= len(ids)
+                await self._check_articles_of(run, notify, only_feeds, ids)
+                # Written before the hosts are released: the next node to claim them must
+                # find these articles checked, not due.
+                await self.writer.flush(run)
+            except StoreError as exc:
+                self.writer.failed(run, f"reading the due articles failed: {exc}", exc)
+            finally:
+                await host_claims.release(hosts)
+
+    async def _check_articles_of(
+        self, run: Ledger, notify: Progress, only_feeds: set[str], ids: list[tuple[int, str]]
+    ) -> None:
+        """Check the due articles ``ids`` ((id, feed), of ``only_feeds``)."""
         # Mixed feed by feed, so that every page of due articles spans many hosts.
         due = [
             i

@@ -1,4 +1,5 @@
-"""The run lease: one `newsmonitor check` at a time per store.
+"""The run lease: one `newsmonitor check` at a time per store (and, on SQLite, one
+`newsmonitor run`).
 
 A lease row in the store (not a file lock) so that it holds across machines sharing a
 PostgreSQL store; it runs out by itself when its holder dies, and a holder that died on
@@ -16,13 +17,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from monitor.clock import Clock, utc_now
 from monitor.errors import RunLockedError, StoreError
 from monitor.store import LeaseStore
 
 CHECK_LOCK = "check"
+DAEMON_LOCK = "daemon"  # SQLite: the one `run` per store
 CHECK_LEASE = timedelta(minutes=15)
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,22 @@ def exclusive_check(
             store.release_lock(CHECK_LOCK, owner)
         except StoreError as exc:  # it runs out by itself; a dead holder is taken over
             log.warning("the run lease could not be released: %s", exc)
+
+
+def take_daemon_lease(store: LeaseStore, owner: str, now: datetime, until: datetime) -> None:
+    """Hold (or renew) the store's one-daemon lease: on SQLite one `newsmonitor run` works a
+    store (issue 17: a second one refuses, rather than both doing everything). A holder that
+    died on this host is taken over at once; RunLockedError names a live one."""
+    holder = store.acquire_lock(DAEMON_LOCK, owner, now, until)
+    if holder is not None and _dead_on_this_host(holder):
+        store.release_lock(DAEMON_LOCK, holder)
+        holder = store.acquire_lock(DAEMON_LOCK, owner, now, until)
+    if holder is not None:
+        host, pid = _host_and_pid(holder)
+        raise RunLockedError(
+            f"another `newsmonitor run` (process {pid} on {host}) works this SQLite store; "
+            "one daemon per SQLite file: for several nodes, use PostgreSQL"
+        )
 
 
 def _host_and_pid(holder: str) -> tuple[str, str]:

@@ -14,11 +14,19 @@ removed or re-timed without a restart; an invalid file is reported and the old o
 Store calls go through ``StoreRunner``, so a lock held by another process delays only the
 write that waits for it, in a thread: fetching and alert delivery go on. A store that cannot be
 written at all stops the daemon with one line (exit 3) rather than fetching in vain.
+
+Several daemons may share one PostgreSQL store (issue 17): each registers as a node and
+heartbeats (a job every ``[daemon] heartbeat``), which renews the leases of the work it has
+claimed (see pipeline.py); APScheduler stays each node's own clock. A SQLite store has one
+daemon: a second one refuses to start, naming the first. On a clean shutdown the node's
+row goes and its claims are freed at once; a node that dies is seen as lost and its
+claims come free when their leases run out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import os
 import secrets
@@ -26,7 +34,8 @@ import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,11 +45,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.alerts.outbox import Relay, open_channels
 from monitor.config import FeedConfig, Settings, load_settings
-from monitor.errors import ConfigError, StoreError
+from monitor.errors import ConfigError, ReadOnlyStoreError, StoreError
 from monitor.extract import TrafilaturaExtractor
 from monitor.fetch import Fetcher
-from monitor.models import CheckReport, FeedStatus
-from monitor.pipeline import Monitor
+from monitor.health import DaemonHealth
+from monitor.models import CheckReport, FeedStatus, Node
+from monitor.pipeline import Claimant, Monitor
+from monitor.runlease import DAEMON_LOCK, owner_id, take_daemon_lease
 from monitor.seeds import load_seeds
 from monitor.store import DaemonStore
 from monitor.store.runner import StoreRunner
@@ -49,9 +60,20 @@ log = logging.getLogger(__name__)
 
 ARTICLES_JOB = "articles"
 RELAY_JOB = "relay"
+HEARTBEAT_JOB = "heartbeat"
+START_ATTEMPTS = 3  # a store call of the start that fails for a passing reason is retried
 FEED_JOB_PREFIX = "feed:"
 EXIT_AT_ONCE = 130  # the second signal: stop now
 EXIT_STORE_READ_ONLY = 3  # as `check` when the run cannot be done
+
+
+def _version() -> str:
+    """This newsmonitor's version, as a node shows it (the package's, not ``monitor``'s
+    ``__version__``: importing ``monitor`` would load the CLI)."""
+    try:
+        return importlib.metadata.version("newsmonitor")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def feed_trigger(feed: FeedConfig, max_jitter: timedelta) -> CronTrigger | IntervalTrigger:
@@ -83,6 +105,16 @@ class Daemon:
         self._signals = 0
         self._exit_code = 0
         self.runner = StoreRunner(store)
+        # PostgreSQL: several nodes split the work through claims. SQLite: one daemon per
+        # file (a second refuses), which claims nothing, so that a lock held elsewhere
+        # delays only its writes, never its fetching.
+        self.shared = not store.in_place
+        started = clock()
+        self.node = Node(
+            owner_id(), socket.gethostname(), os.getpid(), _version(), started, started
+        )
+        # /healthz and /metrics on [daemon] metrics (None: not configured).
+        self.health = DaemonHealth.configure(settings, store, self.node.id, _version(), clock)
 
     @property
     def exit_code(self) -> int:
@@ -97,9 +129,12 @@ class Daemon:
     async def run(self) -> int:
         """Run until a signal stops the daemon; the exit code."""
         try:
-            await self._check_writable()
+            await self._at_start(self._check_writable)
+            if not self.shared:
+                await self._at_start(self._hold_sqlite_store)
             self._handle_signals()
             async with self.opened():
+                await self._at_start(self._heartbeat_job)  # counted before the first claim
                 self.scheduler.resume()
                 log.info(
                     "newsmonitor running: %d feeds, %d seeds, %d alert channels",
@@ -128,7 +163,11 @@ class Daemon:
                 "misfire_grace_time": int(self.settings.daemon.misfire_grace.total_seconds()),
             },
         )
-        async with Fetcher(self.settings.fetch, clock=self.clock) as fetcher:
+        observer = self.health.observe_fetch if self.health else None
+        async with (
+            self.health or nullcontext(),
+            Fetcher(self.settings.fetch, clock=self.clock, observer=observer) as fetcher,
+        ):
             self.fetcher = fetcher
             self.monitor = self._monitor(self.settings)
             async with open_channels(self.settings) as channels:
@@ -153,6 +192,27 @@ class Daemon:
             raise KeyError(job_id)
         await job.func(*job.args)
 
+    async def _at_start(self, step: Callable[[], Awaitable[None]]) -> None:
+        """``step`` of the start, tried again when the store fails it for a passing reason
+        (a connection ended by a server restart or failover, a lock): a node must not die
+        of what every later job survives. A store that cannot be written stops it at once."""
+        for attempt in range(START_ATTEMPTS):
+            try:
+                await step()
+                return
+            except ReadOnlyStoreError:
+                raise
+            except StoreError as exc:
+                if attempt + 1 == START_ATTEMPTS:
+                    raise
+                log.warning("starting: %s; trying again", exc)
+                await asyncio.sleep(1.0)
+
+    async def _hold_sqlite_store(self) -> None:
+        now = self.clock()
+        until = now + self.settings.daemon.claim_lease
+        await self.runner.write(take_daemon_lease, self.store, self.node.id, now, until)
+
     async def _check_writable(self) -> None:
         """Write once before any fetching: a store that cannot be written (a read-only
         file or database) stops the daemon now with ReadOnlyStoreError, not after an
@@ -167,7 +227,10 @@ class Daemon:
     def _monitor(self, settings: Settings) -> Monitor:
         seeds = load_seeds(settings.seeds.dir, settings.ignore)
         extractor = TrafilaturaExtractor()
-        return Monitor(settings, self.store, self.fetcher, extractor, seeds, self.runner)
+        claimant = None
+        if self.shared:
+            claimant = Claimant(self.node.id, self.clock, settings.daemon.claim_lease)
+        return Monitor(settings, self.store, self.fetcher, extractor, seeds, self.runner, claimant)
 
     def _schedule_all(self) -> None:
         daemon = self.settings.daemon
@@ -182,6 +245,11 @@ class Daemon:
             IntervalTrigger(seconds=daemon.relay_every.total_seconds(), timezone=UTC),
             id=RELAY_JOB,
             next_run_time=self.clock(),
+        )
+        self.scheduler.add_job(
+            self._tracked(self._heartbeat_job),
+            IntervalTrigger(seconds=daemon.heartbeat.total_seconds(), timezone=UTC),
+            id=HEARTBEAT_JOB,
         )
         for feed in self.settings.feeds:
             self._schedule_feed(feed, first_run=self.clock())
@@ -228,6 +296,8 @@ class Daemon:
     async def _feed_job(self, name: str) -> None:
         started = time.monotonic()
         report = await self.monitor.check_scheduled_feed(self.clock(), name)
+        if self.health:
+            self.health.passed("feed", report)
         (feed,) = report.feeds
         if feed.status == FeedStatus.SKIPPED:
             return  # backing off after failures, or checked by `check` a moment ago
@@ -236,8 +306,31 @@ class Daemon:
     async def _articles_job(self) -> None:
         started = time.monotonic()
         report = await self.monitor.check_due_articles(self.clock())
+        if self.health:
+            self.health.passed("articles", report)
         if report.articles_checked:
             self._log_report("articles", report, time.monotonic() - started)
+
+    async def _heartbeat_job(self) -> None:
+        """This node is alive: its row's heartbeat and its claims' leases are renewed; the
+        nodes alive are counted, so that each claims its share of the due hosts."""
+        now = self.clock()
+        daemon = self.settings.daemon
+        self.node = replace(self.node, heartbeat=now)
+        alive_since = now - daemon.lost_after
+        nodes = await self.runner.write(
+            self.store.heartbeat, self.node, now + daemon.claim_lease, alive_since
+        )
+        self.monitor.nodes = max(1, nodes)
+        if not self.shared:
+            until = now + daemon.claim_lease
+            holder = await self.runner.write(
+                self.store.acquire_lock, DAEMON_LOCK, self.node.id, now, until
+            )
+            if holder is not None and not self._stopping.is_set():
+                log.error("stopping: %s took this SQLite store over", holder)
+                self._exit_code = EXIT_STORE_READ_ONLY
+                self._stopping.set()
 
     async def _relay_job(self) -> None:
         report = await self.relay.run_once(self.clock())
@@ -316,6 +409,8 @@ class Daemon:
             log.info("feed %s removed", name)
         self.settings = new
         self.monitor.reload(new)
+        if self.health:
+            self.health.reload(new)
         self.monitor.use_seeds(seeds)
         for name, feed in wanted.items():
             if name not in old:
@@ -344,6 +439,12 @@ class Daemon:
                 )
         self.scheduler.shutdown(wait=False)
         await self.monitor.close()
+        try:
+            await self.runner.write(self.store.remove_node, self.node.id)
+            if not self.shared:
+                await self.runner.write(self.store.release_lock, DAEMON_LOCK, self.node.id)
+        except StoreError as exc:  # shown as lost; its claims run out by themselves
+            log.warning("this node could not be removed from the store: %s", exc)
         report = await self.relay.run_once(self.clock())
         log.info("stopped (%d alerts delivered on the way out)", report.delivered)
 

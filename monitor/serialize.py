@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, overload
 
@@ -22,6 +22,7 @@ from monitor.models import (
     DiffStats,
     Drift,
     FeedState,
+    Node,
     PhraseHistory,
     RelayReport,
     Seed,
@@ -224,15 +225,38 @@ def status_to_json(
     counts: Mapping[str, int],
     alerts: Mapping[Any, int],
     failing: Mapping[str, int],
+    nodes: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The ``status --json`` document: the feeds as in ``feeds_to_json``, store counts."""
+    """The ``status --json`` document: the feeds as in ``feeds_to_json``, store counts,
+    and the nodes as in ``nodes_to_json``."""
     return {
         "feeds": feeds_to_json(states, failing),
         "articles": counts["articles"],
         "versions": counts["versions"],
         "changes": counts["changes"],
         "alerts": {str(k): v for k, v in alerts.items()},
+        "nodes": list(nodes),
     }
+
+
+def nodes_to_json(
+    nodes: Sequence[Node], now: datetime, lost_after: timedelta
+) -> list[dict[str, Any]]:
+    """The daemons working the store (issue 17), each ``lost`` when its heartbeat is older
+    than ``lost_after``, with the claims it holds."""
+    return [
+        {
+            "id": node.id,
+            "host": node.host,
+            "pid": node.pid,
+            "version": node.version,
+            "started": json_value(node.started),
+            "heartbeat": json_value(node.heartbeat),
+            "lost": now - node.heartbeat > lost_after,
+            "claims": list(node.claims),
+        }
+        for node in nodes
+    ]
 
 
 def article_to_json(article: Article) -> dict[str, Any]:

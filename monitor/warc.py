@@ -3,6 +3,13 @@ archive replay: one ``response`` record per stored raw capture, with the HTTP st
 response headers it arrived with, and a ``metadata`` record beside it naming the article,
 the version and the URL asked for.
 
+Re-checks the server answered with 304 Not Modified become ``revisit`` records (profile
+server-not-modified) pointing at the capture they confirm: the store keeps, per article
+and version, the first and the last 304 and how many there were (not every one: a store
+re-checking 5,000 pages every 15 minutes would gain 480,000 rows a day), so the first and
+the last of each run are written, with the 304's own headers, and a ``metadata`` record
+beside the first gives the count.
+
 The body is stored decoded (no gzip, no chunks), so the headers that described the
 transfer (Content-Encoding, Transfer-Encoding, Content-Length) are replaced by the
 length of what is written. Captures stored before the headers were recorded (store
@@ -20,7 +27,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from monitor.models import RawBody, Version
+from monitor.models import RawBody, Revisit, Version
 from monitor.store import EvidenceStore
 
 # Headers about how the body travelled, not what it is: the stored body is decoded.
@@ -30,6 +37,7 @@ MINIMAL_HEADERS_WARNING = (
     "and response headers; the status and header block of its response record were made "
     "up at export (200, Content-Type, Content-Length)"
 )
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class WarcReport:
     path: Path
     responses: int
     without_headers: int  # captures from before headers were recorded
+    revisits: int = 0  # revisit records: the first and last 304 of each run
 
 
 def export_warc(
@@ -54,7 +63,7 @@ def export_warc(
     from monitor import __version__
 
     partial = path.with_name(path.name + ".part")
-    responses = without_headers = 0
+    responses = without_headers = revisit_records = 0
     try:
         with open(partial, "wb") as stream:
             writer = WARCWriter(stream, gzip=True, warc_version="WARC/1.1")
@@ -66,11 +75,15 @@ def export_warc(
                 writer.write_record(_metadata_record(writer, version, raw, response))
                 responses += 1
                 without_headers += raw.status is None
+            for seen, captured in store.iter_revisits(feed=feed, since=since):
+                for record in _revisit_records(writer, seen, captured, since):
+                    writer.write_record(record)
+                    revisit_records += record.rec_type == "revisit"
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    return WarcReport(path, responses, without_headers)
+    return WarcReport(path, responses, without_headers, revisit_records)
 
 
 def _response_record(writer: Any, version: Version, raw: RawBody) -> Any:
@@ -116,6 +129,61 @@ def _metadata_record(writer: Any, version: Version, raw: RawBody, response: Any)
             "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
         },
     )
+
+
+def _revisit_records(
+    writer: Any, seen: Revisit, captured: Version, since: datetime | None
+) -> list[Any]:
+    """The first and the last 304 of ``seen`` (those at or after ``since``) as revisit
+    records of ``captured``, each with a metadata record beside it: the 304's status and
+    headers, and the run's count."""
+    ends = [(seen.first_at, seen.first_url, seen.first_headers)]
+    if seen.count > 1:
+        ends.append((seen.last_at, seen.last_url, seen.last_headers))
+    records: list[Any] = []
+    for at, url, headers in ends:
+        if since is not None and at < since:
+            continue
+        revisit = writer.create_warc_record(
+            url,
+            "revisit",
+            # No HTTP block: replay (pywb) then serves the capture referred to, with its
+            # headers; a block with the 304's status line would be replayed as an empty
+            # 304. The 304's headers go in the metadata record beside it.
+            warc_content_type="application/http; msgtype=response",
+            warc_headers_dict={
+                "WARC-Date": _warc_date(at),
+                "WARC-Profile": SERVER_NOT_MODIFIED,
+                "WARC-Refers-To-Target-URI": captured.url,
+                "WARC-Refers-To-Date": _warc_date(captured.fetched_at),
+            },
+        )
+        lines = [
+            f"article-id: {seen.article_id}",
+            f"version: {seen.version}",
+            f"refers-to-version: {captured.number}",
+            f"not-modified-count: {seen.count}",
+            f"first-not-modified: {_warc_date(seen.first_at)}",
+            f"last-not-modified: {_warc_date(seen.last_at)}",
+            f"http-status: {_status_line(304)}",
+        ]
+        lines += [f"http-header: {name}: {value}" for name, value in headers]
+        body = ("\n".join(lines) + "\n").encode("utf-8")
+        records.append(revisit)
+        records.append(
+            writer.create_warc_record(
+                url,
+                "metadata",
+                payload=BytesIO(body),
+                length=len(body),
+                warc_content_type="application/warc-fields",
+                warc_headers_dict={
+                    "WARC-Date": _warc_date(at),
+                    "WARC-Concurrent-To": revisit.rec_headers.get_header("WARC-Record-ID"),
+                },
+            )
+        )
+    return records
 
 
 def _status_line(status: int) -> str:

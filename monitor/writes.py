@@ -26,6 +26,7 @@ from monitor.models import (
     FeedState,
     RawBody,
     Recording,
+    Revisit,
     SeedLink,
     Version,
 )
@@ -55,6 +56,9 @@ class Writer:
         # Losing these in a crash costs only a repeated check.
         self._pending: dict[int, tuple[Article | None, Article]] = {}  # id: (stored, now)
         self._pending_feeds: dict[str, FeedState] = {}  # likewise, after the articles
+        # 304 re-checks (issue 19), one run per article and version, kept compactly by the
+        # store; losing them in a crash loses only that evidence of "still the same".
+        self._revisits: dict[tuple[int, int], Revisit] = {}
 
     def claim(self, article: Article, run: Ledger) -> Article | None:
         """``article`` as last seen, marked as being checked; None when this pass checked
@@ -82,6 +86,12 @@ class Writer:
         if len(self._pending) >= UPDATE_BATCH:
             await self.flush(run)
 
+    def revisit(self, seen: Revisit) -> None:
+        """Keep a 304 re-check, written with the next batch."""
+        key = (seen.article_id, seen.version)
+        earlier = self._revisits.get(key)
+        self._revisits[key] = seen if earlier is None else earlier.then(seen)
+
     def save_feed(self, state: FeedState) -> None:
         self._pending_feeds[state.name] = state
 
@@ -90,6 +100,7 @@ class Writer:
         store refuses is reported in ``run`` (that work is done again next time)."""
         pending, self._pending = self._pending, {}
         states, self._pending_feeds = list(self._pending_feeds.values()), {}
+        revisits, self._revisits = list(self._revisits.values()), {}
         # Grouped by the columns that changed: a 304 changes three of twenty-odd, and
         # writing only those is most of the saving.
         groups: dict[tuple[str, ...], list[Article]] = {}
@@ -99,6 +110,11 @@ class Writer:
                 groups.setdefault(names, []).append(now)
         for names, batch in groups.items():
             await self._update(run, batch, names)
+        if revisits:
+            try:
+                await self.db.write(self.store.record_revisits, revisits)
+            except StoreError as exc:
+                self.failed(run, f"{len(revisits)} re-checks answered 304 not saved: {exc}", exc)
         if states:
             # After the articles: a feed's validators must never be saved ahead of the
             # entries they vouch for, or a crash would leave those entries behind a 304.

@@ -20,6 +20,7 @@ from bench.extraction import (
     Reader,
     Reading,
     author_matches,
+    gold_names,
     html_text,
     load_eval,
     local_day,
@@ -72,6 +73,15 @@ def test_author_needs_every_gold_name_in_the_byline() -> None:
     assert author_matches("Ann Lee; Bo Chan", ("Bo Chan", "Ann Lee"))
     assert not author_matches("Ann Lee", ("Bo Chan", "Ann Lee"))
     assert not author_matches(None, ("Ann Lee",))
+
+
+def test_a_gold_author_string_naming_two_people_is_two_names() -> None:
+    assert gold_names("Ann Lee and Bo Chan") == ("Ann Lee", "Bo Chan")
+    assert gold_names(["Ann Lee; Bo Chan", "Cy Dee"]) == ("Ann Lee", "Bo Chan", "Cy Dee")
+    assert gold_names("Ernst  und Sohn") == ("Ernst", "Sohn")
+    assert gold_names("Alexandra Andersen") == ("Alexandra Andersen",)  # "and" inside a word
+    assert author_matches("Ann Lee, Bo Chan", gold_names("Ann Lee & Bo Chan"))
+    assert not author_matches("Ann Lee", gold_names("Ann Lee and Bo Chan"))
 
 
 def test_metadata_without_gold_is_not_scored() -> None:

@@ -26,6 +26,12 @@ from monitor.extract import TrafilaturaExtractor
         "Photo (cc) : svenwerk",
         "Bild anzeigen",
         "Crédits photos : Bestimage",
+        "Quelle: dpa-AFX",
+        "SOURCE: News agencies",
+        "Follow The Gleaner on Twitter and Instagram @JamaicaGleaner",
+        "For the latest stories and breaking news updates download the Nationnews apps.",
+        "Submit your letter to the editor via this form.",
+        "We want to hear what you think about this article.",
     ],
 )
 def test_calls_and_credits_are_boilerplate(line: str) -> None:
@@ -40,6 +46,10 @@ def test_calls_and_credits_are_boilerplate(line: str) -> None:
         "Anzeigenkunden zogen sich nach dem Skandal zurück.",
         "Related species live on the other side of the island.",
         "Subscribers to the regional paper received the news a day late.",
+        "Sources say the deal is close to being signed.",
+        "Quellen im Rathaus bestätigen den Plan.",
+        "Follow-up talks are planned on Monday, on Twitter the mayor said.",
+        "Followers of the team were on Twitter all night.",
         "Read more " + "about the long history of the dam and its builders " * 6,
     ],
 )

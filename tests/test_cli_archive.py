@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from monitor.cli import main
 from monitor.models import RawBody, Recording
@@ -19,7 +20,7 @@ from monitor.store.sql import SQLStore
 from tests.store.samples import new_article, new_version
 from tests.test_cli import harbour_config
 from tests.test_pipeline import STORY, page
-from tests.webserver import WebServer
+from tests.webserver import Reply, WebServer
 
 WARCIO = str(Path(sys.executable).with_name("warcio"))  # warcio's own command line
 EDITED = [STORY[0], STORY[1].replace("1,200 jobs", "2,400 jobs"), STORY[2]]
@@ -179,3 +180,118 @@ def test_export_filters_are_for_warc_only(config: Path, tmp_path: Path) -> None:
     assert code == 2 and "--feed and --since select captures for --warc" in out
     code, out = invoke(config, "export", "--jsonl", str(tmp_path), "--warc", "x.warc.gz")
     assert code == 2 and "one of --jsonl DIR, --csv DIR or --warc FILE" in out
+
+
+def test_304_rechecks_are_kept_compactly_and_exported_as_revisit_records(
+    tmp_path: Path, web: WebServer, store_url: str
+) -> None:
+    """Two 304s confirm version 1, one confirms version 2: one store row per version, and
+    revisit records (the first and last 304 of each run) naming the capture they confirm."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    config = harbour_config(tmp_path, web)
+    config.write_text(
+        config.read_text().replace("sqlite:///data/monitor.db", store_url), encoding="utf-8"
+    )
+
+    def serve(paragraphs: list[str], etag: str) -> None:
+        html = "".join(f"<p>{p}</p>" for p in paragraphs)
+        body = f"<html><head><title>Harbour vote</title></head><body><article>{html}</article>"
+        web.set("/a/harbour", Reply(body, etag=etag, headers={"Cache-Control": "max-age=60"}))
+
+    serve(STORY, '"v1"')
+    for _ in range(3):  # captured, then answered 304 twice
+        assert invoke(config, "check", "--all")[0] == 0
+    serve(EDITED, '"v2"')
+    for _ in range(2):  # captured, then answered 304 once
+        assert invoke(config, "check", "--all")[0] == 0
+    conditional = [r.headers.get("if-none-match") for r in web.hits("/a/harbour")]
+    assert conditional == [None, '"v1"', '"v1"', '"v1"', '"v2"']
+
+    with SQLStore.open(store_url) as store, store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT article_id, version, count, etag FROM revisits"))
+        assert sorted(tuple(row) for row in rows) == [(1, 1, 2, '"v1"'), (1, 2, 1, '"v2"')]
+
+    warc = tmp_path / "archive.warc.gz"
+    code, out = invoke(config, "export", "--warc", str(warc))
+    assert code == 0, out
+    assert "2 captures" in out and "3 revisit records" in out
+    checked = subprocess.run([WARCIO, "check", "-v", str(warc)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "digest fail" not in checked.stdout
+    indexed = subprocess.run([WARCIO, "index", str(warc)], capture_output=True, text=True)
+    assert indexed.returncode == 0 and indexed.stdout.count('"revisit"') == 3
+
+    with warc.open("rb") as stream:
+        records = [
+            (r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read())
+            for r in ArchiveIterator(stream)
+        ]
+    captured = {
+        headers.get_header("WARC-Date"): headers.get_header("WARC-Target-URI")
+        for kind, headers, _, _ in records
+        if kind == "response"
+    }
+    first_date, second_date = sorted(captured)
+    revisits = [
+        (headers, http, block) for kind, headers, http, block in records if kind == "revisit"
+    ]
+    refers = [headers.get_header("WARC-Refers-To-Date") for headers, _, _ in revisits]
+    assert refers == [first_date, first_date, second_date]
+    notes = {
+        headers.get_header("WARC-Concurrent-To"): block.decode()
+        for kind, headers, _, block in records
+        if kind == "metadata"
+    }
+    for headers, http, block in revisits:
+        assert headers.get_header("WARC-Profile") == (
+            "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+        )
+        target = headers.get_header("WARC-Refers-To-Target-URI")
+        assert target == captured[headers.get_header("WARC-Refers-To-Date")]
+        assert target == headers.get_header("WARC-Target-URI")
+        assert headers.get_header("WARC-Date") > headers.get_header("WARC-Refers-To-Date")
+        # No HTTP block (replay serves the capture referred to); the 304 is beside it.
+        assert http is None and block == b""
+        note = notes[headers.get_header("WARC-Record-ID")]
+        assert "http-status: 304 Not Modified" in note
+        assert "http-header: cache-control: max-age=60" in note
+    etags = [
+        notes[h.get_header("WARC-Record-ID")].split("http-header: etag: ")[1].split()[0]
+        for h, _, _ in revisits
+    ]
+    assert etags == ['"v1"', '"v1"', '"v2"']
+    counts = [
+        notes[h.get_header("WARC-Record-ID")].split("not-modified-count: ")[1].split()[0]
+        for h, _, _ in revisits
+    ]
+    assert counts == ["2", "2", "1"]
+    first, last = (headers.get_header("WARC-Date") for headers, _, _ in revisits[:2])
+    assert first < last
+
+
+def test_search_lists_the_newest_up_to_limit_and_says_when_more_have_it(config: Path) -> None:
+    database = f"sqlite:///{config.parent / 'data' / 'monitor.db'}"
+    with SQLStore.open(database) as store:  # two more articles with "1,200 jobs", newer
+        for n in (2, 3):
+            url = f"https://news.example/jobs-{n}"
+            article = store.add_article(new_article(url, feed="world"))
+            version = new_version(article.id, 1, "Plans for 1,200 jobs.", url=url)
+            store.record(Recording(replace(article, versions=1), [], version))
+
+    code, out = invoke(config, "search", "1,200 jobs", "--json", "--limit", "2")
+    document = json.loads(out)
+    assert code == 0 and (document["limit"], document["more"]) == (2, True)
+    assert [found["article"]["id"] for found in document["articles"]] == [3, 2]
+    document = json.loads(invoke(config, "search", "1,200 jobs", "--json", "--all")[1])
+    assert (document["limit"], document["more"]) == (None, False)
+    (oldest,) = [found for found in document["articles"] if found["article"]["id"] == 1]
+    assert (oldest["first_version"], oldest["removed_in"]) == (1, 2)
+
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "search", "1,200 jobs", "--limit", "1"]
+    )
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2  # header, one article
+    assert "more articles have it: the 1 newest are listed (--limit N or --all)" in result.stderr
+    result = CliRunner().invoke(main, ["--config", str(config), "search", "1,200 jobs"])
+    assert len(result.stdout.splitlines()) == 4 and "more articles" not in result.stderr

@@ -86,6 +86,7 @@ def test_miniflux_cases() -> None:
         ("Nov. 16, 2020, 12:05 a.m.", datetime(2020, 11, 16, 0, 5, tzinfo=UTC)),
         ("  2024-05-01  ", datetime(2024, 5, 1, tzinfo=UTC)),
         ("2024-05-01 10:00 EST", datetime(2024, 5, 1, 15, tzinfo=UTC)),
+        ("29.04.2020, 12:01 Uhr", datetime(2020, 4, 29, 12, 1, tzinfo=UTC)),
     ],
 )
 def test_formats(text: str, expected: datetime) -> None:

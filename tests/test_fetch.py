@@ -209,6 +209,29 @@ async def test_redirect_chain_is_recorded(web: WebServer, settings: MakeSettings
     assert result.etag == '"c"'
 
 
+async def test_observer_is_told_of_every_get_exchange(
+    web: WebServer, settings: MakeSettings
+) -> None:
+    """The daemon's metrics hook (monitor/metrics.py): each hop and each retry once, with
+    its status; None when no answer came. POSTs are not fetches."""
+    web.set("/a", Reply(status=301, headers={"Location": web.url("/b")}))
+    web.set("/b", Reply("here"))
+    web.set("/busy", Reply("busy", status=503))
+    web.set("/hook", Reply("ok"))
+    seen: list[tuple[int | None, float]] = []
+    async with fetcher(
+        settings(retries=1, backoff=0), observer=lambda s, t: seen.append((s, t))
+    ) as f:
+        await f.get(web.url("/a"))
+        with pytest.raises(HTTPStatusError):
+            await f.get(web.url("/busy"))
+        with pytest.raises(FetchError):
+            await f.get(f"http://127.0.0.1:{closed_port()}/")
+        await f.post(web.url("/hook"), b"{}", {"Content-Type": "application/json"})
+    assert [status for status, _ in seen] == [301, 200, 503, 503, None, None]
+    assert all(seconds >= 0 for _, seconds in seen)
+
+
 async def test_relative_redirect_is_resolved(web: WebServer, settings: MakeSettings) -> None:
     web.set("/dir/a", Reply(status=308, headers={"Location": "../b?x=1"}))
     web.set("/b", Reply("moved here"))

@@ -361,3 +361,114 @@ def test_a_heading_that_matches_the_og_title_drops_the_kicker_twitter_leaves_out
     )
 
     assert read(html).headline == "Paris und Berlin entfremden sich"
+
+
+# --- a UTC timestamp read on the page's own clock, and pages that declare no date -------
+
+
+def test_a_utc_timestamp_takes_the_offset_of_the_pages_other_times() -> None:
+    html = (
+        "<html><head><meta property='article:published_time' content='2022-05-04T03:37:37Z'>"
+        "</head><body><time datetime='2022-05-03T23:37:37-04:00'>3 May, 2022, 11:37 pm</time>"
+        "<p>Text.</p></body></html>"
+    )
+    published = read(html).published
+
+    assert published == datetime(2022, 5, 4, 3, 37, 37, tzinfo=UTC)  # the same instant
+    assert published.utcoffset() == timedelta(hours=-4)
+    assert published.date().isoformat() == "2022-05-03"
+
+
+def test_a_local_midnight_written_in_utc_is_the_next_day() -> None:
+    html = (
+        "<html><head><meta property='article:published_time' content='2022-11-06T23:00:00.000Z'>"
+        "</head><body><p>Text.</p></body></html>"
+    )
+    published = read(html).published
+
+    assert published == datetime(2022, 11, 6, 23, tzinfo=UTC)
+    assert published.date().isoformat() == "2022-11-07"
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "2022-11-06T19:00:00Z",  # an evening hour: a publication, not a midnight
+        "2022-11-06T23:12:00Z",  # not on the hour
+    ],
+)
+def test_other_utc_times_keep_their_utc_day(declared: str) -> None:
+    html = (
+        f"<html><head><meta property='article:published_time' content='{declared}'>"
+        "</head><body><p>Text.</p></body></html>"
+    )
+
+    assert read(html).published.date().isoformat() == "2022-11-06"
+
+
+def test_a_bare_day_is_not_moved_by_the_pages_offset() -> None:
+    node = {"@type": "DiscussionForumPosting", "datePublished": "2020-09-18"}
+    html = (
+        f"<html><head>{json_ld(node)}</head><body>"
+        "<time datetime='2020-09-18T08:56:40-0700'>Sep 18, 2020</time><p>Text.</p></body></html>"
+    )
+
+    assert read(html).published.date().isoformat() == "2020-09-18"
+
+
+@pytest.mark.parametrize(
+    ("body", "day"),
+    [
+        # The label and the date in two elements; the date beats trafilatura's guess.
+        ('<div><span class="sub">Erschienen am:</span><h2> 13.10.2021 </h2></div>', "2021-10-13"),
+        ("<p>Letzte Änderung: 31.10.2023 - 14:49:39<br>Erschienen am: 01.11.2023</p>",
+         "2023-11-01"),
+        ("<p>Written: 2023-11-07 15:03:30 / Updated: 2023-11-07 15:30:46</p>", "2023-11-07"),
+        ("<p>Posted on March 3, 2020 by Jane</p>", "2020-03-03"),
+        ("<p>Datum: 18.10.2021</p><p>Im Bundesgesetzblatt vom 17. August 2021 …</p>",
+         "2021-10-18"),
+        # "veröffentlicht" inside another word is no label.
+        ("<p>Unveröffentlicht 12.12.2012</p><time datetime='2021-02-01'>1. Februar</time>",
+         "2021-02-01"),
+    ],
+)  # fmt: skip
+def test_a_page_without_declarations_is_dated_by_its_labelled_date(body: str, day: str) -> None:
+    html = f"<html><body><article><h1>Konzert</h1>{body}<p>Text.</p></article></body></html>"
+
+    assert read(html, guesses=Guesses(date="2021-10-15")).published.date().isoformat() == day
+
+
+def test_the_first_time_element_outside_related_articles_dates_the_page() -> None:
+    html = (
+        "<html><body><ul class='related-posts'><li><article><p class='post-date'>"
+        "<time datetime='2009-04-11 18:06:36'>11. April 2009</time></p></article></li></ul>"
+        "<article><h1>Konzert</h1><time class='field-node-create-date'>29.04.2020, 12:01 Uhr"
+        "</time><p>Text.</p></article></body></html>"
+    )
+
+    assert read(html, guesses=Guesses(date="2020-04-30")).published.date().isoformat() == (
+        "2020-04-29"
+    )
+
+
+def test_a_date_on_a_line_of_its_own_under_the_headline_dates_the_page() -> None:
+    html = (
+        "<html><body><nav>12.12.2012</nav><h1>Wie spreche ich mit meiner Tochter?</h1>"
+        "<div><a href='/familie'>Familie</a><span> 17/02/2022 </span></div>"
+        "<p>Text.</p></body></html>"
+    )
+
+    assert read(html, guesses=Guesses(date="2023-01-19")).published.date().isoformat() == (
+        "2022-02-17"
+    )
+
+
+def test_a_date_inside_a_sentence_under_the_headline_is_some_events() -> None:
+    html = (
+        "<html><body><h1>Zentrum am Berg eröffnet</h1><p>Das Zentrum wurde am 18. Oktober 2021"
+        " offiziell eröffnet.</p></body></html>"
+    )
+
+    assert read(html, guesses=Guesses(date="2021-10-20")).published.date().isoformat() == (
+        "2021-10-20"
+    )

@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.errors import RunLockedError
-from monitor.runlease import CHECK_LEASE, CHECK_LOCK, LeaseTimer, exclusive_check, owner_id
+from monitor.runlease import (
+    CHECK_LEASE,
+    CHECK_LOCK,
+    DAEMON_LOCK,
+    LeaseTimer,
+    exclusive_check,
+    owner_id,
+    take_daemon_lease,
+)
 from monitor.store import Store
 
 
@@ -77,6 +85,25 @@ def test_a_holder_that_died_on_this_host_is_taken_over_at_once(store: Store) -> 
     with exclusive_check(store, wait=0, timer=turned.timer()):
         pass
     assert turned.slept == []
+
+
+def test_one_daemon_per_sqlite_store_unless_the_holder_died_here(store: Store) -> None:
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    until = now + timedelta(minutes=2)
+    take_daemon_lease(store, f"{socket.gethostname()}:{os.getpid()}:me", now, until)
+    take_daemon_lease(store, f"{socket.gethostname()}:{os.getpid()}:me", now, until)  # renewed
+    with pytest.raises(RunLockedError, match=f"process {os.getpid()} on"):
+        take_daemon_lease(store, "elsewhere:77:other", now, until)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    store.release_lock(DAEMON_LOCK, f"{socket.gethostname()}:{os.getpid()}:me")
+    take_daemon_lease(store, f"{socket.gethostname()}:{dead.stdout.strip()}:dead", now, until)
+    take_daemon_lease(store, "next:1:one", now, until)  # the dead one's lease is taken over
+    assert store.acquire_lock(DAEMON_LOCK, "next:1:one", now, until) is None
 
 
 def test_owner_ids_are_unique_per_lease() -> None:

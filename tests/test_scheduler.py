@@ -29,7 +29,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import FeedConfig, load_settings
 from monitor.models import AlertStatus
-from monitor.scheduler import ARTICLES_JOB, FEED_JOB_PREFIX, RELAY_JOB, Daemon, feed_trigger
+from monitor.scheduler import (
+    ARTICLES_JOB,
+    FEED_JOB_PREFIX,
+    HEARTBEAT_JOB,
+    RELAY_JOB,
+    Daemon,
+    feed_trigger,
+)
 from monitor.store.sql import SQLStore
 from tests.test_pipeline import STORY, page, rss
 from tests.webserver import Reply, Request, WebServer
@@ -101,7 +108,7 @@ async def test_jobs_are_scheduled_with_the_configured_defaults(web, tmp_path):
     clock = Clock()
     async with opened_daemon(config, clock) as daemon:
         jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
-        assert set(jobs) == {ARTICLES_JOB, RELAY_JOB, "feed:one", "feed:two"}
+        assert set(jobs) == {ARTICLES_JOB, RELAY_JOB, HEARTBEAT_JOB, "feed:one", "feed:two"}
         assert web.hits("/one") == []  # paused: nothing runs until `run` resumes it
         for job in jobs.values():
             assert (job.max_instances, job.coalesce) == (1, True)

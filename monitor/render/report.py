@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ from monitor.models import (
     FeedReport,
     FeedState,
     FeedStatus,
+    Node,
     PhraseHistory,
     RelayReport,
     Seed,
@@ -152,6 +153,35 @@ def feeds_listing(
             ]
         )
     return Listing("Feeds (times in UTC)", FEED_COLUMNS, rows)
+
+
+NODE_COLUMNS = (
+    Column("node", keep=9, fit="wrap", min_width=16),
+    Column("state", keep=9),
+    Column("started", keep=3),
+    Column("heartbeat", keep=6),
+    Column("version", keep=2),
+    Column("holds", keep=7, fit="wrap", min_width=16),
+)
+
+
+def nodes_listing(nodes: Sequence[Node], now: datetime, lost_after: timedelta) -> Listing:
+    """The daemons working the store (issue 17): alive, or lost when their heartbeat is
+    older than ``lost_after``, and the claims each holds."""
+    rows: list[list[Cell]] = []
+    for node in nodes:
+        lost = now - node.heartbeat > lost_after
+        rows.append(
+            [
+                node.id,
+                Text("lost", style="red") if lost else Text("alive", style="green"),
+                short_time(node.started),
+                short_time(node.heartbeat),
+                node.version,
+                ", ".join(node.claims) or "nothing",
+            ]
+        )
+    return Listing("Nodes (times in UTC)", NODE_COLUMNS, rows)
 
 
 # At 80 columns: id, versions, title and URL (the feed goes first: `--feed` filters by it).

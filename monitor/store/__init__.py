@@ -9,10 +9,11 @@ loads none (modules here import this one, never the other way: issue 13).
 
     RunnerStore   StoreRunner: where calls run, writes that fail rather than wait
     LeaseStore    the run lease (``check``) and the daemon's write probe
+    ClaimStore    several nodes (issue 17): leased claims on due work, heartbeats
     AlertLog      the outbox as read by the relay and the CLI
     OutboxStore   the relay (alerts/outbox.py): AlertLog, claims, leases and outcomes
     ArchiveStore  what was seen: feeds, articles, versions, changes, seed links
-    CheckStore    the check pipeline: ArchiveStore and what it writes
+    CheckStore    the check pipeline: ArchiveStore, what it writes, ClaimStore
     ReportStore   the CLI's reading commands (status, feeds, articles, history, diff,
                   alerts, seeds): ArchiveStore, AlertLog, counts
     SearchStore   phrase search over every version (``search``, the web's Search page)
@@ -42,9 +43,12 @@ from monitor.models import (
     Change,
     ChangeKind,
     FeedState,
+    HostClaim,
+    Node,
     PhraseHistory,
     RawBody,
     Recording,
+    Revisit,
     SeedLink,
     Significance,
     Version,
@@ -112,6 +116,33 @@ class LeaseStore(Protocol):
 
 
 @runtime_checkable
+class ClaimStore(Protocol):
+    """Several nodes on one store (issue 17): due work claimed with a lease, host by host
+    or feed by feed; nodes heartbeat, renewing their leases."""
+
+    def claim_hosts(self, claim: HostClaim) -> list[str]:
+        """Lease hosts with due articles to ``claim.owner`` (its share, most overdue
+        first); the hosts claimed."""
+
+    def claim_named_hosts(
+        self, owner: str, names: Sequence[str], now: datetime, until: datetime
+    ) -> list[str]:
+        """Lease those of the hosts ``names`` no other live node holds; those leased."""
+
+    def claim_feed(
+        self, name: str, owner: str, now: datetime, until: datetime, due_by: datetime
+    ) -> bool:
+        """Lease feed ``name``'s check to ``owner`` if free and still due by ``due_by``."""
+
+    def release_claims(self, owner: str, kind: str, names: Sequence[str]) -> None: ...
+    def heartbeat(self, node: Node, lease_until: datetime, alive_since: datetime) -> int:
+        """Record ``node`` alive and renew its leases; how many nodes are alive."""
+
+    def remove_node(self, node_id: str) -> None:
+        """A clean shutdown: the node's row goes, its claims are free."""
+
+
+@runtime_checkable
 class AlertLog(Protocol):
     """The outbox's rows as read: by the relay (what is queued, which digest is due) and
     by the CLI (``status``, ``alerts``)."""
@@ -121,6 +152,8 @@ class AlertLog(Protocol):
     ) -> list[Alert]: ...
     def count_alerts(self) -> dict[AlertStatus, int]: ...
     def oldest_queued_digest(self, channel: str) -> datetime | None: ...
+    def oldest_queued_alert(self) -> datetime | None:
+        """When the oldest alert still queued was queued (the daemon's /metrics)."""
 
 
 @runtime_checkable
@@ -163,8 +196,9 @@ class ArchiveStore(Protocol):
 
 
 @runtime_checkable
-class CheckStore(RunnerStore, ArchiveStore, Protocol):
-    """What the check pipeline reads and writes (besides ArchiveStore's reads)."""
+class CheckStore(RunnerStore, ArchiveStore, ClaimStore, Protocol):
+    """What the check pipeline reads and writes (besides ArchiveStore's reads), and the
+    claims a node takes on its work."""
 
     # feeds
     def list_feeds(self) -> list[FeedState]: ...
@@ -194,9 +228,11 @@ class CheckStore(RunnerStore, ArchiveStore, Protocol):
     def add_alias(self, article_id: int, url: str, now: datetime) -> None:
         """Remember ``url`` as another address of the article (idempotent)."""
 
-    def due_article_ids(self, now: datetime, limit: int | None = None) -> list[tuple[int, str]]:
+    def due_article_ids(
+        self, now: datetime, limit: int | None = None, hosts: Sequence[str] | None = None
+    ) -> list[tuple[int, str]]:
         """(id, feed) of the articles whose next_check is at or before ``now``, most
-        overdue first."""
+        overdue first; with ``hosts``, only those on these hosts."""
 
     def incomplete_articles(self) -> list[Article]:
         """Articles that count more versions than are stored (left by older releases)."""
@@ -217,6 +253,11 @@ class CheckStore(RunnerStore, ArchiveStore, Protocol):
 
     def remove_seed_link(self, article_id: int) -> None: ...
 
+    # issue 19
+    def record_revisits(self, seen: Sequence[Revisit]) -> None:
+        """Add runs of 304 re-checks to the ones kept, in one transaction: one row per
+        article and version, its count and last 304 moved on by each run."""
+
 
 @runtime_checkable
 class ReportStore(ArchiveStore, AlertLog, Protocol):
@@ -229,17 +270,27 @@ class ReportStore(ArchiveStore, AlertLog, Protocol):
     def article_failures_by_feed(self) -> dict[str, int]:
         """{feed: articles whose last fetch failed}, for the feeds that have any."""
 
+    def list_nodes(self, now: datetime) -> list[Node]:
+        """The daemons working the store, with the claims they hold at ``now``."""
+
 
 @runtime_checkable
 class SearchStore(Protocol):
     """Phrase search over every version ever stored (issue 19), for `search` and the web."""
 
     def search_phrase(
-        self, phrase: str, feed: str | None = None, since: datetime | None = None
+        self,
+        phrase: str,
+        feed: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[PhraseHistory]:
         """The articles whose text contained ``phrase`` (case-insensitive, whole words) in
         any stored version, each with every version marked; of ``feed`` only, and with the
-        phrase in a version captured at or after ``since``. ValueError: no words in it."""
+        phrase in a version captured at or after ``since``. Newest first (by the newest
+        version with the phrase); ``limit``: at most that many, after the first ``offset``
+        (ask for one more to learn whether more exist). ValueError: no words in it."""
 
 
 class WebStore(ReportStore, SearchStore, Protocol):
@@ -265,7 +316,8 @@ class WebStore(ReportStore, SearchStore, Protocol):
 
 @runtime_checkable
 class DaemonStore(CheckStore, OutboxStore, LeaseStore, Protocol):
-    """What the daemon needs: it checks, relays alerts and probes the store with a lease."""
+    """What the daemon needs: it checks, relays alerts, probes the store with a lease, and
+    shares the work with other nodes through claims."""
 
 
 @runtime_checkable
@@ -281,6 +333,13 @@ class EvidenceStore(ArchiveStore, SearchStore, Protocol):
     ) -> Iterator[tuple[Version, RawBody]]:
         """Every version kept with its raw capture (of ``feed``; fetched at or after
         ``since``), by article and number."""
+
+    def iter_revisits(
+        self, feed: str | None = None, since: datetime | None = None, batch: int = 500
+    ) -> Iterator[tuple[Revisit, Version]]:
+        """Every run of 304s kept (of ``feed``; its last 304 at or after ``since``), by
+        article and version, with the capture it confirms (text left empty); runs with
+        no capture kept are left out."""
 
 
 @runtime_checkable

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.errors import ConflictError, StoreError
 from monitor.models import Article, ArticleStatus, FeedState
+from monitor.store.claims import url_host
 from monitor.store.rows import column_value, inserted_id, row_fields, to_columns
 from monitor.store.schema import article_urls, articles, feeds, versions
 from monitor.store.transactions import Transactions
@@ -147,20 +148,10 @@ class ArticleTables(Transactions):
 
     def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
         """Those of ``urls`` and ``guids`` some article is known by."""
-        wanted, wanted_guids = list(set(urls)), list(set(guids))
-        parts = [
-            select(column).where(column.in_(wanted))
-            for column in (
-                articles.c.url,
-                articles.c.current_url,
-                articles.c.canonical_url,
-                article_urls.c.url,
-            )
-        ]
-        if wanted_guids:
-            parts.append(select(articles.c.guid).where(articles.c.guid.in_(wanted_guids)))
+        params = {"urls": list(set(urls)), "guids": list(set(guids))}
+        query = _TRACKED_AMONG if params["guids"] else _TRACKED_AMONG_URLS
         with self._read("look up articles") as conn:
-            return {value for (value,) in conn.execute(union(*parts)) if value is not None}
+            return {value for (value,) in conn.execute(query, params) if value is not None}
 
     def add_alias(self, article_id: int, url: str, now: datetime) -> None:
         """Remember ``url`` as another address of the article; a known alias is kept
@@ -195,10 +186,15 @@ class ArticleTables(Transactions):
             rows = conn.execute(_due(select(articles), now, limit)).mappings()
             return [article_of(row) for row in rows]
 
-    def due_article_ids(self, now: datetime, limit: int | None = None) -> list[tuple[int, str]]:
+    def due_article_ids(
+        self, now: datetime, limit: int | None = None, hosts: Sequence[str] | None = None
+    ) -> list[tuple[int, str]]:
         """(id, feed) of ``due_articles``, in the same order: a run's work list, small even
-        when tens of thousands are due."""
+        when tens of thousands are due. ``hosts``: only articles on these hosts (those a
+        node has claimed, issue 17)."""
         query = _due(select(articles.c.id, articles.c.feed), now, limit)
+        if hosts is not None:
+            query = query.where(articles.c.host.in_(list(hosts)))
         with self._read("list due articles") as conn:
             return [(row.id, row.feed) for row in conn.execute(query)]
 
@@ -234,6 +230,22 @@ _RECORD_ARTICLE = (
     .values(revision=articles.c.revision + 1)
 )
 _INSERT_ARTICLE = insert(articles)
+# tracked_among(), asked once per new article: built once, as building and compiling the
+# union anew cost more than running it (issue 16: 2 s of a 5,000-article cold round).
+_TRACKED_URLS = [
+    select(column).where(column.in_(bindparam("urls", expanding=True)))
+    for column in (
+        articles.c.url,
+        articles.c.current_url,
+        articles.c.canonical_url,
+        article_urls.c.url,
+    )
+]
+_TRACKED_AMONG_URLS = union(*_TRACKED_URLS)
+_TRACKED_AMONG = union(
+    *_TRACKED_URLS,
+    select(articles.c.guid).where(articles.c.guid.in_(bindparam("guids", expanding=True))),
+)
 
 
 def insert_article_row(conn: Connection, article: Article) -> Article:
@@ -272,6 +284,8 @@ def _update_params(article: Article, only: Sequence[str] = ()) -> dict[str, Any]
     never the revision, which only ``record`` moves on."""
     if only:
         params = {name: column_value(getattr(article, name)) for name in only}
+        if "current_url" in params:
+            params["host"] = url_host(article.current_url)
     else:
         params = _article_values(article)
     params.pop("revision", None)
@@ -312,6 +326,7 @@ def _url_rank(article: Article, wanted: list[str]) -> tuple[int, int, int]:
 def _article_values(article: Article) -> dict[str, Any]:
     values = to_columns(article)
     del values["id"]
+    values["host"] = url_host(article.current_url)  # kept with current_url (issue 17)
     return values
 
 

@@ -129,8 +129,16 @@ def migrate_to_head(engine: Engine, read_only: bool = False) -> None:
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot connect to {safe}: {reason(exc, engine.url)}") from exc
     with conn:
-        if migrate.at_head(conn):
+        current = migrate.current_revision(conn)
+        if current == migrate.HEAD:
             return
+        if current is not None and not migrate.is_known(current):
+            # Several nodes upgraded one at a time: an old one must not write a schema it
+            # does not know (issue 17).
+            raise StoreError(
+                f"{safe}: the database schema is at revision {current}, newer than this "
+                f"newsmonitor (which knows up to {migrate.HEAD}); upgrade newsmonitor here"
+            )
         if read_only and _is_read_only_sqlite(engine.url):
             raise ReadOnlyStoreError(
                 f"{safe} is read-only and its schema is not the one this version of "

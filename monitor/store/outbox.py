@@ -129,6 +129,15 @@ class OutboxTable(Transactions):
             oldest = conn.execute(query).scalar()
         return UTCDateTime().process_result_value(oldest, self._engine.dialect)
 
+    def oldest_queued_alert(self) -> datetime | None:
+        """When the oldest alert still queued (for any channel) was queued: the outbox's lag."""
+        query = select(func.min(alerts.c.created_at)).where(
+            alerts.c.status == AlertStatus.QUEUED.value
+        )
+        with self._read("read the outbox's lag") as conn:
+            oldest = conn.execute(query).scalar()
+        return UTCDateTime().process_result_value(oldest, self._engine.dialect)
+
     def requeue_alerts(self, ids: Sequence[int] | None, now: datetime) -> int:
         """Queue alerts again for delivery now: those in ``ids``, or every dead one."""
         query = update(alerts).values(

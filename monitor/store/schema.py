@@ -122,10 +122,16 @@ articles = Table(
     Column("revision", Integer, nullable=False, server_default="0"),
     Column("suspect_since", UTCDateTime),  # 0005: when suspect_hash was first fetched
     Column("feed_summary", Text),  # 0006: the entry's summary as last seen (normalized)
+    # 0010: the host of current_url (as the fetcher's per-host slots name it), kept by the
+    # store on every write of current_url: nodes claim due work host by host (issue 17)
+    Column("host", Text),
     UniqueConstraint("url"),
 )
 Index(None, articles.c.feed)
-Index(None, articles.c.next_check)
+# 0010: due articles in order, with their hosts (an index-only scan finds the hosts to
+# claim); and one host's due articles (what a node reads once it holds the host).
+Index(None, articles.c.next_check, articles.c.host)
+Index(None, articles.c.host, articles.c.next_check)
 Index(None, articles.c.current_url)
 Index(None, articles.c.canonical_url)
 Index(None, articles.c.guid)
@@ -243,4 +249,49 @@ locks = Table(
     Column("name", String(64), primary_key=True),
     Column("owner", Text, nullable=False),
     Column("until", UTCDateTime, nullable=False),
+)
+
+
+# 0009: the 304s that confirmed a version (issue 19), one row per article and version
+# however often it is re-checked: first and last seen, how many, and what the server sent.
+revisits = Table(
+    "revisits",
+    metadata,
+    _article_id(primary_key=True),
+    Column("version", Integer, primary_key=True),  # the number of the version confirmed
+    Column("count", Integer, nullable=False),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("first_url", Text, nullable=False),
+    Column("first_headers", Text),  # the HTTP header lines, CRLF between
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("last_url", Text, nullable=False),
+    Column("last_headers", Text),
+    Column("etag", Text),  # the validators the server sent last
+    Column("last_modified", Text),
+)
+
+
+# 0010: several nodes on one store (issue 17). Due work is claimed with a lease: a host's
+# due articles ("host", host) or a feed's check ("feed", name). A row is free when its
+# lease is NULL or has passed, so a dead node's claims come free by themselves.
+claims = Table(
+    "claims",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("claimed_by", Text),
+    Column("lease_until", UTCDateTime),
+)
+Index(None, claims.c.claimed_by)
+
+# 0010: the daemons working the store, each heartbeating (removed on a clean shutdown).
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("started", UTCDateTime, nullable=False),
+    Column("heartbeat", UTCDateTime, nullable=False),
 )

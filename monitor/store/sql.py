@@ -1,7 +1,7 @@
 """``SQLStore``: the store on SQLAlchemy Core, for SQLite and PostgreSQL, and ``open_store``.
 
 ``SQLStore`` is the tables' classes together (feeds and articles, versions and changes,
-search and exports, seed links, the outbox, leases: one module each), plus the one
+search and exports, seed links, the outbox, leases, claims and nodes: one module each), plus the one
 transaction that spans them, ``record``. Several processes may share one store: lock waits end as
 ``StoreBusyError`` (see engine.py), and a write that lost a race to another process (the
 article was recorded meanwhile) raises ``ConflictError``.
@@ -18,6 +18,7 @@ from monitor.errors import ReadOnlyStoreError
 from monitor.models import Change, Recording
 from monitor.store import AlertFactory, Store
 from monitor.store.articles import ArticleTables, insert_article_row, update_article_row
+from monitor.store.claims import ClaimTables
 from monitor.store.engine import (
     LOCK_TIMEOUT_S,
     STATEMENT_TIMEOUT_S,
@@ -40,7 +41,13 @@ __all__ = ["SQLStore", "create_store_engine", "open_store"]
 
 
 class SQLStore(
-    ArticleTables, VersionTables, EvidenceTables, SeedLinkTable, OutboxTable, LeaseTable
+    ArticleTables,
+    VersionTables,
+    EvidenceTables,
+    SeedLinkTable,
+    OutboxTable,
+    LeaseTable,
+    ClaimTables,
 ):
     """The store on SQLite or PostgreSQL; create it with ``SQLStore.open``."""
 

@@ -20,7 +20,15 @@ from monitor.serialize import (
     phrase_history_to_json,
     seeds_to_json,
 )
-from monitor.web.site import Req, Site, WebError, page_of_changes, search, search_query
+from monitor.web.site import (
+    Req,
+    Site,
+    WebError,
+    page_of_changes,
+    search,
+    search_offset,
+    search_query,
+)
 
 MAX_LIMIT = 500
 
@@ -107,9 +115,18 @@ def _limit(req: Req) -> int:
 
 
 def search_results(site: Site, req: Req) -> web.Response:
-    """``search --json``'s document: every article whose text ever held ``q``."""
+    """``search --json``'s document: the articles whose text ever held ``q``, newest
+    first, ``limit`` of them (default 50) after ``offset``; ``more``: whether more do."""
     phrase, feed, since = search_query(req.query)
     if not phrase:
         raise WebError(400, "q: give a phrase to search for")
-    found = search(site, phrase, feed, since)
-    return _json({"phrase": phrase, "articles": [phrase_history_to_json(h) for h in found]})
+    limit, offset = _limit(req), search_offset(req.query)
+    found, more = search(site, phrase, feed, since, limit, offset)
+    document = {
+        "phrase": phrase,
+        "limit": limit,
+        "offset": offset,
+        "more": more,
+        "articles": [phrase_history_to_json(h) for h in found],
+    }
+    return _json(document)

@@ -50,6 +50,9 @@ PAGE_CSP = (
 # may load nothing, so not even an image request leaves for the page's own site.
 RAW_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
 MAX_PHRASE = 200  # a search is a phrase, not a document
+# A search's page costs what the pages before it cost (candidates are checked from the
+# newest on): deep pages are for `search --all` or `export`, not for paging.
+MAX_SEARCH_OFFSET = 10_000
 FILTER_KEYS = ("feed", "seed", "kind", "significance", "tag", "since", "until", "article")
 DIFF_CACHE_SIZE = 4096  # rendered diffs kept (a few KB each): a feed's 50 are rendered once
 # Diffs of the newest changes rendered when the server starts, so that feed readers' first
@@ -325,12 +328,29 @@ def search_query(query: Mapping[str, str]) -> tuple[str, str | None, datetime | 
     return phrase, feed, since
 
 
-def search(site: Site, phrase: str, feed: str | None, since: datetime | None) -> list[Any]:
-    """The store's phrase search; a phrase with no words is the caller's 400."""
+def search(
+    site: Site,
+    phrase: str,
+    feed: str | None,
+    since: datetime | None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[Any], bool]:
+    """A page of the store's phrase search (newest first) and whether more follow; a
+    phrase with no words is the caller's 400."""
     try:
-        return site.store.search_phrase(phrase, feed, since)
+        found = site.store.search_phrase(phrase, feed, since, limit + 1, offset)
     except ValueError as exc:
         raise WebError(400, f"q: {exc}") from None
+    return found[:limit], len(found) > limit
+
+
+def search_offset(query: Mapping[str, str]) -> int:
+    """``offset``: the articles of a search's earlier pages, skipped (WebError 400)."""
+    raw = (query.get("offset") or "0").strip()
+    if not raw.isdigit() or int(raw) > MAX_SEARCH_OFFSET:
+        raise WebError(400, f"offset: a number from 0 to {MAX_SEARCH_OFFSET}")
+    return int(raw)
 
 
 def filter_query(where: ChangeFilter) -> dict[str, str]:

@@ -30,6 +30,7 @@ from monitor.web.site import (
     filter_query,
     page_of_changes,
     search,
+    search_offset,
     search_query,
     with_query,
 )
@@ -271,7 +272,9 @@ def alerts_page(site: Site, req: Req) -> web.Response:
 def search_page(site: Site, req: Req) -> web.Response:
     """Every article whose text ever held a phrase, with where it appeared and went."""
     phrase, feed, since = search_query(req.query)
-    found = search(site, phrase, feed, since) if phrase else []
+    size, offset = site.settings.web.page_size, search_offset(req.query)
+    found, more = search(site, phrase, feed, since, size, offset) if phrase else ([], False)
+    query = {k: v for k, v in req.query.items() if k in ("q", "feed", "since") and v}
     return site.page(
         "search.html",
         req,
@@ -281,5 +284,8 @@ def search_page(site: Site, req: Req) -> web.Response:
         since=req.query.get("since", ""),
         feeds=[f.name for f in site.settings.feeds],
         found=found,
+        offset=offset,
+        next_page=with_query("/search", {**query, "offset": str(offset + size)}) if more else None,
+        first_page=with_query("/search", query) if offset else None,
         alternates=feeds_for({}, "All changes"),
     )

@@ -178,3 +178,87 @@ def test_captures_keep_their_exchange_and_filter_by_feed_and_time(store: SQLStor
     assert older[1].content == b"old" and older[1].status is None and older[1].headers is None
     assert [v.article_id for v, _ in store.iter_captures(feed="local")] == [local.id]
     assert list(store.iter_captures(since=T0 + timedelta(hours=2))) == []
+
+
+def test_a_limited_search_lists_the_newest_and_keeps_each_listed_history_whole(
+    store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL reads candidates in pages: pages of two rows here, so that most searches
+    # below take several.
+    monkeypatch.setattr("monitor.store.evidence._CANDIDATE_PAGE", 2)
+    # Five articles have the phrase; their versions are stored one article after another,
+    # so article 5's are the newest. Article 4 had it in v1, lost it in v2, has it again in
+    # v3: a limited search stops checking candidates early, yet its history stays whole.
+    texts = {
+        1: ["A flood warning was issued."],
+        2: ["Calm.", "A flood warning was issued."],
+        3: ["A flood warning was issued.", "Lifted."],
+        4: ["A flood warning was issued.", "Lifted.", "A flood warning was issued again."],
+        5: ["Calm.", "Still calm.", "Now a flood warning was issued."],
+    }
+    ids = [stored(store, f"https://news.example/{n}", texts[n]).id for n in texts]
+
+    every = store.search_phrase("flood warning")
+    assert [h.article.id for h in every] == ids[::-1]  # newest first
+    first = store.search_phrase("flood warning", limit=2)
+    assert [h.article.id for h in first] == [ids[4], ids[3]]
+    assert first == every[:2]
+    assert [(s.number, s.contains) for s in first[1].versions] == [(1, True), (2, False), (3, True)]
+    assert [(a.number, b.number if b else None) for a, b in first[1].spans] == [(1, 2), (3, None)]
+    second = store.search_phrase("flood warning", limit=2, offset=2)
+    assert second == every[2:4]
+    assert store.search_phrase("flood warning", limit=2, offset=4) == every[4:]
+    assert store.search_phrase("flood warning", limit=2, offset=5) == []
+    # `since` picks the articles by a version with the phrase (only articles 5 and 4 have
+    # it in a version 3, at T0 + 3 h); their histories are still whole.
+    late = T0 + timedelta(hours=3)
+    assert store.search_phrase("flood warning", since=late, limit=5) == every[:2]
+    assert store.search_phrase("flood warning", since=late, limit=1) == every[:1]
+    assert store.search_phrase("flood warning", since=late) == every[:2]
+    assert store.search_phrase("flood warning", feed="other", limit=3) == []
+
+
+def test_304_runs_are_one_row_per_version_and_refer_to_the_capture_they_confirm(
+    store: SQLStore,
+) -> None:
+    from monitor.models import Revisit
+
+    article = store.add_article(new_article("https://news.example/r"))
+    for number, raw in ((1, RawBody(b"<p>one</p>", "text/html")), (2, None)):
+        article = replace(article, versions=number)
+        version = new_version(article.id, number, f"Text {number}.", url="https://news.example/r")
+        store.record(Recording(article, [], version, raw))  # v2 came from the feed: no raw
+        article = replace(article, revision=article.revision + 1)
+
+    def seen(version: int, hours: int, etag: str) -> Revisit:
+        at = T0 + timedelta(hours=hours)
+        headers = (("etag", etag), ("date", f"hour {hours}"))
+        return Revisit(
+            article.id,
+            version,
+            at,
+            "https://news.example/r",
+            at,
+            "https://news.example/r",
+            first_headers=headers,
+            last_headers=headers,
+            etag=etag,
+        )
+
+    store.record_revisits([seen(1, 2, '"a"')])
+    store.record_revisits([seen(1, 3, '"a"').then(seen(1, 4, '"b"')), seen(2, 5, '"c"')])
+    store.record_revisits([seen(2, 6, '"c"')])
+
+    kept = list(store.iter_revisits())
+    assert [(r.version, r.count, r.first_at, r.last_at, r.etag) for r, _ in kept] == [
+        (1, 3, T0 + timedelta(hours=2), T0 + timedelta(hours=4), '"b"'),
+        (2, 2, T0 + timedelta(hours=5), T0 + timedelta(hours=6), '"c"'),
+    ]
+    first, _ = kept[0]
+    assert first.first_headers == (("etag", '"a"'), ("date", "hour 2"))
+    assert first.last_headers == (("etag", '"b"'), ("date", "hour 4"))
+    # Both runs confirm the page captured as version 1 (version 2's text is the feed's).
+    assert [(c.number, c.fetched_at) for _, c in kept] == [(1, T0 + timedelta(hours=1))] * 2
+    later = list(store.iter_revisits(since=T0 + timedelta(hours=5)))
+    assert [r.version for r, _ in later] == [2]
+    assert list(store.iter_revisits(feed="other")) == []

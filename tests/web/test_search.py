@@ -40,6 +40,9 @@ async def test_the_api_gives_the_clis_search_document(
 ) -> None:
     expected = {
         "phrase": GONE,
+        "limit": 50,
+        "offset": 0,
+        "more": False,
         "articles": [phrase_history_to_json(h) for h in archive_store.search_phrase(GONE)],
     }
     async with serving(demo_archive.settings(), archive_store) as site:
@@ -60,3 +63,26 @@ async def test_a_hostile_phrase_stays_text(demo_archive: Archive, archive_store:
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "0 articles ever held" in html
+
+
+async def test_search_pages_newest_first(demo_archive: Archive, archive_store: SQLStore) -> None:
+    every = [phrase_history_to_json(h) for h in archive_store.search_phrase("the")]
+    assert len(every) >= 3
+    async with serving(demo_archive.settings(page_size=2), archive_store) as site:
+        first = json.loads(await site.text("/api/search?q=the&limit=2"))
+        second = json.loads(await site.text("/api/search?q=the&limit=2&offset=2"))
+        bad = await site.get("/api/search?q=the&offset=-1")
+        html = await site.text("/search?q=the")
+        following = await site.text("/search?q=the&offset=2")
+
+    assert (first["more"], first["articles"]) == (True, every[:2])
+    assert second["articles"] == every[2:4] and second["more"] == (len(every) > 4)
+    assert bad.status == 400
+    page = lxml.html.document_fromstring(html)
+    [older] = [a for a in page.iter("a") if a.get("rel") == "next"]
+    assert older.get("href") == "/search?offset=2&q=the"
+    assert "Articles 1–2 (more follow)" in " ".join(page.text_content().split())
+    listed = lxml.html.document_fromstring(following).find_class("headline")
+    assert [p.find("a").get("href") for p in listed] == [
+        f"/articles/{h['article']['id']}" for h in every[2:4]
+    ]
