@@ -35,7 +35,13 @@ def postgresql_admin() -> Iterator[Engine]:
     url = make_url(os.environ.get(PG_URL_ENV, DEFAULT_PG_URL))
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    # Pinged before use: a test that restarts the server leaves the pool's connections dead.
+    engine = create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 3},
+    )
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
