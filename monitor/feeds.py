@@ -643,26 +643,14 @@ def _fast_rss_item(item: Any, base: str) -> FeedEntry:
     author = (text.get("author") or text.get("dc:creator") or ("", ""))[0]
     if "@" in author:
         raise _Unsure  # feedparser splits an e-mail address out of it
-    summary = ""
-    if "content:encoded" in text:
-        summary = _text_of(
-            {"type": text["content:encoded"][1], "value": text["content:encoded"][0]}, None, True
-        )
-    if not summary and "description" in text:
-        summary = _text_of(
-            {"type": text["description"][1], "value": text["description"][0]}, None, True
-        )
-    elif not summary and "content:encoded" in text:
-        summary = _text_of(None, text["content:encoded"][0], True)
-    title = text.get("title", ("", "text/plain"))
-    return FeedEntry(
-        guid=_clean(guid) or None,
-        link=_absolute_http(link, base),
-        title=_text_of({"type": title[1], "value": title[0]}, None),
-        summary=summary,
-        author=_clean(author) or None,
-        published=_fast_date(text.get("pubdate")),
-        updated=_fast_date(text.get("dc:date")),
+    return _entry_of(
+        text,
+        ("content:encoded", "description"),
+        guid,
+        link,
+        base,
+        _clean(author) or None,
+        ("pubdate", "dc:date"),
     )
 
 
@@ -690,24 +678,50 @@ def _fast_atom_entry(entry: Any, base: str) -> FeedEntry:
             if kind.lower() not in ("text/html", "application/xhtml+xml"):
                 raise _Unsure  # feedparser's fallback to the list of links
             link = _feedparser_urljoin(base, element.get("href"))
+    if "content" in fields and "src" in fields["content"].attrib:
+        raise _Unsure
+    return _entry_of(
+        text,
+        ("content", "summary"),
+        guid,
+        link,
+        base,
+        _atom_author(fields.get("author")),
+        ("published", "updated"),
+    )
+
+
+def _entry_of(
+    text: dict[str, tuple[str, str]],
+    bodies: tuple[str, str],
+    guid: str | None,
+    link: str | None,
+    base: str,
+    author: str | None,
+    dates: tuple[str, str],
+) -> FeedEntry:
+    """The entry from its fields' texts, as feedparser reads them: the summary from the
+    full content (``bodies[0]``), else the description (``bodies[1]``), else the content's
+    raw text; the published and updated dates from ``dates``."""
+    content, description = bodies
     summary = ""
-    if "content" in text:
-        if "src" in fields["content"].attrib:
-            raise _Unsure
-        summary = _text_of({"type": text["content"][1], "value": text["content"][0]}, None, True)
-    if not summary and "summary" in text:
-        summary = _text_of({"type": text["summary"][1], "value": text["summary"][0]}, None, True)
-    elif not summary and "content" in text:
-        summary = _text_of(None, text["content"][0], True)
+    if content in text:
+        summary = _text_of({"type": text[content][1], "value": text[content][0]}, None, True)
+    if not summary and description in text:
+        summary = _text_of(
+            {"type": text[description][1], "value": text[description][0]}, None, True
+        )
+    elif not summary and content in text:
+        summary = _text_of(None, text[content][0], True)
     title = text.get("title", ("", "text/plain"))
     return FeedEntry(
         guid=_clean(guid) or None,
         link=_absolute_http(link, base),
         title=_text_of({"type": title[1], "value": title[0]}, None),
         summary=summary,
-        author=_atom_author(fields.get("author")),
-        published=_fast_date(text.get("published")),
-        updated=_fast_date(text.get("updated")),
+        author=author,
+        published=_fast_date(text.get(dates[0])),
+        updated=_fast_date(text.get(dates[1])),
     )
 
 

@@ -176,12 +176,17 @@ class Monitor:
         try:
             return await self._pass(now, [name], force=False, progress=None, articles=False)
         finally:  # after the pass has written the feed's state: the next claim sees it
-            await self._release("feed", [name])
+            # Resting for half an interval: this pass's `now` was taken before any wait
+            # for slots or the host's claim, so the next-due time it wrote may come early.
+            await self._release("feed", [name], claimant.clock() + feed.interval / 2)
 
-    async def _release(self, kind: str, names: Sequence[str]) -> None:
+    async def _release(
+        self, kind: str, names: Sequence[str], rest_until: datetime | None = None
+    ) -> None:
         assert self.claimant is not None
+        owner = self.claimant.owner
         try:
-            await self.db.write(self.store.release_claims, self.claimant.owner, kind, names)
+            await self.db.write(self.store.release_claims, owner, kind, names, rest_until)
         except StoreError as exc:  # the lease runs out by itself
             log.warning("releasing claims on %s failed: %s", ", ".join(names), exc)
 

@@ -134,7 +134,11 @@ class ClaimStore(Protocol):
     ) -> bool:
         """Lease feed ``name``'s check to ``owner`` if free and still due by ``due_by``."""
 
-    def release_claims(self, owner: str, kind: str, names: Sequence[str]) -> None: ...
+    def release_claims(
+        self, owner: str, kind: str, names: Sequence[str], rest_until: datetime | None = None
+    ) -> None:
+        """Give up ``owner``'s claims on ``names``; none may claim them before ``rest_until``."""
+
     def heartbeat(self, node: Node, lease_until: datetime, alive_since: datetime) -> int:
         """Record ``node`` alive and renew its leases; how many nodes are alive."""
 

@@ -126,15 +126,20 @@ class ClaimTables(Transactions):
         with self._lease_write("renew claims") as conn:
             return conn.execute(query).rowcount
 
-    def release_claims(self, owner: str, kind: str, names: Sequence[str]) -> None:
-        """Give up ``owner``'s claims on ``names`` (of ``kind``, "host" or "feed")."""
+    def release_claims(
+        self, owner: str, kind: str, names: Sequence[str], rest_until: datetime | None = None
+    ) -> None:
+        """Give up ``owner``'s claims on ``names`` (of ``kind``, "host" or "feed"); with
+        ``rest_until``, nobody may claim them again before then (a feed just checked: a
+        job that fires late on another node, its pass's time taken before a wait, must not
+        find it due again at once). Held by no one, so no heartbeat renews the rest."""
         if not names:
             return
         query = (
             update(claims)
             .where(claims.c.kind == kind, claims.c.name.in_(list(names)))
             .where(claims.c.claimed_by == owner)
-            .values(claimed_by=None, lease_until=None)
+            .values(claimed_by=None, lease_until=rest_until)
         )
         with self._lease_write("release claims") as conn:
             conn.execute(query)

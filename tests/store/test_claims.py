@@ -191,3 +191,16 @@ def test_a_database_newer_than_this_code_is_refused_in_one_line(store_url: str) 
     message = str(refused.value)
     assert "revision 0099" in message and "upgrade newsmonitor" in message
     assert "\n" not in message
+
+
+def test_a_feed_released_to_rest_is_claimed_by_nobody_until_then(store: SQLStore) -> None:
+    due_by = T0 + timedelta(seconds=1)
+    assert store.claim_feed("world", "n1", T0, T0 + LEASE, due_by)
+    rest = T0 + timedelta(seconds=30)
+    store.release_claims("n1", "feed", ["world"], rest_until=rest)
+    later = T0 + timedelta(seconds=29)
+    assert not store.claim_feed("world", "n2", later, later + LEASE, later)
+    assert not store.claim_feed("world", "n1", later, later + LEASE, later)  # nor its own
+    assert store.renew_claims("n1", later, later + LEASE) == 0  # no heartbeat keeps it
+    after = T0 + timedelta(seconds=31)
+    assert store.claim_feed("world", "n2", after, after + LEASE, after)
