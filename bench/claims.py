@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
 
+from bench.shared_store import pg_schema
 from monitor.models import HostClaim
 from monitor.store.claims import hosts_to_claim
 from monitor.store.sql import SQLStore
@@ -41,23 +38,6 @@ from monitor.store.sql import SQLStore
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NODES = ("node-a", "node-b", "node-c")
 LEASE = timedelta(minutes=2)
-
-
-@contextmanager
-def pg_schema(url: str) -> Iterator[str]:
-    """A fresh schema on the server, dropped on exit; its store URL."""
-    parsed = make_url(url).set(drivername="postgresql+psycopg")
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    schema = f"newsmonitor_claims_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        options = {"options": f"-csearch_path={schema}"}
-        yield parsed.update_query_dict(options).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def fill(store: SQLStore, articles: int, hosts: int, due: float, now: datetime) -> float:

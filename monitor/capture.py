@@ -128,8 +128,8 @@ class Capture(Room):
             article = claimed
         run.articles_checked += 1
         host = host_key(article.current_url)
-        claims = None if self.from_feed(article) else self.host_claims
-        if claims is None:
+        claims = self.host_claims
+        if claims is None or self.from_feed(article):
             return await self._checked(article, run, entry, host)
         await claims.hold(host)
         try:
