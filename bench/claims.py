@@ -9,7 +9,7 @@ tracked articles spread over ``--hosts`` hosts, in one INSERT ... SELECT on the 
 ``--due`` of them are due now (scattered over the last hour), the rest later today. Then,
 as three nodes taking turns would, it claims hosts (``claim_hosts``: each node's share of
 the hosts with due articles, most overdue first, past the hosts the other nodes hold), reads
-the claimed hosts' due articles (``due_article_ids``) and releases the hosts; each node
+a round of the claimed hosts' due articles (``due_on_hosts``) and releases the hosts; each node
 keeps some hosts held meanwhile, so every claim looks past hosts held by live leases.
 Prints the p50/p95/max of each of the three calls and of the claim query alone, as the
 store runs it and on the server (EXPLAIN ANALYZE: this machine's load disturbs it least),
@@ -32,12 +32,14 @@ from sqlalchemy import event, text
 
 from bench.shared_store import pg_schema
 from monitor.models import HostClaim
+from monitor.pipeline import ROUND_TRIPS
 from monitor.store.claims import hosts_to_claim
 from monitor.store.sql import SQLStore
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NODES = ("node-a", "node-b", "node-c")
 LEASE = timedelta(minutes=2)
+FEEDS = [f"feed-{n}" for n in range(200)]  # every feed the fill below uses
 
 
 def fill(store: SQLStore, articles: int, hosts: int, due: float, now: datetime) -> float:
@@ -156,7 +158,8 @@ def main() -> None:
                 hosts = store.claim_hosts(claim)
                 claims.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                store.due_article_ids(now, hosts=hosts)
+                # A round's read, as the daemon makes it (issue 17's short rounds).
+                store.due_on_hosts(now, hosts, FEEDS, per_host=2 * ROUND_TRIPS)
                 reads.append(time.perf_counter() - started)
                 # Each node keeps its last round's hosts held while it claims the next.
                 started = time.perf_counter()
@@ -169,7 +172,7 @@ def main() -> None:
             served = server_times(store, now)
             print(f"claim query, on the server (EXPLAIN ANALYZE): {percentiles(served)}")
             print(f"claim_hosts, the whole transaction ({len(claims)}): {percentiles(claims)}")
-            print(f"due_article_ids of the claimed hosts: {percentiles(reads)}")
+            print(f"due_on_hosts, a round's read of the claimed hosts: {percentiles(reads)}")
             print(f"release_claims: {percentiles(releases)}")
             print("resident memory, MB: " + " -> ".join(f"{mb:.1f}" for mb in memory))
         finally:

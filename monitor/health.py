@@ -82,14 +82,11 @@ def judge(
 
 def read_store(store: DaemonStore, node: str, now: datetime) -> StoreReading:
     """The store's gauges (blocking): alerts by state, the outbox's lag, and the claims
-    ``node`` holds, when the store keeps claims."""
+    ``node`` holds."""
     try:
         alerts = {str(state): count for state, count in store.count_alerts().items()}
         oldest = store.oldest_queued_alert()
-        list_nodes = getattr(store, "list_nodes", None)  # the CLI's read of the nodes table
-        claims = None
-        if list_nodes is not None:
-            claims = next((len(n.claims) for n in list_nodes(now) if n.id == node), 0)
+        claims = next((len(n.claims) for n in store.list_nodes(now) if n.id == node), 0)
     except StoreError as exc:
         return StoreReading(up=False, error=str(exc))
     return StoreReading(up=True, alerts=alerts, oldest_queued=oldest, claims=claims)

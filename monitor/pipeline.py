@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,9 @@ from monitor.workers import WorkerPool, default_workers
 from monitor.writes import Writer
 
 DUE_PAGE = 500  # due articles read from the store at a time
+# A claimed round's work on a host (issue 17): this many round trips at its per-host limit
+# (about a second or two on the internet), so that no node is left with a long last round.
+ROUND_TRIPS = 16
 T = TypeVar("T")
 # What was fetched for a version the store lost is forgotten: the page is fetched in full.
 _FORGET_FETCH: dict[str, Any] = {**UNFETCHED, "suspect_hash": None, "suspect_since": None}
@@ -329,12 +333,17 @@ class Monitor:
         limit: int | None,
     ) -> None:
         """Due articles in rounds (issue 17): claim hosts with due articles (this node's
-        share of them), check those hosts' due articles, write, release the hosts; until no
-        host is left to claim. Each host at most once a pass, so a pass ends."""
+        share of them), check a round's worth of each one's (``ROUND_TRIPS`` round trips
+        at its per-host limit), write, release the hosts; until no host is left to claim.
+        Short rounds share a big host's work among the nodes and make their last rounds
+        end together. A host is done for the pass once a round finds fewer due articles
+        than it could take, or none not already checked in this pass (a write that
+        failed: the next pass retries it), so a pass ends."""
         claimant = self.claimant
         assert claimant is not None
         fetch = self.settings.fetch
         most = max(1, fetch.concurrency // fetch.per_host_concurrency)
+        per_round = fetch.per_host_concurrency * ROUND_TRIPS
         worked: set[str] = set()
         left = limit
         while left is None or left > 0:
@@ -349,19 +358,26 @@ class Monitor:
             except StoreError as exc:
                 self.writer.failed(run, f"claiming due articles failed: {exc}", exc)
                 return
-            worked.update(hosts)
             host_claims = self.capture.host_claims
             assert host_claims is not None
             host_claims.adopt(hosts)
             try:
-                ids = await self.db.read(self.store.due_article_ids, until, left, hosts)
+                due = await self.db.read(
+                    self.store.due_on_hosts, until, hosts, only_feeds, per_round, left
+                )
+                fresh = [(i, feed, host) for i, feed, host in due if i not in run.checked]
+                found = Counter(host for _, _, host in fresh)
+                worked.update(host for host in hosts if found[host] < per_round)
+                log.debug("claimed %s: %d due articles", ", ".join(hosts), len(fresh))
                 if left is not None:
-                    left -= len(ids)
+                    left -= len(fresh)
+                ids = [(i, feed) for i, feed, _ in fresh]
                 await self._check_articles_of(run, notify, only_feeds, ids)
                 # Written before the hosts are released: the next node to claim them must
                 # find these articles checked, not due.
                 await self.writer.flush(run)
             except StoreError as exc:
+                worked.update(hosts)
                 self.writer.failed(run, f"reading the due articles failed: {exc}", exc)
             finally:
                 await host_claims.release(hosts)

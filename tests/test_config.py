@@ -123,6 +123,13 @@ def test_missing_env_var_names_file_and_key(tmp_path: Path) -> None:
             "tracking.schedule",
             "increasing",
         ),
+        ('[daemon]\nheartbeat = "0s"\n', "daemon.heartbeat", "more than 0 seconds"),
+        (
+            '[daemon]\nheartbeat = "1m"\nclaim_lease = "90s"\n',
+            "daemon",
+            "'claim_lease' must be at least twice 'heartbeat'",
+        ),
+        ('[daemon]\nmetrics = "nowhere"\n', "daemon.metrics", "host:port"),
     ],
 )
 def test_validation_errors_name_key(tmp_path: Path, text: str, key: str, words: str) -> None:
@@ -213,4 +220,17 @@ def test_docs_say_where_the_default_store_and_seeds_are(tmp_path: Path) -> None:
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert "a config without `[storage]` keeps it in `snapshots/monitor.db` next to itself" in (
         readme
+    )
+
+
+def test_daemon_heartbeat_lease_and_metrics_are_read(tmp_path: Path) -> None:
+    text = '[daemon]\nheartbeat = "5s"\nclaim_lease = "20s"\nmetrics = "127.0.0.1:9464"\n'
+    daemon = load_settings(write(tmp_path, text), environ={}).daemon
+    assert daemon.heartbeat == timedelta(seconds=5)
+    assert daemon.claim_lease == timedelta(seconds=20)
+    assert daemon.lost_after == timedelta(seconds=15)
+    assert daemon.metrics == "127.0.0.1:9464"
+    assert (
+        load_settings(write(tmp_path, '[daemon]\nmetrics = ""\n'), environ={}).daemon.metrics
+        is None
     )

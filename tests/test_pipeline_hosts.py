@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
 import pytest
 
+from monitor import pipeline
 from monitor.config import Settings, settings_from_dict
-from monitor.pipeline import check_once
+from monitor.extract import TrafilaturaExtractor
+from monitor.fetch import Fetcher
+from monitor.pipeline import Claimant, Monitor, check_once
 from monitor.store.sql import SQLStore
 from tests.webserver import Reply, Request, WebServer
 
@@ -195,3 +201,56 @@ async def test_a_feeds_new_articles_leave_room_for_other_hosts(
     assert report.articles_checked == len(hosts) * PAGES
     assert sum(change.kind == "new" for change in report.changes) == len(hosts) * PAGES
     assert all(c.peak <= PER_HOST for c in counted)
+
+
+async def test_nodes_share_hosts_in_short_claimed_rounds_and_stay_polite(
+    hosts: list[WebServer],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two nodes (issue 17) re-check every host's due articles in claimed rounds of one
+    round trip each (``ROUND_TRIPS = 1``: two articles a host a round): a host is claimed
+    again while it has due articles, so the passes end with every article checked once
+    across the two nodes, and no host ever sees more than ``per_host_concurrency``
+    requests at once from the two together."""
+    counted = [Counted(web, None, lambda: None) for web in hosts]
+    for count, web in zip(counted, hosts, strict=True):
+        web.set("/feed", _feed(web))
+        for n in range(PAGES):
+            web.set(f"/a/{n}", count.page(n))
+    settings = _settings(hosts, tmp_path)
+    store = SQLStore.open(settings.storage.url)
+    try:
+        await check_once(settings, store, T0)
+        monkeypatch.setattr(pipeline, "ROUND_TRIPS", 1)
+        later = T0 + timedelta(hours=1)
+        store.update_articles(
+            [replace(a, next_check=later) for a in store.due_articles(later + timedelta(days=9))],
+            ["next_check"],
+        )
+        caplog.set_level(logging.DEBUG, logger="monitor.pipeline")
+        async with Fetcher(settings.fetch) as fetcher:
+            nodes = [
+                Monitor(
+                    settings,
+                    store,
+                    fetcher,
+                    TrafilaturaExtractor(),
+                    claimant=Claimant(name, lambda: later, timedelta(minutes=2)),
+                )
+                for name in ("n1", "n2")
+            ]
+            try:
+                reports = await asyncio.gather(*(n.check_due_articles(later) for n in nodes))
+            finally:
+                for node in nodes:
+                    await node.close()
+    finally:
+        store.close()
+    assert sum(r.articles_checked for r in reports) == len(hosts) * PAGES
+    assert all(c.served == 2 * PAGES for c in counted)  # each page once more, no more
+    assert all(1 <= c.peak <= PER_HOST for c in counted)
+    rounds = [r.getMessage() for r in caplog.records if r.getMessage().startswith("claimed ")]
+    for web in hosts:  # PAGES / 2 rounds with due articles, and one that finds none left
+        assert sum(web.host in line for line in rounds) >= PAGES // 2

@@ -9,13 +9,14 @@ loads none (modules here import this one, never the other way: issue 13).
 
     RunnerStore   StoreRunner: where calls run, writes that fail rather than wait
     LeaseStore    the run lease (``check``) and the daemon's write probe
-    ClaimStore    several nodes (issue 17): leased claims on due work, heartbeats
+    NodeList      the nodes table as read (``status``, a node's metrics)
+    ClaimStore    several nodes (issue 17): leased claims on due work, heartbeats, NodeList
     AlertLog      the outbox as read by the relay and the CLI
     OutboxStore   the relay (alerts/outbox.py): AlertLog, claims, leases and outcomes
     ArchiveStore  what was seen: feeds, articles, versions, changes, seed links
     CheckStore    the check pipeline: ArchiveStore, what it writes, ClaimStore
     ReportStore   the CLI's reading commands (status, feeds, articles, history, diff,
-                  alerts, seeds): ArchiveStore, AlertLog, counts
+                  alerts, seeds): ArchiveStore, AlertLog, NodeList, counts
     SearchStore   phrase search over every version (``search``, the web's Search page)
     WebStore      the web pages, feeds and API (monitor/web/): ReportStore, SearchStore,
                   pages of changes, single versions and raw captures
@@ -27,7 +28,7 @@ loads none (modules here import this one, never the other way: issue 13).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -116,13 +117,32 @@ class LeaseStore(Protocol):
 
 
 @runtime_checkable
-class ClaimStore(Protocol):
+class NodeList(Protocol):
+    """The nodes table as read (issue 17): by ``status`` and by each node's metrics."""
+
+    def list_nodes(self, now: datetime) -> list[Node]:
+        """The daemons working the store, with the claims they hold at ``now``."""
+
+
+@runtime_checkable
+class ClaimStore(NodeList, Protocol):
     """Several nodes on one store (issue 17): due work claimed with a lease, host by host
     or feed by feed; nodes heartbeat, renewing their leases."""
 
     def claim_hosts(self, claim: HostClaim) -> list[str]:
         """Lease hosts with due articles to ``claim.owner`` (its share, most overdue
         first); the hosts claimed."""
+
+    def due_on_hosts(
+        self,
+        now: datetime,
+        hosts: Sequence[str],
+        of_feeds: Collection[str],
+        per_host: int,
+        limit: int | None = None,
+    ) -> list[tuple[int, str, str]]:
+        """(id, feed, host) of the due articles of ``of_feeds`` on ``hosts``: each host's
+        ``per_host`` most overdue, most overdue first, at most ``limit`` in all."""
 
     def claim_named_hosts(
         self, owner: str, names: Sequence[str], now: datetime, until: datetime
@@ -264,7 +284,7 @@ class CheckStore(RunnerStore, ArchiveStore, ClaimStore, Protocol):
 
 
 @runtime_checkable
-class ReportStore(ArchiveStore, AlertLog, Protocol):
+class ReportStore(ArchiveStore, NodeList, AlertLog, Protocol):
     """What the CLI's reading commands need (they also work on a read-only store)."""
 
     def counts(self) -> dict[str, int]:
@@ -273,9 +293,6 @@ class ReportStore(ArchiveStore, AlertLog, Protocol):
     def list_articles(self, feed: str | None = None) -> list[Article]: ...
     def article_failures_by_feed(self) -> dict[str, int]:
         """{feed: articles whose last fetch failed}, for the feeds that have any."""
-
-    def list_nodes(self, now: datetime) -> list[Node]:
-        """The daemons working the store, with the claims they hold at ``now``."""
 
 
 @runtime_checkable

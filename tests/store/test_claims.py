@@ -204,3 +204,27 @@ def test_a_feed_released_to_rest_is_claimed_by_nobody_until_then(store: SQLStore
     assert store.renew_claims("n1", later, later + LEASE) == 0  # no heartbeat keeps it
     after = T0 + timedelta(seconds=31)
     assert store.claim_feed("world", "n2", after, after + LEASE, after)
+
+
+def test_a_round_takes_each_claimed_hosts_most_overdue_articles_of_the_feeds_asked(
+    store: SQLStore,
+) -> None:
+    due_articles(store, {"a.example": 5, "b.example": 2, "c.example": 4})
+    store.add_article(new_article("https://a.example/later", next_check=T0 + timedelta(hours=1)))
+    other = store.add_article(
+        replace(new_article("https://a.example/other", next_check=T0), feed="gone")
+    )
+    round_ = store.due_on_hosts(T0, ["a.example", "b.example"], {"example"}, per_host=3)
+    hosts = [host for _, _, host in round_]
+    assert hosts.count("a.example") == 3 and hosts.count("b.example") == 2
+    assert "c.example" not in hosts and other.id not in {i for i, _, _ in round_}
+    overdue = {a.id: a.next_check for a in store.due_articles(T0)}
+    times = [overdue[i] for i, _, _ in round_]
+    assert times == sorted(times)  # most overdue first
+    # The three of a.example are its three most overdue (all at one time: lowest ids).
+    a_ids = sorted(i for i, _, h in round_ if h == "a.example")
+    first_of_a = sorted(i for i, t in overdue.items() if t == times[0])[:3]
+    assert a_ids == first_of_a
+    assert len(store.due_on_hosts(T0, ["a.example", "c.example"], {"example"}, 3, limit=4)) == 4
+    assert store.due_on_hosts(T0, ["a.example"], {"gone"}, 3) == [(other.id, "gone", "a.example")]
+    assert store.due_on_hosts(T0, [], {"example"}, 3) == []

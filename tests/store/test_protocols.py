@@ -15,6 +15,7 @@ from monitor.store.sql import SQLStore
 PROTOCOLS = [
     seams.RunnerStore,
     seams.LeaseStore,
+    seams.NodeList,
     seams.ClaimStore,
     seams.AlertLog,
     seams.OutboxStore,
