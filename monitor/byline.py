@@ -1,11 +1,14 @@
 """Pure: the article's byline — who the page says wrote it.
 
-Structured declarations come first (JSON-LD ``author``, ``rel=author``, ``<meta
-name="author">``, an SEO plugin's "Written by" Twitter card), then an element marked
-``author``/``byline`` outside comments, captions and credits, then a "By …"/"Von …"/"Autor:
-…" line, then trafilatura's guess (issue 15). Placeholders ("Name", "admin") are no
-bylines; the site's own name or a user handle is the byline only where no source names a
-person; a first name alone is completed from the page's text ("Nils" -> "Nils Pickert").
+Structured declarations come first (JSON-LD ``author``, its ``@id`` references resolved,
+``rel=author``, ``<meta name="author">``, an SEO plugin's "Written by" Twitter card), then an
+element marked ``author``/``byline`` outside comments, captions, credits and lists of other
+articles, then a "By …"/"Von …"/"Autor: …" line, a credit in parentheses ("Hamburg (dpa) –
+…"), a date-led line ("11.12.2019 - Jane Doe"), then trafilatura's guess (issue 15).
+Placeholders ("Name", "admin") are no bylines; the site's own name, an organisation or a
+user handle is the byline only where no source names a person, and a page that names no one
+is the site's; a first name alone is completed from the page's text ("Nils" -> "Nils
+Pickert").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import lxml.etree
 import lxml.html
 
 from monitor.declarations import clean, is_publisher, key, same
@@ -36,12 +40,36 @@ _BYLINE_MARK = re.compile(
     r"(?:^|[-_])(?:author|authors|byline|autor|auteurs?)(?:[-_]+names?)?$|^fn$"
 )
 _MARK_HINT = re.compile(r"author|byline|autor|auteur|\bfn\b")
+# The elements of a line of text: an author box's first line ends at its first other one.
+_INLINE_TAGS = frozenset(("a", "span", "strong", "b", "em", "i", "small", "time", "cite"))
+# The page's texts that hold one of three words (an XPath, which lxml runs in C).
+_TEXTS_WITH = lxml.etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style)]"
+    "[contains(., $a) or contains(., $b) or contains(., $c)]"
+)
 _NOT_BYLINE_MARKS = ("prep", "avatar", "image", "img", "photo", "foto", "bild", "media", "label")
 # Class or id marks of the places whose names are not the article's byline.
-_NOT_BYLINE_PLACES = ("comment", "respond", "copyright", "colophon", "site-info", "site-credit")
+_NOT_BYLINE_PLACES = (
+    "comment", "respond", "copyright", "colophon", "site-info", "site-credit",
+    "license",  # a picture's licence line names its photographer: "license-author"
+)  # fmt: skip
+# Class or id marks of lists of other articles, whose teasers carry their own bylines; but
+# infinite-scroll templates put the article itself in such a list, with its headline.
+_OTHER_ARTICLES = ("related", "listing", "loop", "recent", "popular")
 MAX_BYLINE_WORDS = 6
+# The headline and section headings: "… beim Leasing von Firmenwägen" is no byline line.
+_HEADINGS = ("h1", "h2")
+# Months begin dates, never names: "By June 2016, …", "Von März bis …".
+_MONTHS = frozenset((
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "januar", "februar", "märz", "mai", "juni", "juli",
+    "oktober", "dezember", "janvier", "février", "mars", "avril", "juin", "juillet", "août",
+    "septembre", "octobre", "novembre", "décembre",
+))  # fmt: skip
 # A "By …" line is short; a longer text that starts so is a sentence.
 MAX_BYLINE_LINE = 120
+# How much of a title a byline line must repeat to be quoting it.
+_QUOTED_CHARS = 16
 # The words that introduce a byline line ("By", "Von", "Autorin: …").
 _BY_WORDS = (
     # "Text & Fotos: Jane Doe", "Text und Bild: …" (before "text", which would take "&")
@@ -75,7 +103,31 @@ _NOT_SURNAMES = frozenset(("autor", "autorin", "author", "schreibt", "says", "sa
 _CAPITAL = "[A-ZÀ-ÖØ-ÞŁŚŹŻ]"
 # An organisation's legal form: "Hanns-Seidel-Stiftung e.V." is no person.
 _ORGANISATION = re.compile(r"\b(?:e\.\s?V|GmbH|gGmbH|AG|KG|SE|Inc|Ltd|LLC|S\.A)\b\.?$")
+# Words that join the parts of an institution's name, never a person's: "Bayerische
+# Landesanstalt für Wald und Forstwirtschaft", "Institut für …", "Ministerium für …".
+_INSTITUTION_WORD = re.compile(r"\s(?:für|fuer|pour|para)\s")
+# Where a dateline's parenthesis opens, and how far from a closing credit's end its own
+# closes (raw text, whitespace and all).
+_DATELINE_CHARS = 80
+_CLOSING_CHARS = 20
+# Credits in parentheses: a dateline's agency ("Hamburg (dpa/lno) – …", not a place:
+# "Rostow (Russland) – …") and a closing credit ("… liefern. (Christian P. Stadtfeld) +++").
+_DATELINE = re.compile(r"^[^\W\d_][\w .'’/-]{0,40}?\s\((?P<name>[^()]{2,40})\)\s*[-–—]")
+_END_CREDIT = re.compile(r"[.!?\"“”]\s*\((?P<name>[^()]{2,40})\)[\s+*#]*$")
+# The parts of a credit ("dpa/lno", "FR mit dpa"), each a name or a short sign ("dpa").
+_CREDIT_PARTS = re.compile(r"\s*/\s*|\s+(?:mit|with|and|und|y|et)\s+")
+_SIGN = re.compile(r"[a-z]{2,4}|[A-Z]{2,5}")
+# A date (and a time), a separator, a name: all of a short line.
+_DATE_START = re.compile(r"\d{1,4}[./-]\s?\d")
+_DATED_BYLINE = re.compile(
+    r"(?:\d{4}-\d\d-\d\d|\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{1,2}/\d{1,2}/\d{4})"
+    r"(?:\s*[|·•,–—-]?\s*\d{1,2}[:.]\d\d(?:\s*uhr)?)?"
+    r"\s*[|·•–—-]\s*(?P<name>[^|·•/\d]{3,60}?)\s*$",
+    re.IGNORECASE,
+)
 _COMMA_WITHOUT_SPACE = re.compile(r",(?=[^\W\d_])")
+# A user name as a blog's "by …" line gives it: one lower-case word, digits allowed.
+_USER_NAME = re.compile(r"[a-z][a-z0-9_]{3,30}")
 # Words that join two names, never begin or end one.
 _NAME_JOINERS = frozenset(("und", "and", "y", "et", "&"))
 # What ends the names of a marked byline: a date or a separator (commas separate names).
@@ -113,9 +165,11 @@ def byline(
     publishers: set[str],
 ) -> str | None:
     """Authors from JSON-LD, rel=author, <meta name=author>, a Twitter card's writer, an
-    element marked as the byline, a "By …" line, then trafilatura's guess."""
-    # In order of trust; the page-wide scans (marked elements, "By …" lines) run only when
-    # the declarations name nobody, as they cost more than the rest of the metadata.
+    element marked as the byline, a "By …" line, then trafilatura's guess; on a page that
+    names nobody, the name the site declares for itself."""
+    # In order of trust; the page-wide scans (marked elements, "By …" lines, credits) run
+    # only when the declarations name nobody, as they cost more than the rest of the
+    # metadata; the marked elements also where they may list co-authors.
     sources: list[Callable[[], list[str]]] = [
         lambda: _json_ld_authors(article.get("author")),
         lambda: _rel_author_texts(tree),
@@ -123,24 +177,36 @@ def byline(
         lambda: [_labelled_writer(meta)],
         lambda: _marked_bylines(tree),
         lambda: _prefixed_bylines(tree),
+        lambda: _credit_lines(tree),
+        lambda: _dated_bylines(tree),
         lambda: (guess or "").split(";"),
     ]
-    cheap = (0, 1, 2, 3, 6)
+    cheap = (0, 1, 2, 3, 8)
+    marked, guessed = 4, 8
+    # An author the JSON-LD types as an organisation ("LN", the newsroom) is the byline only
+    # where no source names a person, as the site's own name is.
+    publishers = publishers | _organisation_keys(article.get("author"))
     # Many sites name themselves as the author (in <meta name="author">, as the JSON-LD
     # author): the site's name, or a user handle ("jane.doe"), is the byline only where no
     # source names a person.
     kept: dict[int, list[str]] = {}
+    found: dict[int, list[str]] = {}
+
+    def is_person(name: str) -> bool:
+        return not (
+            _HANDLE.fullmatch(name)
+            or is_publisher(name, publishers)
+            or _ORGANISATION.search(name)
+            or _INSTITUTION_WORD.search(name)
+        )
 
     def people(index: int) -> list[str]:
         if index not in kept:
-            kept[index] = _real_names(sources[index]())
-        return [
-            name
-            for name in kept[index]
-            if not _HANDLE.fullmatch(name)
-            and not is_publisher(name, publishers)
-            and not _ORGANISATION.search(name)
-        ]
+            found[index] = sources[index]()
+            kept[index] = _real_names(found[index])
+            if index == guessed:
+                kept[index] = _trusted_guess(tree, kept[index], found[index], found)
+        return [name for name in kept[index] if is_person(name)]
 
     for index in range(len(sources)):
         names = people(index)
@@ -152,10 +218,55 @@ def byline(
                 more = people(later)
                 if _more_complete(more, names):
                     return ", ".join(more)
+            # The visible byline may list co-authors the declarations leave out; read
+            # only as a list of names, as its texts often carry a role or a date.
+            if index < marked and _more_people(listed := _listed_names(people(marked)), names):
+                return ", ".join(listed)
             if len(names) == 1 and " " not in names[0]:
                 return _full_name(tree, names[0]) or names[0]
             return ", ".join(names)
+    # Not the site's declared name on a page that names no one: a byline is hashed with the
+    # text, so a site renaming itself would make a new version of every unsigned article.
     return next((", ".join(kept[i]) for i in sorted(kept) if kept[i]), None)
+
+
+def _trusted_guess(
+    tree: lxml.html.HtmlElement, names: list[str], guess: list[str], found: dict[int, list[str]]
+) -> list[str]:
+    """trafilatura's guessed ``names``, but for a declaration it re-split, a reader it read
+    from a comment's header and a date."""
+    if _resplit(guess, found):
+        return []
+    return [name for name in names if not _commenter(tree, name) and not _is_date(name)]
+
+
+def _is_date(text: str) -> bool:
+    """Whether ``text`` names a month and a number ("On August 3"): a date, not a name."""
+    words = text.casefold().split()
+    return any(char.isdigit() for char in text) and any(word in _MONTHS for word in words)
+
+
+def _commenter(tree: lxml.html.HtmlElement, name: str) -> bool:
+    """Whether the page writes ``name`` (its first word) only in its reader comments."""
+    first = name.split()[0]
+    # As written, in lower case and capitalized: trafilatura capitalizes what it reads.
+    texts = _TEXTS_WITH(tree, a=first, b=first.lower(), c=first.capitalize())
+    places = [text.getparent() for text in texts if text.getparent() is not None]
+    return bool(places) and all(map(_in_comments_or_captions, places))
+
+
+def _resplit(guess: list[str], found: dict[int, list[str]]) -> bool:
+    """Whether trafilatura's guess is, but for punctuation, a text another source gave and
+    we set aside (the site's name, a handle, a label): it read the same declaration and
+    split it at its dots and semicolons ("AFP/The Local" -> "AFP; The Local",
+    "Redacci&oacute;n …" -> "Redacci; Oacute; …"), so it names nobody new."""
+    guessed = key("".join(guess))
+    return bool(guessed) and any(
+        guessed in key(text) or guessed == key("".join(texts))
+        for texts in found.values()
+        if texts is not guess
+        for text in texts
+    )
 
 
 def _full_name(tree: lxml.html.HtmlElement, first: str) -> str | None:
@@ -208,15 +319,57 @@ def _more_complete(more: list[str], names: list[str]) -> bool:
     )
 
 
+def _listed_names(texts: list[str]) -> list[str]:
+    """The names of a byline that lists several ("Jane Doe, John Roe und Max Muster"),
+    when every part of it is a name; else none."""
+    parts = [part for text in texts for part in _NAME_LIST.split(text) if part]
+    return parts if parts and all(map(_is_plain_name, parts)) else []
+
+
+def _is_plain_name(text: str) -> bool:
+    """A name and nothing else: no label or placeholder word ("Online-Redaktion
+    Veröffentlicht")."""
+    return _looks_like_name(text) and not any(
+        key(word) in _PLACEHOLDER_BYLINES or _BYLINE_LABEL.fullmatch(word) for word in text.split()
+    )
+
+
+def _more_people(more: list[str], names: list[str]) -> bool:
+    """Whether ``more`` lists everyone ``names`` does, and more people."""
+    keys = [key(name) for name in more]
+    return len(more) > len(names) and all(key(name) in keys for name in names)
+
+
 def _json_ld_authors(value: object) -> list[str]:
     """JSON-LD ``author``: a string, an object with ``name``, or a list of either."""
     if isinstance(value, str):
-        return [html.unescape(value)]  # JSON-LD written by templates often escapes as HTML
+        return [value]  # HTML escapes, which templates often write, are undone by _real_names
     if isinstance(value, dict):
         return _json_ld_authors(value.get("name"))
     if isinstance(value, list):
         return [name for item in value for name in _json_ld_authors(item)]
     return []
+
+
+def _organisation_keys(value: object) -> set[str]:
+    """Keys of the JSON-LD authors typed as an organisation rather than a person."""
+    items = value if isinstance(value, list) else [value]
+    return {
+        key(item.get("name") if isinstance(item.get("name"), str) else "")
+        for item in items
+        if isinstance(item, dict) and _is_organisation(item.get("@type"))
+    } - {""}
+
+
+def _is_organisation(types: object) -> bool:
+    """Whether a JSON-LD ``@type`` (a string or a list) is an organisation's and no person's
+    ("Organization", "NewsMediaOrganization", "Corporation")."""
+    names = [
+        name for name in (types if isinstance(types, list) else [types]) if isinstance(name, str)
+    ]
+    return "Person" not in names and any(
+        name.endswith(("Organization", "Corporation")) for name in names
+    )
 
 
 def _rel_author_texts(tree: lxml.html.HtmlElement) -> list[str]:
@@ -232,16 +385,43 @@ def _marked_bylines(tree: lxml.html.HtmlElement) -> list[str]:
     """Short texts of elements whose class or itemprop says author or byline (hCard's
     ``author vcard`` included), outside reader comments."""
     for element in tree.iter(*_BYLINE_TAGS):
-        marks = f"{element.get('class') or ''} {element.get('itemprop') or ''}".lower()
+        classes, itemprop = element.get("class"), element.get("itemprop")
+        if not (classes or itemprop):
+            continue
+        marks = f"{classes or ''} {itemprop or ''}".lower()
         # One search rules out almost every element before its classes are split.
         if not _MARK_HINT.search(marks) or not any(map(_is_byline_mark, marks.split())):
             continue
         if _in_comments_or_captions(element):
             continue
         text = clean(element.text_content()) or ""
-        if text and len(text.split()) <= MAX_BYLINE_WORDS + 2:
+        if len(text.split()) > MAX_BYLINE_WORDS + 2:
+            # An author box that also holds a rating, a bio or share buttons: its first
+            # line ("<a>Jane Doe</a>, 21. Jan. 2015") before its first block.
+            text = _first_line(element)
+        if text and len(text.split()) <= MAX_BYLINE_WORDS + 2 and not _other_field(text):
             return [_LIST_TAIL.split(_after_by_word(text), maxsplit=1)[0].strip(" ,;")]
     return []
+
+
+def _other_field(text: str) -> bool:
+    """Whether a marked element's text is another labelled field ("En kiosques : juillet
+    2020" in a template's ``dates_auteurs``): a label before a colon that is neither a
+    byline's ("Autor: …", "Text und Fotos: …") nor a name ("Reuters Updated: January 22")."""
+    label, colon, _ = text.partition(":")
+    return bool(colon) and not (
+        _BYLINE_START.match(label + " ") or _BYLINE_LABEL.search(label) or _looks_like_name(label)
+    )
+
+
+def _first_line(element: lxml.html.HtmlElement) -> str:
+    """The text of ``element`` up to its first block child (a ``div``, ``p``, list …)."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _INLINE_TAGS:
+            break
+        parts += [child.text_content() if isinstance(child.tag, str) else "", child.tail or ""]
+    return clean(" ".join(parts)) or ""
 
 
 def _after_by_word(text: str) -> str:
@@ -265,9 +445,12 @@ def _after_by_word(text: str) -> str:
 
 def _prefixed_bylines(tree: lxml.html.HtmlElement) -> list[str]:
     """The first short line of the page that reads "By Jane Doe", "Von Jane Doe",
-    "Autor: Jane Doe" …, up to a date or separator."""
+    "Autor: Jane Doe" …, up to a date or separator; not one that quotes the page's title
+    ("Text: <the headline> @site", a sharing snippet)."""
+    title = key(tree.findtext(".//title"))
+    handle: list[str] = []
     for element, node in _byline_starts(tree):
-        if _in_comments_or_captions(element):
+        if element.tag in _HEADINGS or _in_comments_or_captions(element):
             continue
         # "<span>Von:</span> Jane Doe": the name may follow the element with the prefix;
         # "<p>Autor: <a>Jane Doe</a> Tags: …</p>": the line is read from the prefix on.
@@ -276,12 +459,75 @@ def _prefixed_bylines(tree: lxml.html.HtmlElement) -> list[str]:
             text = _spaced_text(container) if container is not None else None
             text = (text or "")[max((text or "").find(start), 0) :][:MAX_BYLINE_LINE]
             match = _BYLINE_LINE.search(text)
-            if match:
+            if match and not _quotes(title, match.group("name")):
                 # Checked name by name, kept as written ("Jane Doe und John Roe").
                 line = _leading_names(_BYLINE_TAIL.split(match.group("name"), maxsplit=1)[0])
                 if line:
                     return [line]
+                written, _, rest = match.group("name").partition(" ")
+                if _USER_NAME.fullmatch(written) and (
+                    not rest or (_BYLINE_TAIL.match(" " + rest) and not rest[0].isdigit())
+                ):
+                    # "by damianduchamps on August 3": a user name, the byline where no
+                    # line names a person ("Text vorlesen" is a button's, "von meinem 7
+                    # Trophy" a phone's).
+                    handle = handle or [written]
+    return handle
+
+
+def _credit_lines(tree: lxml.html.HtmlElement) -> list[str]:
+    """The credit of the first paragraph that gives one in parentheses, as news copy does:
+    a dateline's agency ("Hamburg (dpa/lno) – …") or the writer after the last sentence
+    ("… liefern. (Christian P. Stadtfeld)")."""
+    for paragraph in tree.iter("p"):
+        raw = paragraph.text_content()
+        closes = ")" in raw[-_CLOSING_CHARS:] and _closes_article(paragraph)
+        if not (0 <= raw.find("(") < _DATELINE_CHARS or closes):
+            continue  # most paragraphs: no parenthesis where a credit stands
+        text = clean(raw) or ""
+        if _in_comments_or_captions(paragraph):
+            continue
+        dateline = _DATELINE.match(text)
+        if dateline and all(map(_SIGN.fullmatch, _CREDIT_PARTS.split(dateline.group("name")))):
+            return [dateline.group("name")]
+        closing = closes and _END_CREDIT.search(text)
+        if closing and all(map(_is_credit, _CREDIT_PARTS.split(closing.group("name")))):
+            return [closing.group("name")]
     return []
+
+
+def _dated_bylines(tree: lxml.html.HtmlElement) -> list[str]:
+    """The name of the first short line that gives a date, then the writer: "11.12.2019 -
+    Amelie Loevenich", "04.02.2022 | 13:10 Uhr | Uta Helkenberg" (a by-word-less byline).
+    Two words at least: one capitalized word after a date is a category more often."""
+    for element in tree.iter(*_BYLINE_TAGS):
+        if not _DATE_START.match(element.text or "") or _in_comments_or_captions(element):
+            continue
+        found = _DATED_BYLINE.match(_spaced_text(element) or "")
+        if found and " " in found.group("name") and _is_plain_name(found.group("name")):
+            return [found.group("name")]
+    return []
+
+
+def _closes_article(paragraph: lxml.html.HtmlElement) -> bool:
+    """Whether ``paragraph`` is the last of a run of paragraphs (three at least), where
+    news copy puts its closing credit; elsewhere a closing parenthesis is a book's
+    publisher, a team, a source."""
+    parent = paragraph.getparent()
+    siblings = parent.findall("p") if parent is not None else []
+    return len(siblings) >= 3 and siblings[-1] is paragraph
+
+
+def _is_credit(part: str) -> bool:
+    """A full name ("Christian P. Stadtfeld") or an agency's or editor's sign ("dpa", "AFP");
+    one capitalized word is as often a place ("Rostow (Russland) – …")."""
+    return bool(_SIGN.fullmatch(part)) or (" " in part and _is_plain_name(part))
+
+
+def _quotes(title: str, text: str) -> bool:
+    """Whether ``text`` begins with the first words of the page's title (by ``key``)."""
+    start = key(text)[:_QUOTED_CHARS]
+    return len(start) == _QUOTED_CHARS and title.startswith(start)
 
 
 def _leading_names(line: str) -> str:
@@ -291,6 +537,8 @@ def _leading_names(line: str) -> str:
     end = 0
     for separator in (*_NAME_LIST.finditer(line), None):
         part = line[end : separator.start() if separator else len(line)]
+        if end and part.split()[:1] and part.split()[0].casefold() in _MONTHS:
+            return line[:end].rstrip(" ,")  # "Jane Doe, IFZ, Oktober 2008": a date ends it
         if not _looks_like_name(part):
             # Only one full name and a comma end early: "Jane Doe und of the board" and
             # "von Künstlern, Bands, DJs und anderen" are sentences.
@@ -340,6 +588,7 @@ def _looks_like_name(text: str) -> bool:
         0 < len(words) <= MAX_BYLINE_WORDS
         and all(word[0].isupper() or word in _NAME_PARTICLES for word in words)
         and words[0] not in _NAME_JOINERS  # "& Fotos" is the rest of a label
+        and words[0].casefold() not in _MONTHS  # "By June 2016, most of …" is a date
         and words[-1] not in _NAME_JOINERS
         and not text.endswith(":")
         and ":" not in text
@@ -353,8 +602,12 @@ def _in_comments_or_captions(element: lxml.html.HtmlElement) -> bool:
     for ancestor in (element, *element.iterancestors()):
         if ancestor.tag in ("figure", "figcaption"):
             return True
+        if ancestor.tag in ("body", "html"):
+            return False  # their classes describe the whole page ("related-posts-enabled")
         marks = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower()
         if any(mark in marks for mark in _NOT_BYLINE_PLACES):
+            return True
+        if any(mark in marks for mark in _OTHER_ARTICLES) and ancestor.find(".//h1") is None:
             return True
     return False
 

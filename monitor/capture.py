@@ -351,7 +351,7 @@ class Capture(Room):
         change, documents = decision.change, {}
         if decision.previous is not None:
             change, documents[len(changes)] = await self._classified(
-                change, decision.article, decision.previous, decision.version, run.now
+                change, decision.article, decision.previous, decision.version, run.now, latest
             )
         link = await self.linker.link(decision.article, decision.version, change, run)
         if link is not None:
@@ -376,15 +376,28 @@ class Capture(Room):
         return page_baseline(pages[-1], latest) if pages else None
 
     async def _classified(
-        self, change: Change, article: Article, latest: Version, new: Version, now: datetime
+        self,
+        change: Change,
+        article: Article,
+        latest: Version,
+        new: Version,
+        now: datetime,
+        stored: Version | None = None,
     ) -> tuple[Change, DiffDocument]:
-        """``change`` as a classified CHANGED or REVERTED event against ``latest``."""
+        """``change`` as a classified CHANGED or REVERTED event against ``latest``;
+        ``stored``: the latest version the store holds, when known."""
         # Diffing is CPU-bound and bounded by diff_timeout: off the event loop.
         rules = self.settings.rules(article.feed)
         document = await self.pool.run(compare_with_rules, article, latest, new, rules, now)
-        earlier = await self.db.read(
-            self.store.find_version_by_hash, change.article_id, new.content_hash
-        )
+        earlier: Version | None
+        if stored is not None and stored.number == 1:
+            # Only one version is stored (an article's first edit, the common case): it is
+            # the only one the new text can be a return to, no query needed.
+            earlier = stored if stored.content_hash == new.content_hash else None
+        else:
+            earlier = await self.db.read(
+                self.store.find_version_by_hash, change.article_id, new.content_hash
+            )
         reverted_before = False
         if earlier is not None:
             history = await self.db.read(self.store.list_changes, change.article_id)

@@ -82,7 +82,8 @@ def _tags(
         tags.append("headline")
     if any(f.field == "byline" and _fold(f.old) != _fold(f.new) for f in diff.fields):
         tags.append("byline")
-    pairs = [(s.old or "", s.new or "") for s in body.sentences if s.old and s.new]
+    # Sentences left as they were cannot have changed a figure: only the others are read.
+    pairs = [(s.old, s.new) for s in body.sentences if s.old and s.new and s.old != s.new]
     pairs += [(f.old or "", f.new or "") for f in headlines]
     if body.timed_out:
         pairs.append(("".join(_side(body.ops, Op.DELETE)), "".join(_side(body.ops, Op.INSERT))))

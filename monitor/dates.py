@@ -28,7 +28,7 @@ from feedparser.datetimes import (
     _parse_date_w3dtf,
 )
 
-__all__ = ["from_struct_time", "parse_date", "parse_page_date"]
+__all__ = ["from_struct_time", "month_number", "parse_date", "parse_page_date"]
 
 # Longer strings are prose, not dates; capping keeps every regex below cheap.
 _MAX_LENGTH = 200
@@ -167,6 +167,11 @@ for _number, _names in enumerate(
 ):
     for _name in _names.split():
         _MONTHS[_name] = _number
+
+
+def month_number(word: str) -> int | None:
+    """The month a month name or abbreviation names, in the languages above ("Dez." -> 12)."""
+    return _MONTHS.get(word.lower().rstrip("."))
 
 
 def _words(text: str) -> frozenset[str]:

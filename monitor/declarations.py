@@ -58,8 +58,10 @@ def _in_nested_item(meta: lxml.html.HtmlElement) -> bool:
 
 
 def json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
-    """The first JSON-LD object typed as an article, else the first with ``datePublished``."""
+    """The first JSON-LD object typed as an article, else the first with ``datePublished``;
+    its ``author`` references (``{"@id": …}``) resolved to the nodes of its document."""
     fallback: dict[str, Any] = {}
+    fallback_nodes: list[dict[str, Any]] = []
     for script in tree.iter("script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
@@ -67,14 +69,34 @@ def json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
             data = json.loads(script.text or "", strict=False)
         except ValueError:
             continue  # broken JSON-LD is common and never fatal
-        for node in json_ld_nodes(data):
+        nodes = list(json_ld_nodes(data))
+        for node in nodes:
             types = node.get("@type")
             names = types if isinstance(types, list) else [types]
             if any(isinstance(name, str) and _ARTICLE_TYPES.search(name) for name in names):
-                return node
+                return _with_authors(node, nodes)
             if not fallback and "datePublished" in node:
-                fallback = node
-    return fallback
+                fallback, fallback_nodes = node, nodes
+    return _with_authors(fallback, fallback_nodes)
+
+
+def _with_authors(node: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """``node`` with each ``author`` that is only a reference (``{"@id": "…#/schema/person/…"}``,
+    as SEO plugins write an ``@graph``) replaced by the node it names in the same document."""
+    author = node.get("author")
+    authors = author if isinstance(author, list) else [author]
+    if not any(map(_reference, authors)):
+        return node
+    by_id = {item["@id"]: item for item in nodes if isinstance(item.get("@id"), str)}
+    resolved = [by_id.get(_reference(item) or "", item) for item in authors]
+    return {**node, "author": resolved if isinstance(author, list) else resolved[0]}
+
+
+def _reference(item: object) -> str | None:
+    """The ``@id`` of a JSON-LD node that is only a reference (it has no ``name``)."""
+    if isinstance(item, dict) and "name" not in item and isinstance(item.get("@id"), str):
+        return str(item["@id"])
+    return None
 
 
 def json_ld_nodes(data: object) -> Iterator[dict[str, Any]]:

@@ -5,7 +5,8 @@ article's declared ones (Open Graph, its own JSON-LD node, then other metas and 
 kept with the page's own UTC offset, so the page's local day survives; a time declared in
 UTC is seen from the page's clock (its URL's day, the offset of its other times). A page
 that declares no date is dated by its text ("Veröffentlicht am …", its own ``<time>``, a
-date under its headline).
+date under its headline). Last, the day the page prints under its headline
+(``shown_dates``) overrides a declared day it does not show: that is the reader's day.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 import lxml.html
@@ -22,6 +23,7 @@ from monitor.byline import byline
 from monitor.dates import parse_page_date
 from monitor.declarations import json_ld_article, json_str, meta_values, publisher_keys
 from monitor.headline import headline, strip_site_affix
+from monitor.shown_dates import ShownDay, in_other_content, shown_days
 
 __all__ = ["Guesses", "Metadata", "read_metadata", "strip_site_affix"]
 
@@ -49,9 +51,6 @@ MODIFIED_META: tuple[str, ...] = (
 )
 # Other <meta> times, read only for the page's UTC offset.
 _OTHER_DATE_META = ("date", "dc.date", "dcterms.date", "last-modified")
-# Class or id marks of page parts that date other content: related articles, sidebars,
-# comments.
-_OTHER_CONTENT = ("related", "sidebar", "widget", "recent", "popular", "comment")
 # A date after a word that says it is the publication's, in the page's text. Not
 # "Erscheinungsdatum": in a book review, that is the book's.
 _DATE_LABELS = (
@@ -115,11 +114,14 @@ def read_metadata(tree: lxml.html.HtmlElement, url: str, guesses: Guesses) -> Me
     meta = meta_values(tree)
     article = json_ld_article(tree)
     published, modified = _declared_dates(tree, meta, article)
+    title = headline(tree, url, meta, article, guesses.title, guesses.sitename)
+    published = _on_local_day(published, url, tree, meta, article) or _shown_date(
+        tree, guesses.date
+    )
     return Metadata(
-        headline=headline(tree, url, meta, article, guesses.title, guesses.sitename),
+        headline=title,
         byline=byline(tree, meta, article, guesses.author, publisher_keys(url, meta, article)),
-        published=_on_local_day(published, url, tree, meta, article)
-        or _shown_date(tree, guesses.date),
+        published=_as_shown(published, shown_days(tree, title, url)),
         modified=modified,
     )
 
@@ -135,7 +137,8 @@ def _declared_dates(
     published = _first_date(
         [meta.get(PUBLISHED_META[0]), json_str(article, "datePublished")]
         + [meta.get(key) for key in PUBLISHED_META[1:]]
-        + [_time_itemprop(tree, "datepublished")]
+        # schema.org's creation day, where the article node gives no publication day.
+        + [json_str(article, "dateCreated"), _time_itemprop(tree, "datepublished")]
     )
     modified = _first_date(
         [meta.get(MODIFIED_META[0]), json_str(article, "dateModified")]
@@ -176,6 +179,29 @@ def _on_local_day(
         # and written in UTC; a publication on the stroke of an evening hour is rare.
         return moment.astimezone(timezone(timedelta(hours=24 - moment.hour)))
     return moment
+
+
+def _as_shown(moment: datetime | None, shown: tuple[ShownDay, ...]) -> datetime | None:
+    """``moment`` on the day the page prints under its headline, where it prints another.
+
+    A page that declares one day and shows its reader another was re-published (the shown
+    day is the new one) or declared a UTC time that falls on another day than its own
+    clock's; either way the page's day is the one it shows. A shown day that is the
+    declared one, even among others, confirms it; a day labelled as an update's is not
+    a publication's. A day or so apart keeps the instant, seen on the page's clock.
+    """
+    if moment is None and not shown:
+        return None
+    if moment is not None and any(found.day == moment.date() for found in shown):
+        return moment
+    days = [found.day for found in shown if not found.updated]
+    if not days:
+        return moment
+    if moment is not None:
+        seen = _seen_on(moment, days[0])
+        if seen.date() == days[0]:
+            return seen
+    return datetime.combine(days[0], time(0), UTC)
 
 
 def _seen_on(moment: datetime, day: date) -> datetime:
@@ -229,16 +255,9 @@ def _time_itemprop(tree: lxml.html.HtmlElement, itemprop: str) -> str | None:
 def _first_time(tree: lxml.html.HtmlElement) -> str | None:
     """The first <time> of the page outside lists of other articles and comments."""
     for element in tree.iter("time"):
-        if not any(map(_is_other_content, element.iterancestors())):
+        if not in_other_content(element):
             return (element.get("datetime") or element.text_content() or "").strip() or None
     return None
-
-
-def _is_other_content(element: lxml.html.HtmlElement) -> bool:
-    if element.tag in ("body", "html"):
-        return False  # their classes describe the whole page ("one-sidebar")
-    marks = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-    return any(mark in marks for mark in _OTHER_CONTENT)
 
 
 def _shown_date(tree: lxml.html.HtmlElement, guessed: str | None) -> datetime | None:

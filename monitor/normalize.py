@@ -71,6 +71,7 @@ _TRANSLATION = {**_INVISIBLE, **_SPACES, **_LINE_BREAKS}
 _NEEDS_TRANSLATION = re.compile("[" + "".join(map(chr, _TRANSLATION)) + "]")
 _BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
 _WHITESPACE = re.compile(r"\s+")
+_ODD_WHITESPACE = re.compile(r"[^\S \n]")  # whitespace other than a space or a line break
 
 # Typography: marks a typesetting CMS swaps for others without changing a word (issue 14).
 # Folded for comparison only, never in the stored text or the hash (that would give every
@@ -186,6 +187,35 @@ def normalize_text(text: str, ignore: Sequence[str] = ()) -> str:
 
 
 def _canonical_paragraphs(text: str) -> str:
+    # Most texts are canonical already (the extractor writes them so, and stored versions
+    # come back so): told in one scan, which costs a fraction of redoing them (issue 16).
+    if is_canonical(text):
+        return text
+    return _canonicalized(text)
+
+
+def is_canonical(text: str) -> bool:
+    """Whether ``normalize_text`` (without ``ignore``) would give ``text`` back unchanged: NFC,
+    nothing to translate, no whitespace but single spaces and paragraph breaks of exactly
+    one blank line, none at either end."""
+    # Substring counts and one-class scans, all in C: a regex of the alternatives would
+    # try each at every position and cost as much as normalizing.
+    return (
+        not text[:1].isspace()
+        and not text[-1:].isspace()
+        and "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and "\n\n\n" not in text
+        # No line break alone: with no three in a row, each is one of a pair.
+        and text.count("\n") == 2 * text.count("\n\n")
+        and _ODD_WHITESPACE.search(text) is None
+        and _NEEDS_TRANSLATION.search(text) is None
+        and unicodedata.is_normalized("NFC", text)
+    )
+
+
+def _canonicalized(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
     if _NEEDS_TRANSLATION.search(text):
         text = text.translate(_TRANSLATION)

@@ -6,6 +6,8 @@ passed in (none), so the page's own markup is what is read.
 
 from __future__ import annotations
 
+import json
+
 import lxml.html
 import pytest
 
@@ -158,3 +160,240 @@ def test_names_joined_by_a_bare_comma_get_their_space() -> None:
     head = "<meta property='author' content=\"Sadhbh O'Sullivan,Elisabeth Kochan\">"
 
     assert byline_of("", head) == "Sadhbh O'Sullivan, Elisabeth Kochan"
+
+
+# --- issue 15, second round: declarations read whole, lists of other articles, credits ---
+
+
+def json_ld(data: object) -> str:
+    return f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+
+
+def test_a_json_ld_author_given_by_reference_is_read_from_the_graph() -> None:
+    # SEO plugins name the author once, in a Person node, and refer to it by @id.
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "Article", "author": {"@id": "https://x.example/#/schema/person/1"}},
+            {
+                "@type": "Person",
+                "@id": "https://x.example/#/schema/person/1",
+                "name": "Anna Berger",
+            },
+        ],
+    }
+    # A related article's byline, which the page-wide scans would take otherwise.
+    body = '<aside><span class="author">Jan Novak</span></aside>'
+
+    assert byline_of(body, json_ld(graph)) == "Anna Berger"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # The newsroom the JSON-LD names as an organisation gives way to the person …
+        ("<p>Von Cosima Künzel</p>", "Cosima Künzel"),
+        # … and is the byline where no one else is named.
+        ("", "LN"),
+    ],
+)
+def test_an_organisation_declared_in_json_ld_gives_way_to_a_person(
+    body: str, expected: str
+) -> None:
+    head = json_ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "LN"}})
+
+    assert byline_of(body, head) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "guess", "expected"),
+    [
+        # The site's name in a credit, split by trafilatura into an agency "AFP" and the site.
+        ("<meta property='og:site_name' content='The Local'>"
+         "<meta name='twitter:label1' content='Written by'>"
+         "<meta name='twitter:data1' content='AFP/The Local'>", "", "AFP; The Local",
+         "AFP/The Local"),
+        # A domain as the author, which trafilatura writes as words.
+        ("", '<span class="author">Autor: www.koffergepackt.com</span>',
+         "Autor www koffergepackt com", "www.koffergepackt.com"),
+        # An HTML escape, which trafilatura split at its semicolon.
+        (json_ld({"@type": "Article", "author": {"@type": "Person",
+                                                 "name": "Redacci&oacute;n Example News"}}),
+         "", "Redacci; Oacute; N Example News", "Redacción Example News"),
+    ],
+)  # fmt: skip
+def test_a_guess_that_resplits_a_declaration_names_nobody_new(
+    head: str, body: str, guess: str, expected: str
+) -> None:
+    assert byline_of(body, head, Guesses(author=guess)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # A template's "dates_auteurs" that gives the print issue, then the byline.
+        ('<div class="dates_auteurs">En kiosques : <a href="/2020/07">juillet 2020</a></div>'
+         '<div class="dates_auteurs"><span class="auteurs">Didier Roy</span>, 21 juin 2018</div>',
+         "Didier Roy"),
+        # A picture's licence line names its photographer.
+        ('<div class="license-info"><span class="author-name"><a class="license-author">'
+         "Nenad Stojkovic</a></span></div><p>Von Mark Newton</p>", "Mark Newton"),
+        # An author box that also holds a rating: its first line.
+        ('<div class="author"><a href="/autoren/gq/">Georg Quaas</a>, 21. Jan. 2015'
+         '<div class="rating"><span>12 Stimmen, 3.17 von 5 Sternen für diesen Artikel</span>'
+         "<form><input type='submit' value='Bewerten'></form></div></div>", "Georg Quaas"),
+        # Teasers of other articles carry their own bylines; so do related lists' rel=author.
+        ('<div class="fachartikel-listing"><div class="item__author">Von Jörn Mecher am '
+         "08.12.2022</div></div><p>Von Jörg Staff</p>", "Jörg Staff"),
+        ('<a rel="author" href="/u/tt">Tatyana Turner</a><ul class="related-posts"><li>'
+         '<a rel="author" href="/u/cs">Claire Stottlemyer</a></li></ul>', "Tatyana Turner"),
+    ],
+)  # fmt: skip
+def test_marked_bylines_of_the_article_itself(body: str, expected: str) -> None:
+    assert byline_of(body) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<h2>Übersicht der Vor- und Nachteile beim <strong>Leasing</strong> von Firmenwägen</h2>",
+        "<p>You can get an idea of the timeline through <a href='/log'>the history</a>,\nBy June"
+        " 2016, most of the code base was ported.</p>",
+    ],
+)
+def test_headings_and_months_are_no_bylines(body: str) -> None:
+    assert byline_of(body) is None
+
+
+def test_a_page_that_names_no_one_has_no_byline_not_the_sites_name() -> None:
+    # The byline is hashed with the text: a site that renamed itself would otherwise make a
+    # new version of every unsigned article it publishes.
+    head = "<title>Leben | Greenpeace</title><meta property='og:site_name' content='Greenpeace'>"
+
+    assert byline_of("<p>Nachhaltiger leben für Klima und Umwelt.</p>", head) is None
+
+
+def test_an_article_loaded_into_a_list_of_articles_keeps_its_byline() -> None:
+    # Infinite-scroll templates put the article itself, with its headline, in the list.
+    html = (
+        "<html><body><div class='alm-listing'><div class='alm-reveal'><h1>Nicole Hacohen"
+        " comenzará la temporada</h1><span class='writter'>Por: Juan Diego</span>"
+        "<p>La temporada comienza en Glasgow.</p></div></div></body></html>"
+    )
+
+    assert read_metadata(lxml.html.fromstring(html), URL, Guesses()).byline == "Juan Diego"
+
+
+@pytest.mark.parametrize(
+    ("byline_html", "expected"),
+    [
+        # The visible byline names a co-author the JSON-LD leaves out.
+        ('<span class="author">Rudolf Fischer, Simon Kohler</span>',
+         "Rudolf Fischer, Simon Kohler"),
+        # A role after the name is no co-author.
+        ('<span class="author">Rudolf Fischer, Online-Redaktion Veröffentlicht</span>',
+         "Rudolf Fischer"),
+    ],
+)  # fmt: skip
+def test_co_authors_the_declarations_leave_out(byline_html: str, expected: str) -> None:
+    head = json_ld({"@type": "Article", "author": {"@type": "Person", "name": "Rudolf Fischer"}})
+
+    assert byline_of(byline_html, head) == expected
+
+
+def test_an_institution_as_the_declared_author_gives_way_to_a_person() -> None:
+    head = "<meta name='author' content='Bayerische Landesanstalt für Wald und Forstwirtschaft'>"
+
+    assert byline_of('<span class="author">Joachim Hamberger</span>', head) == "Joachim Hamberger"
+
+
+def read_byline(body: str, head: str = "") -> str | None:
+    html = f"<html><head>{head}</head><body><h1>Wahl</h1><div>{body}</div></body></html>"
+    return read_metadata(lxml.html.fromstring(html), URL, Guesses()).byline
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # An agency's dateline.
+        ("<p>Hamburg (dpa/lno) – Trotz eines Gespräches bleiben die Fronten verhärtet.</p>"
+         "<p>Mehr dazu morgen.</p>", "dpa/lno"),
+        # The writer's credit after the article's last sentence.
+        ("<p>Die Wahl ist entschieden.</p><p>Nun muss geliefert werden.</p>"
+         "<p>Die Politik bleibt spannend. (Christian P. Stadtfeld) +++</p>",
+         "Christian P. Stadtfeld"),
+        # A parenthesis after a sentence elsewhere is a book's publisher, not a credit.
+        ("<p>Sein Buch erschien 2019. (Kiepenheuer &amp; Witsch)</p><p>Er liest heute.</p>"
+         "<p>Der Eintritt ist frei.</p>", None),
+        # A dateline's place in parentheses is no credit.
+        ("<p>Rostow (Russland) - Fünf Kinder sterben bei einem Brand.</p><p>Mehr morgen.</p>",
+         None),
+        # A team after a name, with a colon, is no dateline.
+        ("<p><b>Eileen Gu (China/Ski Freestyle):</b> Seit 2019 startet sie für China.</p>",
+         None),
+    ],
+)  # fmt: skip
+def test_credits_in_parentheses(body: str, expected: str | None) -> None:
+    assert read_byline(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<small>04.02.2022 | 13:10 Uhr | Uta Helkenberg</small>", "Uta Helkenberg"),
+        ("<p class='text-muted'>11.12.2019 - Amelie Loevenich</p>", "Amelie Loevenich"),
+        # One capitalized word after a date is a category more often than a name; so are
+        # words joined by a slash.
+        ("<p>17.03.2020 - Botschaft</p>", None),
+        ("<p>12.05.2021 - Gemeinde/ Stadt</p>", None),
+    ],
+)
+def test_a_date_then_the_writer(body: str, expected: str | None) -> None:
+    assert read_byline(body) == expected
+
+
+def test_a_line_that_quotes_the_title_is_no_byline() -> None:
+    head = "<title>Mein Motto Konsumsparen: Fazit und Pläne</title>"
+    body = (
+        "<h6>Text: Mein Motto Konsumsparen: Fazit und Pläne @example-news.at</h6>"
+        "<p>Geschrieben von: Jane Doe</p>"
+    )
+
+    assert read_byline(body, head) == "Jane Doe"
+
+
+@pytest.mark.parametrize(
+    ("guess", "expected"),
+    [
+        # A reader whose name the page writes only in its comments.
+        ("Stephangoeldi", None),
+        # A date.
+        ("On August 3", None),
+        # A name the page writes in the article.
+        ("Jane Doe", "Jane Doe"),
+    ],
+)
+def test_a_guess_of_a_commenter_or_a_date_is_no_byline(guess: str, expected: str | None) -> None:
+    body = (
+        "<p>Written with care by our own Jane Doe, on August 3.</p>"
+        '<ol class="commentlist"><li><div class="comment-author"><a>stephangoeldi</a> said, '
+        "on August 3, 2019</div><p>Thanks!</p></li></ol>"
+    )
+
+    assert byline_of(body, guesses=Guesses(author=guess)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # A blog's "by <user>" line, where no line names a person.
+        (
+            '<div class="meta"><a href="/c/1">Schule</a> by damianduchamps on August 3, 2019</div>',
+            "damianduchamps",
+        ),
+        # A button's "Text vorlesen" before the byline.
+        ("<p>Text vorlesen</p><p>Von David Hutzler</p>", "David Hutzler"),
+    ],
+)
+def test_a_user_name_in_a_by_line(body: str, expected: str) -> None:
+    assert byline_of(body) == expected

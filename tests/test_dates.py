@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from monitor.dates import from_struct_time, parse_date, parse_page_date
+from monitor.dates import from_struct_time, month_number, parse_date, parse_page_date
 
 DATE_STRINGS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "date_strings"
 
@@ -154,3 +154,11 @@ def test_parse_page_date_keeps_the_declared_offset(text: str, offset_hours: int,
 def test_parse_page_date_of_nothing_is_none() -> None:
     assert parse_page_date(None) is None
     assert parse_page_date("not a date") is None
+
+
+@pytest.mark.parametrize(
+    ("word", "month"),
+    [("Dezember", 12), ("dez.", 12), ("mayo", 5), ("Sept.", 9), ("Juin", 6), ("Monday", None)],
+)
+def test_month_number_reads_month_names_and_abbreviations(word: str, month: int | None) -> None:
+    assert month_number(word) == month

@@ -428,8 +428,8 @@ def test_a_bare_day_is_not_moved_by_the_pages_offset() -> None:
         ("<p>Datum: 18.10.2021</p><p>Im Bundesgesetzblatt vom 17. August 2021 …</p>",
          "2021-10-18"),
         # "veröffentlicht" inside another word is no label.
-        ("<p>Unveröffentlicht 12.12.2012</p><time datetime='2021-02-01'>1. Februar</time>",
-         "2021-02-01"),
+        ("<p>Unveröffentlicht 12.12.2012 blieb der Entwurf, den die Redaktion im Archiv fand."
+         "</p><time datetime='2021-02-01'>1. Februar</time>", "2021-02-01"),
     ],
 )  # fmt: skip
 def test_a_page_without_declarations_is_dated_by_its_labelled_date(body: str, day: str) -> None:
@@ -472,3 +472,126 @@ def test_a_date_inside_a_sentence_under_the_headline_is_some_events() -> None:
     assert read(html, guesses=Guesses(date="2021-10-20")).published.date().isoformat() == (
         "2021-10-20"
     )
+
+
+# --- the day the page shows under its headline (issue 15) -------------------------------
+
+
+def dated_page(head: str, under: str, *, lang: str = "de", h1: str = "Konzert") -> str:
+    """A page declaring ``head``, with ``under`` printed right under its headline."""
+    return (
+        f"<html lang='{lang}'><head>{head}</head><body><h1>{h1}</h1>{under}"
+        "<p>Text.</p></body></html>"
+    )
+
+
+def test_a_republished_page_is_dated_by_the_day_it_shows() -> None:
+    html = dated_page(
+        "<meta property='article:published_time' content='2021-11-29T14:13:37+00:00'>",
+        "<div><span>Christoph Hein</span> <span>ca. 8 Min.</span> <span>12.01.2022</span></div>",
+    )
+
+    assert read(html).published.date().isoformat() == "2022-01-12"
+
+
+def test_a_utc_time_shown_on_the_day_before_keeps_its_instant() -> None:
+    html = dated_page(
+        "<meta property='article:published_time' content='2022-05-04T00:44:52Z'>",
+        "<p>Por Rodolfo Costa | Brasília | 03/05/2022 21:44</p>",
+        lang="pt-BR",
+    )
+    published = read(html).published
+
+    assert published == datetime(2022, 5, 4, 0, 44, 52, tzinfo=UTC)  # the same instant
+    assert published.date().isoformat() == "2022-05-03"
+
+
+@pytest.mark.parametrize(
+    ("lang", "day"),
+    [("en-US", "2020-02-10"), ("en", "2020-02-10"), ("en-GB", "2020-10-02"), ("fr", "2020-10-02")],
+)
+def test_a_shown_numeric_day_is_read_in_the_pages_language(lang: str, day: str) -> None:
+    html = dated_page("", "<div>The Guardian</div><div>02/10/2020</div>", lang=lang)
+
+    assert read(html, guesses=Guesses(date="2020-03-01")).published.date().isoformat() == day
+
+
+@pytest.mark.parametrize(
+    "under",
+    [
+        # The declared day is among those shown: the other one is a revision's.
+        "<p>29. Dezember 2022</p><p>30. Dezember 2022</p>",
+        # A day labelled as an update's is no publication's, in its line or the one before.
+        "<p>Updated Mar 12, 2023 @ 10:42 am</p>",
+        "<span>Aktualisiert:</span><span>12.03.2023</span>",
+        # A day inside a sentence, or labelled as an event's, is some event's.
+        "<p>Der nächste Stammtisch findet am 5. Februar 2023 im Saal statt.</p>",
+        "<p>Termin: 21.02.2023, 19 Uhr</p>",
+        "<b>Release:</b><b>14.11.2023</b>",
+        # A range's end, a photo credit and a widget of recent posts are no date lines.
+        "<p>9-23 Feb 2023 | Mo-Fr 9–16</p>",
+        "<p>© Kurt Wessolek, 31.05.2013</p>",
+        "<div class='widget widget_recent_entries'><h2>Recent Posts</h2>"
+        "<span>October 30, 2023</span></div>",
+    ],
+)
+def test_the_declared_day_stands_against_these_shown_days(under: str) -> None:
+    html = dated_page(
+        "<meta property='article:published_time' content='2022-12-30T07:00:40+01:00'>", under
+    )
+
+    assert read(html).published.date().isoformat() == "2022-12-30"
+
+
+def test_a_shown_day_outside_the_urls_month_is_another_items() -> None:
+    html = dated_page(
+        "<meta property='article:published_time' content='2019-10-01T10:00:00+02:00'>",
+        "<p>18. Januar 2019</p>",
+    )
+
+    assert read(html, url="https://blog.example.org/2019/10/laufschuh/").published == (
+        datetime(2019, 10, 1, 10, tzinfo=timezone(timedelta(hours=2)))
+    )
+
+
+def test_the_date_line_follows_the_heading_that_carries_the_headline() -> None:
+    html = (
+        "<html lang='de'><head><meta property='og:title' content='Schneesport und Wildtiere'>"
+        "</head><body><h1>Alpenclub</h1><p>12.12.2012</p><nav>Hütten</nav>"
+        "<h2>Schneesport und Wildtiere</h2><p>Erscheinungsdatum</p><p>25.01.2022</p>"
+        "<p>Text.</p></body></html>"
+    )
+    metadata = read(html, guesses=Guesses(date="2022-01-15"))
+
+    assert metadata.headline == "Schneesport und Wildtiere"
+    assert metadata.published.date().isoformat() == "2022-01-25"
+
+
+def test_the_article_nodes_creation_day_stands_in_for_its_publication() -> None:
+    node = {"@type": "NewsArticle", "dateCreated": "2020-04-27T17:58:19+02:00"}
+    html = (
+        f"<html><head>{json_ld(node)}</head><body><ul><li><time itemprop='datePublished'>"
+        "28.04.2020, 10:27 Uhr</time></li></ul><p>Text.</p></body></html>"
+    )
+
+    assert read(html).published.date().isoformat() == "2020-04-27"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A page layout's main column beside a sidebar is no sidebar.
+        "<div class='lay'><h1>Jugada del oficialismo</h1></div><div class='lay-sidebar'>"
+        "<div class='sidebar__main'><span>3 de mayo de 2022</span><p>Text.</p></div></div>",
+        # Nor is a container of the headline itself, whatever its classes say.
+        "<div class='article has-comments'><h1>Jugada del oficialismo</h1>"
+        "<span>3 de mayo de 2022</span><p>Text.</p></div>",
+    ],
+)
+def test_a_date_line_in_the_pages_own_layout_is_the_headlines(body: str) -> None:
+    html = (
+        "<html lang='es'><head><meta property='article:published_time' "
+        f"content='2022-05-04T00:53:29Z'></head><body><main>{body}</main></body></html>"
+    )
+
+    assert read(html).published.date().isoformat() == "2022-05-03"

@@ -5,16 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.models import Page
 from monitor.normalize import (
     compile_ignore,
     content_hash,
     hash_normalized,
+    is_canonical,
     normalize_text,
     normalize_url,
     typography_fold,
 )
+
+# Pieces that make normalizing a text do something: every kind of whitespace and line
+# break, invisible characters, a decomposed accent, a compatibility ligature.
+_PIECES = ["a", "Zb", " ", "  ", "\n", "\n\n", "\n\n\n", "\t", "\r", "\r\n", "\x0b", "\x0c"]
+_PIECES += ["\x1c", "\x85", "\xa0", "\u2007", "\u2028", "\u3000", "\u200b", "\xad", "\ufeff"]
+_PIECES += ["e\u0301", "\u00e9", "\ufb01", ".", "\u201c"]
 
 
 @pytest.mark.parametrize(
@@ -293,3 +302,41 @@ def test_hash_keeps_typography_so_stored_versions_keep_their_hashes() -> None:
     assert digest == "e60482fc653ac7831a1499e139f3a039d001b6ae5ab6bcfcab32a42cbf25c37a"
     plain = 'He said: "We\'ll see..." Costs rose 5 %.\n\nNext paragraph - final.'
     assert content_hash(None, None, plain) != content_hash(None, None, typeset)
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join))
+def test_a_canonical_text_is_told_apart_and_comes_back_as_it_is(text: str) -> None:
+    canonical = normalize_text(text)
+    assert is_canonical(canonical)
+    assert normalize_text(canonical) == canonical
+    # Told canonical only when normalizing it changes nothing: the shortcut is exact.
+    assert is_canonical(text) == (canonical == text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "One.", "One.\n\nTwo words.", "caf\u00e9 \u201cquoted\u201d"],
+)
+def test_canonical_texts(text: str) -> None:
+    assert is_canonical(text) and normalize_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " lead",
+        "trail ",
+        "two  spaces",
+        "a\nb",
+        "a \n\nb",
+        "a\n\n b",
+        "a\n\n\nb",
+        "tab\there",
+        "nbsp\xa0here",
+        "zero\u200bwidth",
+        "cafe\u0301",
+        "line\u2028break",
+    ],
+)
+def test_texts_that_are_not_canonical(text: str) -> None:
+    assert not is_canonical(text) and normalize_text(text) != text

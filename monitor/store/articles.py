@@ -148,8 +148,12 @@ class ArticleTables(Transactions):
 
     def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
         """Those of ``urls`` and ``guids`` some article is known by."""
-        params = {"urls": list(set(urls)), "guids": list(set(guids))}
+        params: dict[str, Any] = {"urls": list(set(urls)), "guids": list(set(guids))}
         query = _TRACKED_AMONG if params["guids"] else _TRACKED_AMONG_URLS
+        if len(params["urls"]) == 1 and not params["guids"]:
+            # A new article's own URL (and canonical URL, mostly the same), asked once per
+            # new article: a plain comparison, which SQLAlchemy need not expand and render.
+            query, params = _TRACKED_ONE, {"url": params["urls"][0]}
         with self._read("look up articles") as conn:
             return {value for (value,) in conn.execute(query, params) if value is not None}
 
@@ -242,6 +246,17 @@ _TRACKED_URLS = [
     )
 ]
 _TRACKED_AMONG_URLS = union(*_TRACKED_URLS)
+_TRACKED_ONE = union(
+    *(
+        select(column).where(column == bindparam("url"))
+        for column in (
+            articles.c.url,
+            articles.c.current_url,
+            articles.c.canonical_url,
+            article_urls.c.url,
+        )
+    )
+)
 _TRACKED_AMONG = union(
     *_TRACKED_URLS,
     select(articles.c.guid).where(articles.c.guid.in_(bindparam("guids", expanding=True))),

@@ -129,19 +129,21 @@ def index_versions(conn: Connection, batch: Sequence[tuple[int, str]]) -> None:
     words = [(version_id, index_words(content)) for version_id, content in batch]
     if conn.dialect.name == "sqlite":
         rows = [{"id": version_id, "words": text_words} for version_id, text_words in words]
-        conn.execute(text(f"INSERT INTO {INDEX_TABLE} (rowid, words) VALUES (:id, :words)"), rows)
+        conn.execute(_INDEX_SQLITE, rows)
         return
     rows = [
         {"id": version_id, "words": text_words, "fits": _fits_tsvector(text_words)}
         for version_id, text_words in words
     ]
-    conn.execute(
-        text(
-            f"INSERT INTO {INDEX_TABLE} (version_id, words)"
-            " VALUES (:id, CASE WHEN :fits THEN to_tsvector('simple', :words) END)"
-        ),
-        rows,
-    )
+    conn.execute(_INDEX_POSTGRESQL, rows)
+
+
+# Run with every stored version: built once (a text() parses its SQL for parameters).
+_INDEX_SQLITE = text(f"INSERT INTO {INDEX_TABLE} (rowid, words) VALUES (:id, :words)")
+_INDEX_POSTGRESQL = text(
+    f"INSERT INTO {INDEX_TABLE} (version_id, words)"
+    " VALUES (:id, CASE WHEN :fits THEN to_tsvector('simple', :words) END)"
+)
 
 
 def index_missing(conn: Connection, batch: int = 1000) -> int:

@@ -166,7 +166,7 @@ versions = Table(
     Column("url", Text, nullable=False),
     Column("source", String(20), nullable=False),
     Column("fetched_at", UTCDateTime, nullable=False),
-    Column("raw_body", LargeBinary),  # zlib-compressed response body
+    Column("raw_body", LargeBinary),  # response body, a zstd frame (older rows: zlib)
     Column("raw_content_type", Text),
     # 0008: the exchange the raw body came from, for WARC export (NULL before 0008)
     Column("raw_request_url", Text),

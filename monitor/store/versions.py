@@ -4,12 +4,11 @@ they came from, compressed) and the changes detected between them."""
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from sqlalchemy import Connection, and_, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,7 +23,7 @@ from monitor.models import (
     TextSource,
     Version,
 )
-from monitor.store import ChangeCursor, ChangeFilter, pack_raw
+from monitor.store import ChangeCursor, ChangeFilter, pack_raw, unpack_raw
 from monitor.store.rows import inserted_id, parse_drift, row_fields, to_columns
 from monitor.store.schema import changes, versions
 from monitor.store.transactions import Transactions
@@ -35,6 +34,23 @@ _VERSION_COLUMNS = [
     versions.c.modified_offset,
 ]
 _INSERT_VERSION = insert(versions)
+# Asked once or twice per changed article: built once, as building a statement costs more
+# than running it (as tracked_among's, store/articles.py).
+_LATEST_VERSION = (
+    select(*_VERSION_COLUMNS)
+    .where(versions.c.article_id == bindparam("article_id"))
+    .order_by(versions.c.number.desc())
+    .limit(1)
+)
+_VERSION_BY_HASH = (
+    select(*_VERSION_COLUMNS)
+    .where(
+        versions.c.article_id == bindparam("article_id"),
+        versions.c.content_hash == bindparam("content_hash"),
+    )
+    .order_by(versions.c.number)
+    .limit(1)
+)
 _INSERT_CHANGE = insert(changes)
 # Least significance first: a filter "from major up" keeps the levels from major on.
 _SIGNIFICANCE_ORDER = tuple(Significance)
@@ -44,14 +60,8 @@ class VersionTables(Transactions):
     """The store's versions and changes (``record`` writes them, in sql.py)."""
 
     def latest_version(self, article_id: int) -> Version | None:
-        query = (
-            select(*_VERSION_COLUMNS)
-            .where(versions.c.article_id == article_id)
-            .order_by(versions.c.number.desc())
-            .limit(1)
-        )
         with self._read("read latest version") as conn:
-            row = conn.execute(query).mappings().first()
+            row = conn.execute(_LATEST_VERSION, {"article_id": article_id}).mappings().first()
         return None if row is None else _version(row)
 
     def get_version(self, article_id: int, number: int) -> Version | None:
@@ -91,14 +101,9 @@ class VersionTables(Transactions):
 
     def find_version_by_hash(self, article_id: int, content_hash: str) -> Version | None:
         """The earliest version of the article with this content hash (to spot reverts)."""
-        query = (
-            select(*_VERSION_COLUMNS)
-            .where(versions.c.article_id == article_id, versions.c.content_hash == content_hash)
-            .order_by(versions.c.number)
-            .limit(1)
-        )
+        params = {"article_id": article_id, "content_hash": content_hash}
         with self._read("find version by hash") as conn:
-            row = conn.execute(query).mappings().first()
+            row = conn.execute(_VERSION_BY_HASH, params).mappings().first()
         return None if row is None else _version(row)
 
     def get_raw_body(self, article_id: int, number: int) -> RawBody | None:
@@ -239,8 +244,8 @@ def raw_body_of(row: RowMapping, article_id: int, number: int) -> RawBody | None
     if row["raw_body"] is None:
         return None
     try:
-        content = zlib.decompress(row["raw_body"])
-    except zlib.error as exc:
+        content = unpack_raw(row["raw_body"])
+    except ValueError as exc:
         raise StoreError(
             f"raw body of version {number} of article {article_id} is corrupt: {exc}"
         ) from exc

@@ -190,6 +190,8 @@ def test_tracked_among_names_exactly_the_known_urls_and_guids(store: SQLStore) -
     assert found == set(asked[:4]) | {"urn:guid:a"}
     for url in asked:
         assert (store.find_article([url]) is not None) == (url in found)
+        # One URL alone (each new article's own question) goes another way: the same answer.
+        assert store.tracked_among([url]) == ({url} if url in found else set())
     assert store.tracked_among([]) == set()
 
 

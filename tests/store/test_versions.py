@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import select
+import pytest
+import zstandard
+from sqlalchemy import select, update
 
+from monitor.errors import StoreError
 from monitor.models import (
     ChangeKind,
     DiffStats,
@@ -14,7 +18,7 @@ from monitor.models import (
     Recording,
     Significance,
 )
-from monitor.store import pack_raw
+from monitor.store import ZSTD_MAGIC, pack_raw, unpack_raw
 from monitor.store.schema import versions
 from monitor.store.sql import SQLStore
 from tests.store.samples import T0, new_article, new_change, new_version
@@ -76,6 +80,47 @@ def test_raw_body_packed_by_a_worker_is_stored_as_packed(store: SQLStore) -> Non
     assert store.get_raw_body(article.id, 1) == RawBody(body, None)
     with store.engine.connect() as conn:
         assert conn.execute(select(versions.c.raw_body)).scalar_one() == pack_raw(body)
+
+
+def test_raw_bodies_are_zstd_and_an_older_stores_zlib_ones_still_read(store: SQLStore) -> None:
+    body = b"<p>Written before raw bodies were zstd frames.</p>\n" * 300
+    new, old = (store.add_article(new_article(f"https://news.example/{n}")) for n in "ab")
+    for article in (new, old):
+        store.record(Recording(article, [], new_version(article.id, 1), RawBody(body)))
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(versions)
+            .where(versions.c.article_id == old.id)
+            .values(raw_body=zlib.compress(body, 6))
+        )
+        stored = conn.execute(
+            select(versions.c.raw_body).where(versions.c.article_id == new.id)
+        ).scalar_one()
+
+    assert stored.startswith(ZSTD_MAGIC)
+    assert store.get_raw_body(new.id, 1) == RawBody(body, None)
+    assert store.get_raw_body(old.id, 1) == RawBody(body, None)
+
+
+def test_unpack_raw_reads_frames_without_a_size_and_refuses_what_is_not_a_body() -> None:
+    body = b"<p>Streamed.</p>" * 100
+    # A frame written by a stream does not say its size up front.
+    streamed = zstandard.ZstdCompressor().compressobj()
+    frame = streamed.compress(body) + streamed.flush()
+    assert unpack_raw(frame) == body
+    assert unpack_raw(zlib.compress(body)) == body
+    for bad in (b"<html>", pack_raw(body)[:-8], zlib.compress(body)[:-8], b""):
+        with pytest.raises(ValueError):
+            unpack_raw(bad)
+
+
+def test_a_corrupt_raw_body_is_a_store_error(store: SQLStore) -> None:
+    article = store.add_article(new_article())
+    store.record(Recording(article, [], new_version(article.id, 1), RawBody(b"<p>x</p>" * 99)))
+    with store.engine.begin() as conn:
+        conn.execute(update(versions).values(raw_body=ZSTD_MAGIC + b"garbage"))
+    with pytest.raises(StoreError, match="corrupt"):
+        store.get_raw_body(article.id, 1)
 
 
 def test_raw_body_is_none_when_not_kept(store: SQLStore) -> None:
