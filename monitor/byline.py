@@ -125,6 +125,10 @@ _DATED_BYLINE = re.compile(
     r"\s*[|·•–—-]\s*(?P<name>[^|·•/\d]{3,60}?)\s*$",
     re.IGNORECASE,
 )
+# Emphasis a signing-off name is set in; the labels of a writer's credit.
+_EMPHASIS = frozenset(("b", "strong", "i", "em"))
+_ITALIC = frozenset(("i", "em"))
+_CREDITS = frozenset(("text", "texte", "texto", "interview", "words", "autor", "autorin", "author"))
 _COMMA_WITHOUT_SPACE = re.compile(r",(?=[^\W\d_])")
 # A user name as a blog's "by …" line gives it: one lower-case word, digits allowed.
 _USER_NAME = re.compile(r"[a-z][a-z0-9_]{3,30}")
@@ -493,7 +497,43 @@ def _credit_lines(tree: lxml.html.HtmlElement) -> list[str]:
         closing = closes and _END_CREDIT.search(text)
         if closing and all(map(_is_credit, _CREDIT_PARTS.split(closing.group("name")))):
             return [closing.group("name")]
+    return _signed(tree) or _credit_blocks(tree)
+
+
+def _signed(tree: lxml.html.HtmlElement) -> list[str]:
+    """The writer's name signing off the article: its last paragraph, all of it a full
+    name in italics, bold or not ("<p><b><i>Stefan Wasmer</i></b></p>")."""
+    for paragraph in tree.iter("p"):
+        if len(paragraph) != 1 or (paragraph.text or "").strip() or not _closes_article(paragraph):
+            continue
+        child = paragraph[0]
+        if child.tag not in _EMPHASIS or (child.tail or "").strip():
+            continue
+        if not any(e.tag in _ITALIC for e in child.iter()):
+            continue  # a bold line alone is as often the heading of a last section
+        name = clean(paragraph.text_content()) or ""
+        if _one_full_name(name) and not _in_comments_or_captions(paragraph):
+            return [name]
     return []
+
+
+def _credit_blocks(tree: lxml.html.HtmlElement) -> list[str]:
+    """A magazine's credits, label and name in elements of their own ("<div>Interview</div>
+    <div>SVEN MICHAELSEN</div>"): the name beside the writer's label."""
+    for element in tree.iter(*_BYLINE_TAGS):
+        if len(element) or (element.text or "").strip().rstrip(":").casefold() not in _CREDITS:
+            continue
+        following = element.getnext()
+        name = clean(following.text_content()) if following is not None else None
+        if name and _one_full_name(name) and not _in_comments_or_captions(element):
+            return [name]
+    return []
+
+
+def _one_full_name(text: str) -> bool:
+    """One person's full name and nothing else: two words at least, no list ("Thursday,
+    Saturday, Sunday" in bold is a schedule)."""
+    return " " in text and "," not in text and _is_plain_name(text)
 
 
 def _dated_bylines(tree: lxml.html.HtmlElement) -> list[str]:

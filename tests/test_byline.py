@@ -397,3 +397,49 @@ def test_a_guess_of_a_commenter_or_a_date_is_no_byline(guess: str, expected: str
 )
 def test_a_user_name_in_a_by_line(body: str, expected: str) -> None:
     assert byline_of(body) == expected
+
+
+def _article(paragraphs: str) -> str | None:
+    html = f"<html><body><article><h1>Derby</h1>{paragraphs}</article></body></html>"
+    return read_metadata(lxml.html.fromstring(html), URL, Guesses()).byline
+
+
+@pytest.mark.parametrize(
+    ("last", "expected"),
+    [
+        # The writer signs off in italics, as the last paragraph of the article.
+        ("<p><b><i>Stefan Wasmer</i></b></p>", "Stefan Wasmer"),
+        ("<p><em>Jane Roe</em></p>", "Jane Roe"),
+        # A bold line alone heads a last section; a list in italics is a schedule.
+        ("<p><b>After Divorce</b></p>", None),
+        ("<p><i>Thursday, Saturday, Sunday</i></p>", None),
+        # Not the last paragraph: an italic line inside the text.
+        ("<p><i>Jane Roe</i></p><p>The match ended at midnight.</p>", None),
+    ],
+)
+def test_a_name_in_italics_signing_off_the_article_is_its_byline(
+    last: str, expected: str | None
+) -> None:
+    body = "<p>The home side scored twice.</p><p>The visitors answered once.</p>"
+    assert _article(body + last) == expected
+
+
+@pytest.mark.parametrize(
+    ("credits", "expected"),
+    [
+        # A magazine's credits: the writer's label and the name in elements of their own.
+        (
+            "<div class='credits'><div>Interview</div><div>SVEN MICHAELSEN</div>"
+            "<div>Fotos</div><div>Ellen von Unwerth</div></div>",
+            "SVEN MICHAELSEN",
+        ),
+        ("<div><span>Text:</span> <span>Jane Roe</span></div>", "Jane Roe"),
+        # The photographer's label is no writer's; a label followed by a sentence neither.
+        ("<div><div>Fotos</div><div>Ellen von Unwerth</div></div>", None),
+        ("<div><div>Text</div><div>Die Saison beginnt am Dienstag</div></div>", None),
+    ],
+)
+def test_the_name_beside_a_writers_credit_label_is_the_byline(
+    credits: str, expected: str | None
+) -> None:
+    assert byline_of(credits) == expected
