@@ -66,7 +66,6 @@ from monitor.workers import WorkerPool, default_workers
 from monitor.writes import Writer
 
 DUE_PAGE = 500  # due articles read from the store at a time
-GATHER = 0.05  # seconds a small batch of checked feeds waits for more to end
 # A claimed round's work on a host (issue 17): this many round trips at its per-host limit
 # (about a second or two on the internet), so that no node is left with a long last round.
 ROUND_TRIPS = 16
@@ -115,17 +114,13 @@ class FeedsEnded:
         self.all.set()
         self._news.set()
 
-    def told(self) -> list[str]:
-        """The feeds ended since the last call, without waiting."""
-        names, self._ended = self._ended, []
-        return names
-
     async def next(self) -> list[str]:
         """The feeds ended since the last call, once there is one."""
         while not self._ended and not self.all.is_set():
             self._news.clear()
             await self._news.wait()
-        return self.told()
+        names, self._ended = self._ended, []
+        return names
 
 
 @dataclass(frozen=True)
@@ -541,11 +536,6 @@ class Monitor:
                         names = list(waiting)
                     else:
                         names = await ended.next()
-                        if sum(len(waiting.get(name, ())) for name in names) < DUE_PAGE:
-                            # Feeds end one by one: gather those that end meanwhile, so
-                            # that many small feeds make one read and one hand-out.
-                            await asyncio.sleep(GATHER)
-                            names += ended.told()
                     ids = [i for name in names for i in waiting.pop(name, [])]
                     async for page in pages(ids):
                         yield page
