@@ -8,9 +8,6 @@ the run goes on; feed state is saved only after its entries are processed, and a
 validators only when every entry of that fetch was stored, so a crash or a failed write
 mid-run is completed by the next run. Several processes may share the store: an article
 recorded by another process since it was read is a lost race, skipped without a trace.
-A pass checks the feeds and the due articles at once: a feed's due articles are read and
-re-checked once that feed's check has ended (it may capture them from their entries),
-while the other feeds are still fetched and parsed.
 
 Several daemons (nodes) split the work through claims (issue 17): given a ``Claimant``, a
 feed is checked only under a claim that finds it still due, and due articles are worked
@@ -23,15 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import (
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -90,37 +79,6 @@ class _Silent:
 
 
 log = logging.getLogger(__name__)
-
-
-class FeedsEnded:
-    """The feeds of a pass whose check has ended (issue 16), so that each one's due
-    articles can be re-checked from then on while the others are still being checked."""
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self.pending = set(names)
-        self.all = asyncio.Event()  # every feed's check has ended, however
-        self._ended: list[str] = []
-        self._news = asyncio.Event()
-
-    def ended(self, name: str) -> None:
-        self.pending.discard(name)
-        self._ended.append(name)
-        self._news.set()
-
-    def finish(self) -> None:
-        """The feed checks are over (done, failed or cancelled): nothing is pending."""
-        self._ended.extend(sorted(self.pending))
-        self.pending.clear()
-        self.all.set()
-        self._news.set()
-
-    async def next(self) -> list[str]:
-        """The feeds ended since the last call, once there is one."""
-        while not self._ended and not self.all.is_set():
-            self._news.clear()
-            await self._news.wait()
-        names, self._ended = self._ended, []
-        return names
 
 
 @dataclass(frozen=True)
@@ -201,8 +159,7 @@ class Monitor:
         progress: Progress | None = None,
     ) -> CheckReport:
         """One pass (`newsmonitor check`): the due feeds (``force``: all of them; named
-        ``feeds``: those, now) and every tracked article whose re-check is due, each
-        feed's as soon as that feed is checked."""
+        ``feeds``: those, now), then every tracked article whose re-check is due."""
         return await self._pass(now, feeds, force or bool(feeds), progress, articles=True)
 
     async def check_scheduled_feed(self, now: datetime, name: str) -> CheckReport:
@@ -257,59 +214,16 @@ class Monitor:
         notify = progress or _Silent()
         notify.planned(len(selected))
         try:
-            if not articles:
-                reports = await self._check_feeds(run, selected, force, notify)
-            else:
+            reports = await self._check_feeds(run, selected, force, notify)
+            if articles:
                 await self._complete_incomplete(run)
-                reports = await self._feeds_and_articles(run, selected, feeds, force, notify)
+                await self._check_articles(run, selected, not feeds, force, notify)
         finally:
             await self.writer.flush(run)
         return run.report(reports)
 
-    async def _feeds_and_articles(
-        self,
-        run: Ledger,
-        selected: list[FeedConfig],
-        feeds: Sequence[str] | None,
-        force: bool,
-        notify: Progress,
-    ) -> list[FeedReport]:
-        """The feeds, and at the same time the due articles of each feed already checked
-        (issue 16): a feed's articles wait for its own check only (which may capture them
-        from their entries), not for every feed's, so the pages are fetched while the last
-        feeds are still parsed."""
-        ended = FeedsEnded(feed.name for feed in selected)
-        checking = asyncio.create_task(self._check_feeds(run, selected, force, notify, ended))
-        try:
-            await self._check_articles(run, selected, not feeds, force, notify, ended)
-        except BaseException:
-            checking.cancel()
-            await asyncio.gather(checking, return_exceptions=True)
-            raise
-        return await checking
-
     async def _check_feeds(
-        self,
-        run: Ledger,
-        selected: list[FeedConfig],
-        force: bool,
-        notify: Progress,
-        ended: FeedsEnded | None = None,
-    ) -> list[FeedReport]:
-        """Check ``selected``; each feed's end (whatever its outcome) told to ``ended``."""
-        try:
-            return await self._check_each_feed(run, selected, force, notify, ended)
-        finally:
-            if ended is not None:
-                ended.finish()
-
-    async def _check_each_feed(
-        self,
-        run: Ledger,
-        selected: list[FeedConfig],
-        force: bool,
-        notify: Progress,
-        ended: FeedsEnded | None,
+        self, run: Ledger, selected: list[FeedConfig], force: bool, notify: Progress
     ) -> list[FeedReport]:
         if len(selected) > 1:
             states = await self.db.read(self.store.list_feeds)
@@ -330,9 +244,6 @@ class Monitor:
                 reports[index] = FeedReport(
                     feed.name, FeedStatus.ERROR, error=f"{feed.name}: {exc}"
                 )
-            finally:
-                if ended is not None:
-                    ended.ended(feed.name)
             notify.done(f"feed {feed.name}")
 
         # Bounded, like the articles: a thousand feeds started at once would hold a thousand
@@ -349,23 +260,15 @@ class Monitor:
         everywhere: bool,
         force: bool,
         notify: Progress,
-        ended: FeedsEnded,
     ) -> None:
-        """Watched seed pages (on a pass over every feed; once the feeds are checked, which
-        may track the same page) and the due articles of the feeds looked at (``force``:
-        every article still tracked), each feed's once ``ended`` says it is checked."""
+        """Watched seed pages (on a pass over every feed), then the due articles of the
+        feeds looked at (``force``: every article still tracked)."""
         watched = [s for s in self.linker.seeds.values() if s.url and not s.feeds]
         watched = watched if everywhere else []
-
-        async def watch() -> None:
-            await ended.all.wait()
-            await asyncio.gather(*(self._watch_seed(seed, run) for seed in watched))
-
+        await asyncio.gather(*(self._watch_seed(seed, run) for seed in watched))
         names = self.settings.feeds if everywhere else selected
         only_feeds = {f.name for f in names} | {seed_feed(s) for s in watched}
-        await asyncio.gather(
-            watch(), self._check_due_articles(run, notify, only_feeds, force, ended)
-        )
+        await self._check_due_articles(run, notify, only_feeds, everything=force)
 
     async def _complete_incomplete(self, run: Ledger) -> None:
         """Articles that count a version the store does not hold (a crash between the two
@@ -406,19 +309,12 @@ class Monitor:
         await self.capture.check(page, run, None)
 
     async def _check_due_articles(
-        self,
-        run: Ledger,
-        notify: Progress,
-        only_feeds: set[str],
-        everything: bool = False,
-        ended: FeedsEnded | None = None,
+        self, run: Ledger, notify: Progress, only_feeds: set[str], everything: bool = False
     ) -> None:
         limit = self.settings.tracking.max_articles_per_run or None
         # ``everything``: every article still tracked, however far off its next check.
         until = run.now + timedelta(days=36500) if everything else run.now
         if self.claimant is not None and not everything:
-            if ended is not None:  # the hosts' feeds first, as on one node
-                await ended.all.wait()
             await self._check_claimed_articles(run, notify, only_feeds, until, limit)
             return
         try:
@@ -426,7 +322,7 @@ class Monitor:
         except StoreError as exc:
             self.writer.failed(run, f"reading the due articles failed: {exc}", exc)
             return
-        await self._check_articles_of(run, notify, only_feeds, ids, ended)
+        await self._check_articles_of(run, notify, only_feeds, ids)
 
     async def _check_claimed_articles(
         self,
@@ -487,26 +383,21 @@ class Monitor:
                 await host_claims.release(hosts)
 
     async def _check_articles_of(
-        self,
-        run: Ledger,
-        notify: Progress,
-        only_feeds: set[str],
-        ids: list[tuple[int, str]],
-        ended: FeedsEnded | None = None,
+        self, run: Ledger, notify: Progress, only_feeds: set[str], ids: list[tuple[int, str]]
     ) -> None:
-        """Check the due articles ``ids`` ((id, feed), of ``only_feeds``); with ``ended``,
-        each feed's once it is checked (read from the store then, as the feed left them)."""
+        """Check the due articles ``ids`` ((id, feed), of ``only_feeds``)."""
         # Mixed feed by feed, so that every page of due articles spans many hosts.
-        due = interleave(
-            ((i, feed) for i, feed in ids if i not in run.checked and feed in only_feeds),
-            lambda pair: pair[1],
-        )
+        due = [
+            i
+            for i, _ in interleave(
+                ((i, feed) for i, feed in ids if i not in run.checked and feed in only_feeds),
+                lambda pair: pair[1],
+            )
+        ]
         notify.planned(len(due))
 
         async def one(article: Article) -> None:
-            if article.id in run.checked:  # by its feed's check, which ended since
-                pass
-            elif self.capture.from_feed(article):
+            if self.capture.from_feed(article):
                 # Feed-only articles change only through the feed; stop re-checking them.
                 fresh = self.writer.fresh(article)
                 await self.writer.defer(run, replace(fresh, next_check=None), article)
@@ -514,33 +405,15 @@ class Monitor:
                 await self.capture.check(article, run, None)
             notify.done(f"article {article.id}")
 
-        async def pages(ids: list[int]) -> AsyncIterator[list[Article]]:
+        async def articles() -> AsyncIterator[list[Article]]:
             # Read a page at a time as the work proceeds: memory stays flat however many
             # articles are due.
-            for start in range(0, len(ids), DUE_PAGE):
-                yield await self.db.read(self.store.get_articles, ids[start : start + DUE_PAGE])
-
-        async def articles() -> AsyncIterator[list[Article]]:
-            waiting: dict[str, list[int]] = {}
-            ready = []
-            for i, feed in due:
-                if ended is not None and feed in ended.pending:
-                    waiting.setdefault(feed, []).append(i)
-                else:
-                    ready.append(i)
-            try:
-                async for page in pages(ready):
-                    yield page
-                while waiting:
-                    if ended is None or ended.all.is_set():
-                        names = list(waiting)
-                    else:
-                        names = await ended.next()
-                    ids = [i for name in names for i in waiting.pop(name, [])]
-                    async for page in pages(ids):
-                        yield page
-            except StoreError as exc:
-                self.writer.failed(run, f"reading due articles failed: {exc}", exc)
+            for start in range(0, len(due), DUE_PAGE):
+                try:
+                    yield await self.db.read(self.store.get_articles, due[start : start + DUE_PAGE])
+                except StoreError as exc:
+                    self.writer.failed(run, f"reading due articles failed: {exc}", exc)
+                    return
 
         await self._for_each_by_host(articles(), one, lambda article: article.current_url)
 
