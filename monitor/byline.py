@@ -6,9 +6,9 @@ element marked ``author``/``byline`` outside comments, captions, credits and lis
 articles, then a "By …"/"Von …"/"Autor: …" line, a credit in parentheses ("Hamburg (dpa) –
 …"), a date-led line ("11.12.2019 - Jane Doe"), then trafilatura's guess (issue 15).
 Placeholders ("Name", "admin") are no bylines; the site's own name, an organisation or a
-user handle is the byline only where no source names a person, and a page that names no one
-is the site's; a first name alone is completed from the page's text ("Nils" -> "Nils
-Pickert").
+user handle is the byline only where a source gives it and none names a person (a page that
+names no one has no byline, not the site's name); a first name alone is completed from the
+page's text ("Nils" -> "Nils Pickert").
 """
 
 from __future__ import annotations
@@ -169,8 +169,8 @@ def byline(
     publishers: set[str],
 ) -> str | None:
     """Authors from JSON-LD, rel=author, <meta name=author>, a Twitter card's writer, an
-    element marked as the byline, a "By …" line, then trafilatura's guess; on a page that
-    names nobody, the name the site declares for itself."""
+    element marked as the byline, a "By …" line, a credit, a dated line, then trafilatura's
+    guess."""
     # In order of trust; the page-wide scans (marked elements, "By …" lines, credits) run
     # only when the declarations name nobody, as they cost more than the rest of the
     # metadata; the marked elements also where they may list co-authors.

@@ -23,7 +23,13 @@ from monitor.byline import byline
 from monitor.dates import parse_page_date
 from monitor.declarations import json_ld_article, json_str, meta_values, publisher_keys
 from monitor.headline import headline, strip_site_affix
-from monitor.shown_dates import ShownDay, in_other_content, shown_days
+from monitor.shown_dates import (
+    FIRST_WEB_YEAR,
+    UNDER_HEADLINE_CHARS,
+    ShownDay,
+    in_other_content,
+    shown_days,
+)
 
 __all__ = ["Guesses", "Metadata", "read_metadata", "strip_site_affix"]
 
@@ -67,19 +73,17 @@ _AFTER_LABEL = re.compile(_AFTER_DATE_LABEL, re.IGNORECASE)
 # The same where the texts of two elements run together ("14:49:39Erschienen am: …").
 _LOOSE_AFTER_LABEL = re.compile(_AFTER_DATE_LABEL.replace("\\s+", "\\s*"), re.IGNORECASE)
 _PAGE_TEXT = "//body//text()[not(ancestor::script or ancestor::style)]"
-# The texts after the first <h1>, and how far down a date still belongs to the headline.
+# The texts after the first <h1> (how far down a date still belongs to the headline:
+# shown_dates.UNDER_HEADLINE_CHARS).
 _AFTER_HEADLINE = (
     "(//h1)[1]/following::text()[not(ancestor::script or ancestor::style)][position() <= 30]"
 )
-_UNDER_HEADLINE_CHARS = 300
 _AROUND_SHOWN_DATE = " \t\r\n|–—-·•,"
 # A date written as a line of its own: "21.11.2022", "17/02/2022", "3. Mai 2021", "May 3, 2021".
 _SHOWN_DATE = re.compile(
     r"\d{4}-\d\d-\d\d|\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{1,2}/\d{1,2}/\d{4}"
     r"|\d{1,2}\.?\s+[^\W\d_]{3,}\.?\s+\d{4}|[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4}"
 )
-# No web page was published before the web: an earlier date is a template's placeholder.
-FIRST_WEB_YEAR = 1991
 # A UTC time on the hour from here to 23:00 is taken for a local midnight (UTC+1 … UTC+4):
 # later, a real evening publication on the hour is more likely than a midnight so far east.
 LOCAL_MIDNIGHT_HOUR = 20
@@ -314,6 +318,6 @@ def _date_under_headline(tree: lxml.html.HtmlElement) -> str | None:
         if found:
             return found.group(0)
         seen += len(text)
-        if seen > _UNDER_HEADLINE_CHARS:
+        if seen > UNDER_HEADLINE_CHARS:
             break
     return None

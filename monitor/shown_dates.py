@@ -18,16 +18,23 @@ import lxml.html
 
 from monitor.dates import month_number
 
-__all__ = ["ShownDay", "headline_element", "in_other_content", "shown_days"]
+__all__ = [
+    "FIRST_WEB_YEAR",
+    "UNDER_HEADLINE_CHARS",
+    "ShownDay",
+    "in_other_content",
+    "shown_days",
+]
 
-# No web page was published before the web: an earlier date is not the page's.
-_FIRST_WEB_YEAR = 1991
+# No web page was published before the web: an earlier date is a template's placeholder.
+FIRST_WEB_YEAR = 1991
 # The texts after the headline where a template prints its date line ("Von X | 12.01.2022"):
 # a bare position limit, filtered in Python, costs a third of XPath predicates that test
 # every following node of the page.
 _AFTER = "following::text()[position() <= 120]"
 _AFTER_TEXTS = 30
-_UNDER_HEADLINE_CHARS = 300
+# How far down, in characters of text, a date still belongs to the headline.
+UNDER_HEADLINE_CHARS = 300
 # A date line is short and mostly date: a longer text, or one with more words than a
 # byline and a place around the date, is a sentence, and its dates are events.
 _LINE_CHARS = 80
@@ -72,7 +79,7 @@ class ShownDay:
     updated: bool = False
 
 
-def headline_element(
+def _headline_element(
     tree: lxml.html.HtmlElement, headline: str | None
 ) -> lxml.html.HtmlElement | None:
     """The heading that carries ``headline`` (the first <h1> may be the site's logo), else
@@ -92,7 +99,7 @@ def shown_days(tree: lxml.html.HtmlElement, headline: str | None, url: str) -> t
     is in US English). A day outside the month the URL names (``/2019/10/``) is some other
     item's.
     """
-    heading = headline_element(tree, headline)
+    heading = _headline_element(tree, headline)
     if heading is None:
         return ()
     month_first = _month_first(tree)
@@ -105,7 +112,7 @@ def shown_days(tree: lxml.html.HtmlElement, headline: str | None, url: str) -> t
             found += _days_in_line(line, previous, month_first)
         previous = line
         seen += len(line)
-        if seen > _UNDER_HEADLINE_CHARS:
+        if seen > UNDER_HEADLINE_CHARS:
             break
     if url_month:
         month = (int(url_month.group(1)), int(url_month.group(2)))
@@ -156,7 +163,7 @@ def _days_in_line(line: str, previous: str, month_first: bool) -> list[ShownDay]
     for match in _DAY.finditer(line):
         day = _day_of(match, month_first)
         rest = line[: match.start()] + line[match.end() :]
-        if day is None or day.year < _FIRST_WEB_YEAR or len(_WORD.findall(rest)) > _LINE_WORDS:
+        if day is None or day.year < FIRST_WEB_YEAR or len(_WORD.findall(rest)) > _LINE_WORDS:
             continue
         # A label sits before the day, in its line or alone in the text before it
         # ("<span>Aktualisiert:</span> <time>11.04.2020</time>").

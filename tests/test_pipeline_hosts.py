@@ -96,6 +96,14 @@ def hosts() -> Iterator[list[WebServer]]:
         server.stop()
 
 
+def _serve(count: Counted) -> Counted:
+    """Its host serves its feed and its counted pages."""
+    count.web.set("/feed", _feed(count.web))
+    for n in range(PAGES):
+        count.web.set(f"/a/{n}", count.page(n))
+    return count
+
+
 def _feed(web: WebServer) -> Reply:
     items = "".join(
         f"<item><title>Story {n}</title><link>{web.url(f'/a/{n}')}</link>"
@@ -127,11 +135,9 @@ async def test_every_host_is_served_while_one_hosts_slots_are_held(
             gate.set()
 
     for i, web in enumerate(hosts):
-        count = Counted(web, gate if i == 0 else None, release_when_the_others_are_done)
-        counted.append(count)
-        web.set("/feed", _feed(web))
-        for n in range(PAGES):
-            web.set(f"/a/{n}", count.page(n))
+        counted.append(
+            _serve(Counted(web, gate if i == 0 else None, release_when_the_others_are_done))
+        )
     settings = _settings(hosts, tmp_path)
     store = SQLStore.open(settings.storage.url)
     try:
@@ -214,11 +220,7 @@ async def test_nodes_share_hosts_in_short_claimed_rounds_and_stay_polite(
     again while it has due articles, so the passes end with every article checked once
     across the two nodes, and no host ever sees more than ``per_host_concurrency``
     requests at once from the two together."""
-    counted = [Counted(web, None, lambda: None) for web in hosts]
-    for count, web in zip(counted, hosts, strict=True):
-        web.set("/feed", _feed(web))
-        for n in range(PAGES):
-            web.set(f"/a/{n}", count.page(n))
+    counted = [_serve(Counted(web, None, lambda: None)) for web in hosts]
     settings = _settings(hosts, tmp_path)
     store = SQLStore.open(settings.storage.url)
     try:

@@ -236,27 +236,17 @@ _RECORD_ARTICLE = (
 _INSERT_ARTICLE = insert(articles)
 # tracked_among(), asked once per new article: built once, as building and compiling the
 # union anew cost more than running it (issue 16: 2 s of a 5,000-article cold round).
+_URL_COLUMNS = (
+    articles.c.url,
+    articles.c.current_url,
+    articles.c.canonical_url,
+    article_urls.c.url,
+)
 _TRACKED_URLS = [
-    select(column).where(column.in_(bindparam("urls", expanding=True)))
-    for column in (
-        articles.c.url,
-        articles.c.current_url,
-        articles.c.canonical_url,
-        article_urls.c.url,
-    )
+    select(column).where(column.in_(bindparam("urls", expanding=True))) for column in _URL_COLUMNS
 ]
 _TRACKED_AMONG_URLS = union(*_TRACKED_URLS)
-_TRACKED_ONE = union(
-    *(
-        select(column).where(column == bindparam("url"))
-        for column in (
-            articles.c.url,
-            articles.c.current_url,
-            articles.c.canonical_url,
-            article_urls.c.url,
-        )
-    )
-)
+_TRACKED_ONE = union(*(select(column).where(column == bindparam("url")) for column in _URL_COLUMNS))
 _TRACKED_AMONG = union(
     *_TRACKED_URLS,
     select(articles.c.guid).where(articles.c.guid.in_(bindparam("guids", expanding=True))),
