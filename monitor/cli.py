@@ -277,10 +277,12 @@ def _check_under_lease(
 
 
 def _with_progress(
-    console: Console, show: bool, work: Callable[[PassProgress], CheckReport]
+    console: Console, show: bool, work: Callable[[PassProgress | None], CheckReport]
 ) -> CheckReport:
     """Run ``work`` with a progress bar on ``console`` (when ``show``) out of the steps the
     pass has found so far (issue 14: "3/250" tells how long is left)."""
+    if not show:
+        return work(None)  # a hidden bar still costs its updates, one per article
     from rich import progress
 
     with progress.Progress(
@@ -289,7 +291,6 @@ def _with_progress(
         progress.MofNCompleteColumn(),
         console=console,
         transient=True,
-        disable=not show,
     ) as bar:
         return work(_Bar(bar, bar.add_task("checking", total=0)))
 

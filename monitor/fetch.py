@@ -31,6 +31,7 @@ connects to, in a connection pool of its own (transport.py).
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import random
@@ -464,6 +465,12 @@ class Fetcher:
         return None if value is None else parse_retry_after(value, self._clock())
 
 
+# URLs whose parse is kept: a round asks for each article's host and target several times
+# (scheduling, the host slot, the request), and urlsplit is most of a 304's bookkeeping.
+URL_CACHE = 65_536
+
+
+@functools.lru_cache(maxsize=URL_CACHE)
 def host_key(url: str) -> str:
     """The host whose per-host slots a request to ``url`` takes (lower case; "" for a URL
     without one), for scheduling work host by host."""
@@ -504,6 +511,7 @@ class _Target(NamedTuple):
     port: int
 
 
+@functools.lru_cache(maxsize=URL_CACHE)
 def _parse_url(url: str) -> _Target:
     """``url``'s scheme, host and port, if it is an absolute http(s) URL with a host."""
     try:

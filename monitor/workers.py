@@ -3,25 +3,28 @@
 Extraction (trafilatura over lxml), feed parsing and diffing are CPU-bound Python, so
 threads share one core. A run with much of it (a cold start, a busy newsroom) hands it to
 one worker process per core; a run with a handful of jobs starts no processes, because
-starting them (a fresh Python that imports trafilatura) costs more than those jobs. The
-workers are spawned, not forked: forking a process that runs an event loop and threads is
-unsafe. As with any spawned worker, a script that drives a ``Monitor`` needs the
-``if __name__ == "__main__":`` guard (the ``newsmonitor`` command has it).
+starting them (a fresh Python that imports trafilatura) costs more than those jobs, and
+jobs asked for while the workers start still run in threads. The workers are spawned, not
+forked: forking a process that runs an event loop and threads is unsafe. As with any
+spawned worker, a script that drives a ``Monitor`` needs the ``if __name__ ==
+"__main__":`` guard (the ``newsmonitor`` command has it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import logging
 import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -64,12 +67,26 @@ class WorkerPool:
         self._asked = 0
         self._pool: ProcessPoolExecutor | None = None
         self._pool_jobs = 0
+        # Done once a worker has started and answered: until then, jobs run in threads
+        # rather than queue behind the workers' imports (half a second, issue 16).
+        self._ready: Future[None] | None = None
+        self._extracted_here = False
         self._portable: bool | None = None
 
     @property
     def started(self) -> bool:
         """Whether worker processes are running."""
         return self._pool is not None
+
+    async def start(self) -> bool:
+        """Start the worker processes now, if this pool uses any, and wait until they
+        answer; False when its jobs run in threads."""
+        if self.workers <= 1 or not self._portable_extractor():
+            return False
+        self._ensure_pool()
+        assert self._ready is not None
+        await asyncio.wrap_future(self._ready)
+        return True
 
     async def extract(self, html: bytes, url: str, content_type: str | None) -> Page:
         """``extractor.extract`` of the page, wherever it runs; ExtractError as it raises."""
@@ -91,8 +108,15 @@ class WorkerPool:
         url: str,
         content_type: str | None,
     ) -> T:
+        def marked(*args: Any) -> T:
+            self._extracted_here = True
+            return here(*args)
+
+        # While the workers start, a page waits for them, unless pages were extracted here
+        # already: the first one here would import trafilatura into this process too.
+        early = self._extracted_here
         try:
-            return await self._run(url, here, there, html, url, content_type)
+            return await self._run(url, marked, there, html, url, content_type, early=early)
         except BrokenProcessPool as exc:
             raise ExtractError(f"{url}: the extraction worker died: {exc}") from exc
 
@@ -106,21 +130,33 @@ class WorkerPool:
             raise WorkerError(f"a worker process died running {what}: {exc}") from exc
 
     async def _run(
-        self, what: str, here: Callable[..., T], there: Callable[..., T], *args: Any
+        self,
+        what: str,
+        here: Callable[..., T],
+        there: Callable[..., T],
+        *args: Any,
+        early: bool = True,
     ) -> T:
+        """``there`` in a worker process, or ``here`` in a thread: before the workers are
+        needed, or (``early``) while they start."""
         self._asked += 1
         if not self._use_processes():
             return await asyncio.to_thread(here, *args)
-        pool = self._ensure_pool()
         loop = asyncio.get_running_loop()
         try:
-            work = loop.run_in_executor(pool, there, *args)
+            pool = self._ensure_pool()
+            starting = early and self._ready is not None and not self._ready.done()
+            work = None if starting else loop.run_in_executor(pool, there, *args)
+            self._pool_jobs += work is not None
         except (RuntimeError, OSError) as exc:
             # No processes here (a script without a __main__ guard under spawn, a process
             # limit): slower, but every job still runs.
             log.warning("worker processes cannot start (%s); using threads", exc)
-            self._discard(pool)
+            if self._pool is not None:
+                self._discard(self._pool)
             self._portable = False
+            return await asyncio.to_thread(here, *args)
+        if work is None:
             return await asyncio.to_thread(here, *args)
         try:
             return await work
@@ -140,6 +176,10 @@ class WorkerPool:
     def _use_processes(self) -> bool:
         if self.workers <= 1 or (self._pool is None and self._asked <= self.start_after):
             return False
+        return self._portable_extractor()
+
+    def _portable_extractor(self) -> bool:
+        """Whether the extractor can be sent to a worker process (asked once)."""
         if self._portable is None:
             try:
                 pickle.dumps(self.extractor)
@@ -162,7 +202,7 @@ class WorkerPool:
                 initializer=_start_worker,
                 initargs=(self.extractor, os.getpid()),
             )
-        self._pool_jobs += 1
+            self._ready = self._pool.submit(_ready)
         return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
@@ -182,6 +222,16 @@ def _start_worker(extractor: Extractor, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_extractor = extractor
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+    # Registered last, so run first: once the pool has let the worker go, nothing is left
+    # to save, and tearing down the interpreter (lxml, trafilatura) made every `check` wait
+    # 80 ms for its workers.
+    atexit.register(_exit_now)
+
+
+def _exit_now() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _exit_with(parent: int) -> None:
@@ -192,6 +242,10 @@ def _exit_with(parent: int) -> None:
         time.sleep(PARENT_CHECK_SECONDS)
         if os.getppid() != parent:
             os._exit(0)
+
+
+def _ready() -> None:
+    """A worker's first job: its answer says the workers have started."""
 
 
 def _packed(

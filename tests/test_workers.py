@@ -3,6 +3,7 @@ worker that dies."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -44,19 +45,52 @@ async def test_a_few_pages_stay_in_this_process_then_workers_take_over() -> None
     try:
         pids = []
         for n in range(6):
+            if n == 3:
+                assert await pool.start()  # the workers asked for by page 2 answer
             page = await pool.extract(f"page {n}".encode(), URL, "text/html")
             assert page.paragraphs == (f"page {n}",)
             pids.append(int((page.title or "").split()[0]))
-        assert pids[:2] == [os.getpid()] * 2
-        assert os.getpid() not in pids[2:]
+        # Page 2 starts the workers and, while they import, runs in a thread here.
+        assert pids[:3] == [os.getpid()] * 3
+        assert os.getpid() not in pids[3:]
         assert pool.started
     finally:
         pool.close()
     assert not pool.started
 
 
+def where(n: int) -> tuple[int, int, str]:
+    return n, os.getpid(), threading.current_thread().name
+
+
+async def test_jobs_asked_for_while_the_workers_start_run_in_threads() -> None:
+    # A worker takes half a second to start: jobs asked for meanwhile (feeds to parse) must
+    # not queue behind it with this process idle (issue 16).
+    pool = WorkerPool(WhereExtractor(), workers=2, start_after=0)
+    try:
+        done = await asyncio.gather(*(pool.run(where, n) for n in range(4)))
+        assert pool.started
+        assert [n for n, _, _ in done] == [0, 1, 2, 3]
+        assert all(pid == os.getpid() and thread != "MainThread" for _, pid, thread in done)
+        assert await pool.start()
+        assert (await pool.run(where, 4))[1] != os.getpid()
+    finally:
+        pool.close()
+
+
+async def test_pages_wait_for_starting_workers_unless_pages_were_extracted_here() -> None:
+    # The first page extracted here would import trafilatura here too (0.3 s): better wait.
+    pool = WorkerPool(WhereExtractor(), workers=2, start_after=0)
+    try:
+        pages = await asyncio.gather(*(pool.extract(b"page", URL, None) for _ in range(3)))
+        assert not any((page.title or "").startswith(f"{os.getpid()} ") for page in pages)
+    finally:
+        pool.close()
+
+
 async def test_one_worker_means_no_processes() -> None:
     pool = WorkerPool(WhereExtractor(), workers=1, start_after=0)
+    assert not await pool.start()
     page = await pool.extract(b"text", URL, None)
     assert page.title is not None and page.title.startswith(f"{os.getpid()} ")
     assert not pool.started
@@ -64,6 +98,7 @@ async def test_one_worker_means_no_processes() -> None:
 
 async def test_an_extractor_that_cannot_travel_runs_in_threads() -> None:
     pool = WorkerPool(LocalExtractor(), workers=2, start_after=0)
+    assert not await pool.start()
     page = await pool.extract(b"text", URL, None)
     assert page.title is not None and page.title.startswith(f"{os.getpid()} ")
     assert not pool.started
@@ -72,9 +107,11 @@ async def test_an_extractor_that_cannot_travel_runs_in_threads() -> None:
 async def test_a_dead_worker_fails_its_page_and_the_next_page_gets_a_new_pool() -> None:
     pool = WorkerPool(WhereExtractor(), workers=2, start_after=0)
     try:
+        assert await pool.start()
         with pytest.raises(ExtractError, match="extraction worker died") as info:
             await pool.extract(b"die", URL, None)
         assert URL in str(info.value)
+        assert await pool.start()
         page = await pool.extract(b"after", URL, None)
         assert page.paragraphs == ("after",)
         assert page.title is not None and not page.title.startswith(f"{os.getpid()} ")
@@ -87,6 +124,7 @@ async def test_trafilatura_in_a_worker_gives_what_it_gives_here() -> None:
     here = TrafilaturaExtractor().extract(html, URL)
     pool = WorkerPool(TrafilaturaExtractor(), workers=2, start_after=0)
     try:
+        assert await pool.start()
         there = await pool.extract(html, URL, "text/html; charset=utf-8")
         with pytest.raises(ExtractError, match="no article text"):
             await pool.extract(b"<html><body><p>Accept</p></body></html>", URL, None)
@@ -101,6 +139,7 @@ async def test_workers_are_replaced_after_their_share_of_jobs(monkeypatch) -> No
     try:
         pids = set()
         for n in range(7):
+            assert await pool.start()  # a retired pool's successor answers first
             page = await pool.extract(f"page {n}".encode(), URL, None)
             assert page.paragraphs == (f"page {n}",)
             pids.add(int((page.title or "").split()[0]))
@@ -118,6 +157,7 @@ from tests.test_workers import WhereExtractor
 
 async def main():
     pool = WorkerPool(WhereExtractor(), workers=2, start_after=0)
+    await pool.start()
     jobs = [pool.extract(b"x", "https://a.example/", None) for _ in range(4)]
     pages = await asyncio.gather(*jobs)
     print(" ".join(sorted({p.title.split()[0] for p in pages})), flush=True)
