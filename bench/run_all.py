@@ -62,8 +62,9 @@ VENV_BIN = Path(sys.executable).parent
 URLWATCH_VERSION = "2.29"
 EDIT_SEED = 2
 
-# The issue's targets at 5,000 articles (200 feeds x 25).
-TARGET_WARM_S = 2.0
+# The issue's targets at 5,000 articles (200 feeds x 25); issue 16 set the warm round's
+# at the shipped defaults to 1.5 s (it was 2.0 with the bench's own concurrency).
+TARGET_WARM_S = 1.5
 TARGET_WARM_RPS = 2600
 TARGET_WARM_PEER = 20.0
 TARGET_COLD_S = 25.0

@@ -165,9 +165,9 @@ class FetchSettings(_Model):
     concurrency: int = Field(default=128, ge=1)
     per_host_concurrency: int = Field(default=2, ge=1)
     allow_private_addresses: bool = False
-    # The HTTP stack under Fetcher: aiohttp is several times faster on many small
-    # (conditional) requests; httpx is kept as the alternative (bench/RESULTS.md).
-    client: Literal["aiohttp", "httpx"] = "aiohttp"
+    # The HTTP stack under Fetcher (fetch.py): native, our own HTTP/1.1 client, costs half
+    # aiohttp's CPU per request, and httpx's a seventh (bench/RESULTS.md).
+    client: Literal["native", "aiohttp", "httpx"] = "native"
 
 
 class CheckStep(_Model):

@@ -8,15 +8,18 @@ what is worth retrying (connect failures, 5xx, 429) and turns every failure into
 ``FetchError`` naming the URL (with any userinfo stripped).
 
 Under it, a ``Transport`` (transport.py) sends one request and streams the raw body; all the
-rest above is written once, here. Two stacks implement it, chosen by ``[fetch] client``:
+rest above is written once, here. Three stacks implement it, chosen by ``[fetch] client``:
 
-- aiohttp (transport_aiohttp.py), the default. Most of a round is conditional GETs
-  answered by a 304, where the client's own per-request cost is what limits throughput.
-  Measured on 2 cores against nginx on loopback, 5,200 conditional GETs (all 304) at
-  concurrency 32: Fetcher does 5,000-5,800 requests/s on aiohttp and 1,050-1,150 on httpx
-  (aiohttp alone, without Fetcher: 7,500-9,100).
-- httpx (transport_httpx.py): the alternative, and what tests use to answer from a
-  table (``Fetcher(settings, transport=<httpx transport>)``).
+- native (transport_native.py), the default: our own HTTP/1.1 client on asyncio
+  Protocols. Most of a round is conditional GETs answered by a 304, where the client's
+  own CPU per request is what limits a round (issue 16). 5,000 conditional GETs (all 304)
+  to nginx on loopback, two in flight, CPU per ``get``: 0.054 ms on native, 0.10-0.12 on
+  aiohttp, 0.73-0.75 on httpx (the stack alone: 0.027 ms native, 0.07 aiohttp); and
+  native spares each run aiohttp's import (0.15 s).
+- aiohttp (transport_aiohttp.py): a widely used client, for a site the native stack
+  does not get along with (HTTP/1.1 only, no proxies: neither of the others uses one).
+- httpx (transport_httpx.py): the slowest, and what tests use to answer from a table
+  (``Fetcher(settings, transport=<httpx transport>)``).
 
 Timing has two layers: the stack's ``timeout`` bounds each connect and each read, and the
 wall-clock ``deadline`` bounds one whole exchange (address check, request, body), so a
@@ -65,7 +68,6 @@ from monitor.transport import (
     is_public_address,
     parse_address,
 )
-from monitor.transport_aiohttp import AiohttpTransport
 
 if TYPE_CHECKING:
     import httpx
@@ -165,7 +167,13 @@ def make_transport(settings: FetchSettings) -> Transport:
         from monitor.transport_httpx import HttpxTransport  # httpx is loaded only if used
 
         return HttpxTransport(settings)
-    return AiohttpTransport(settings)
+    if settings.client == "aiohttp":
+        from monitor.transport_aiohttp import AiohttpTransport  # loaded only if used
+
+        return AiohttpTransport(settings)
+    from monitor.transport_native import NativeTransport
+
+    return NativeTransport(settings)
 
 
 class Fetcher:
@@ -527,7 +535,7 @@ def _parse_url(url: str) -> _Target:
         raise FetchError(redact_url(url), "URL has no host")
     if not host.isascii():
         # Rare enough to afford httpx's parser: Python's own codec is IDNA 2003, which
-        # maps some names differently from the IDNA 2008 that both stacks connect with.
+        # maps some names differently from the IDNA 2008 that the stacks connect with.
         import httpx
 
         try:

@@ -3,16 +3,18 @@
 A ``Transport`` does no more than that: no redirects, no decoding, no retries, no limits.
 ``Fetcher`` (fetch.py) does all of those once, whichever stack is underneath:
 
-- ``transport_aiohttp.AiohttpTransport``, the default;
-- ``transport_httpx.HttpxTransport``, the alternative (and the one that takes httpx mock
+- ``transport_native.NativeTransport``, the default: our own lean HTTP/1.1 client on
+  asyncio Protocols, for the least CPU per request (fetch.py has the figures);
+- ``transport_aiohttp.AiohttpTransport``, the alternative;
+- ``transport_httpx.HttpxTransport``, the slowest (and the one that takes httpx mock
   transports in tests).
 
 A stack's own exceptions never leave it: each is translated into a ``TransportError``
-carrying a short human reason (the same reason for the same failure on either stack),
+carrying a short human reason (the same reason for the same failure on every stack),
 raised ``from`` the original. The address guard is the other thing a stack must provide:
 ``send(..., private_ok=False, ...)`` must not connect to a non-public address, whatever the
 resolver answers by the time the connection is made, and raises ``BlockedAddressError``.
-Each stack keeps its connections in ``Pools``, one pool per address policy; neither picks
+Each stack keeps its connections in ``Pools``, one pool per address policy; none picks
 up proxies or .netrc credentials from the environment: what is fetched, and how, is
 decided by the config alone.
 """
@@ -26,8 +28,8 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Generic, Protocol, TypeVar
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-# Both stacks keep connections alive between requests (a new one costs a round trip, two
-# with TLS) and size their pools by [fetch] concurrency and per_host_concurrency.
+# Every stack keeps connections alive between requests (a new one costs a round trip, two
+# with TLS) and sizes its pools by [fetch] concurrency and per_host_concurrency.
 KEEPALIVE = 15.0  # seconds an idle connection is kept for the next request to its host
 # Seconds a host's resolved addresses are reused. getaddrinfo does not tell a record's
 # TTL; a minute is shorter than most news sites' and spares a lookup per request.
@@ -159,7 +161,7 @@ def network_detail(exc: BaseException) -> str:
 
 
 def connect_reason(exc: BaseException) -> str:
-    """Why a connection could not be made, the same words on either stack."""
+    """Why a connection could not be made, the same words on every stack."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ConnectionRefusedError):

@@ -1,4 +1,4 @@
-"""The aiohttp stack under ``Fetcher``: the default (why: fetch.py's docstring).
+"""The aiohttp stack under ``Fetcher``: the alternative to the native one (fetch.py).
 
 Address guard, with aiohttp's public hooks only. Requests that may not reach private
 addresses get a session, so a connection pool, of their own:

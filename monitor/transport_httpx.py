@@ -1,4 +1,4 @@
-"""The httpx stack under ``Fetcher``: the alternative to aiohttp, and the one that takes
+"""The httpx stack under ``Fetcher``: the slowest of the three, and the one that takes
 an ``httpx.AsyncBaseTransport`` (tests answer from a table through it).
 
 Requests that may not reach private addresses get a client of their own, whose every new

@@ -100,7 +100,7 @@ FAULTS: dict[str, Fault] = {
 class FaultServer:
     """A ``WebServer`` with every fault of ``FAULTS`` mounted, plus a healthy story page."""
 
-    def __init__(self, client: str = "aiohttp") -> None:
+    def __init__(self, client: str = "native") -> None:
         self.web = WebServer()
         self.client = client  # the HTTP stack every fetcher of this server runs on
         self.refused: list[str] = []  # URLs LoopbackOnly refused to connect to
@@ -240,7 +240,7 @@ class LoopbackOnly:
         await self._inner.aclose()
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
+@pytest.fixture(params=["native", "aiohttp", "httpx"])
 def faults(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FaultServer]:

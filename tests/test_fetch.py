@@ -1,12 +1,15 @@
 """Fetcher against a real HTTP server on loopback (and a mock transport where a real
 connection would leave loopback).
 
-One contract, two stacks: every test that takes the ``settings`` fixture runs on aiohttp
-and on httpx. Tests that inject an httpx mock transport run on httpx only."""
+One contract, three stacks: every test that takes the ``settings`` fixture runs on aiohttp,
+httpx and the native stack. Tests that inject an httpx mock transport run on httpx only;
+those named ``test_native_...`` check what is the native stack's own (its pool, its guard)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import gzip
 import ipaddress
 import socket
@@ -63,7 +66,7 @@ def web(shared_server: WebServer) -> WebServer:
 MakeSettings = Callable[..., FetchSettings]
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
+@pytest.fixture(params=["aiohttp", "httpx", "native"])
 def settings(request: pytest.FixtureRequest) -> MakeSettings:
     """Makes loopback-friendly settings for one stack: short limits, no retries unless asked."""
 
@@ -609,7 +612,7 @@ async def test_userinfo_never_appears_in_errors(web: WebServer, settings: MakeSe
     assert web.hits("/missing")[0].headers["authorization"].startswith("Basic ")
 
 
-# --- broken answers: the same reason from either stack ---------------------------------
+# --- broken answers: the same reason from every stack ----------------------------------
 
 
 def reset_after(prefix: bytes) -> Reply:
@@ -657,7 +660,7 @@ async def test_a_broken_connection_reads_the_same_on_either_stack(
     assert sleep.delays == []  # the request was sent: not a connect failure, no retry
     # aiohttp itself sends a GET again, once, when the connection broke before any
     # response (RFC 9112, 9.3.1: meant for a keep-alive connection the server had just
-    # closed); httpx does not.
+    # closed); httpx does not, nor does the native stack on a fresh connection.
     resends = 1 if resent and fetch_settings.client == "aiohttp" else 0
     assert len(web.hits("/broken")) == 1 + resends
 
@@ -842,3 +845,270 @@ async def test_connection_guard_catches_dns_rebinding(
         assert info.value.url == url
         assert (await f.get(url, allow_private=True)).body == b"internal"
     assert len(web.hits("/secret")) == 2  # the blocked request never got as far as HTTP
+
+
+# --- the native stack's own connection handling (transport_native.py) ---------------------
+
+
+class ScriptedServer:
+    """A raw HTTP/1.1 server on loopback: the n-th connection answers the requests on it
+    from the n-th script in turn (bytes to send, or "close"/"reset" instead of an answer),
+    then waits for the client to hang up. Counts connections, keeps request heads."""
+
+    def __init__(self, *scripts: list[bytes | str]) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.connections = 0
+        self.requests = 0
+        self.heads: list[bytes] = []
+        self._scripts = list(scripts)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        for script in self._scripts:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(connection, script), daemon=True).start()
+
+    def _answer(self, connection: socket.socket, script: list[bytes | str]) -> None:
+        with connection, contextlib.suppress(OSError):
+            received = b""
+            for action in script:
+                while b"\r\n\r\n" not in received:
+                    data = connection.recv(65536)
+                    if not data:
+                        return
+                    received += data
+                head, received = received.split(b"\r\n\r\n", 1)
+                self.heads.append(head)
+                self.requests += 1
+                if action == "reset":
+                    linger = struct.pack("ii", 1, 0)
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                if isinstance(action, str):
+                    return
+                connection.sendall(action)
+            while connection.recv(65536):
+                pass
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., ScriptedServer]]:
+    servers: list[ScriptedServer] = []
+
+    def start(*scripts: list[bytes | str]) -> ScriptedServer:
+        servers.append(ScriptedServer(*scripts))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def native(**overrides: Any) -> FetchSettings:
+    values: dict[str, Any] = {
+        "client": "native",
+        "allow_private_addresses": True,
+        "timeout": 2.0,
+        "deadline": 3.0,
+        "retries": 0,
+    }
+    return FetchSettings(**{**values, **overrides})
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+async def test_native_reuses_one_connection_for_sequential_requests(
+    scripted: Callable[..., ScriptedServer],
+) -> None:
+    not_modified = b'HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n\r\n'
+    server = scripted([OK, not_modified, OK])
+    async with fetcher(native()) as f:
+        assert (await f.get(server.url("/a"))).body == b"ok"
+        assert (await f.get(server.url("/a"), Validators('"v"'))).status == 304
+        assert (await f.get(server.url("/b"))).body == b"ok"
+        assert f._transport._ssl is None  # type: ignore[attr-defined]  # made for https only
+    assert (server.connections, server.requests) == (1, 3)
+
+
+@pytest.mark.parametrize("hang_up", ["close", "reset"])
+async def test_native_retries_a_pooled_connection_the_server_closed_once(
+    scripted: Callable[..., ScriptedServer], hang_up: str
+) -> None:
+    """Closed before any byte of the answer (RFC 9112, 9.3.1): sent again on a fresh
+    connection, by the stack itself (retries=0); a fresh one's failure is not retried."""
+    server = scripted([OK, hang_up], [OK, hang_up], [hang_up], [OK])
+    async with fetcher(native()) as f:
+        assert (await f.get(server.url("/1"))).body == b"ok"
+        assert (await f.get(server.url("/2"))).body == b"ok"
+        assert (server.connections, server.requests) == (2, 3)
+        # The second connection is dropped too, and so is its fresh replacement: that
+        # failure is the answer (the fourth connection would have succeeded).
+        with pytest.raises(FetchError):
+            await f.get(server.url("/3"))
+    assert (server.connections, server.requests) == (3, 5)
+
+
+async def test_native_request_line_and_headers(
+    scripted: Callable[..., ScriptedServer],
+) -> None:
+    server = scripted([OK, OK])
+    async with fetcher(native(user_agent="Agent/2")) as f:
+        await f.get(f"http://u%40x:p%3Ass@127.0.0.1:{server.port}/caf\u00e9 menu?q=a b#top")
+        await f.get(f"http://127.0.0.1:{server.port}?only=query")
+    first, second = (head.decode().split("\r\n") for head in server.heads)
+    assert first[0] == "GET /caf%C3%A9%20menu?q=a%20b HTTP/1.1"
+    assert f"Host: 127.0.0.1:{server.port}" in first
+    assert "User-Agent: Agent/2" in first
+    assert "Authorization: Basic " + base64.b64encode(b"u@x:p:ss").decode() in first
+    assert second[0] == "GET /?only=query HTTP/1.1"
+    assert not any(line.startswith("Authorization") for line in second)
+
+
+async def test_native_does_not_resend_a_post(scripted: Callable[..., ScriptedServer]) -> None:
+    """The server may have acted on it before it hung up: the caller decides."""
+    server = scripted([OK, "close"], [OK])
+    async with fetcher(native()) as f:
+        assert (await f.get(server.url("/a"))).body == b"ok"
+        with pytest.raises(FetchError, match="Server disconnected"):
+            await f.post(server.url("/hook"), b"{}", {"Content-Type": "application/json"})
+    assert (server.connections, server.requests) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nok\r\n0\r\n\r\n",
+    ],
+    ids=["connection-close", "http-1.0", "length-and-chunked"],
+)
+async def test_native_does_not_reuse_a_connection_it_may_not(
+    scripted: Callable[..., ScriptedServer], answer: bytes
+) -> None:
+    # The server keeps the first connection open: only the answer's head says "no more".
+    server = scripted([answer], [OK])
+    async with fetcher(native()) as f:
+        assert (await f.get(server.url("/a"))).body == b"ok"
+        assert (await f.get(server.url("/b"))).body == b"ok"
+    assert (server.connections, server.requests) == (2, 2)
+
+
+async def test_chunked_body_with_extensions_and_trailers(
+    scripted: Callable[..., ScriptedServer], settings: MakeSettings
+) -> None:
+    answer = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+        b"5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 11\r\nX-More: yes\r\n\r\n"
+    )
+    server = scripted([answer, OK])
+    async with fetcher(settings()) as f:
+        result = await f.get(server.url("/a"))
+        assert result.body == b"hello world"
+        assert (await f.get(server.url("/b"))).body == b"ok"  # the framing held
+    assert server.connections == 1
+
+
+async def test_interim_responses_are_skipped(
+    scripted: Callable[..., ScriptedServer], settings: MakeSettings
+) -> None:
+    answer = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + OK
+    )
+    server = scripted([answer])
+    async with fetcher(settings()) as f:
+        result = await f.get(server.url("/a"))
+    assert (result.status, result.body) == (200, b"ok")
+    assert "link" not in result.headers
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"HTTP/1.1 abc OK\r\n\r\n", "illegal status line"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "illegal chunk size"),
+        (b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "illegal header line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello", "invalid Content-Length"),
+    ],
+)
+async def test_native_malformed_answers_are_protocol_errors(
+    scripted: Callable[..., ScriptedServer], answer: bytes, reason: str
+) -> None:
+    server = scripted([answer])
+    async with fetcher(native()) as f:
+        with pytest.raises(FetchError, match=f"protocol error: {reason}"):
+            await f.get(server.url("/a"))
+
+
+async def test_native_guard_refuses_a_name_that_resolves_to_loopback(
+    scripted: Callable[..., ScriptedServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack resolves names itself and connects to the checked address; here the
+    policy's own check is skipped, as if DNS had answered differently a moment before."""
+    server = scripted([OK])
+    loop = asyncio.get_running_loop()
+
+    async def dns(host: str, port: int, **kwargs: Any) -> Any:
+        assert host == "news.test"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    async def resolver_lies(self: Fetcher, url: str, target: object) -> None:
+        return None
+
+    monkeypatch.setattr(loop, "getaddrinfo", dns)
+    monkeypatch.setattr(Fetcher, "_check_address", resolver_lies)
+    url = f"http://news.test:{server.port}/a"
+    async with fetcher(native(allow_private_addresses=False)) as f:
+        with pytest.raises(BlockedAddressError, match=r"'news.test' resolves to non-public"):
+            await f.get(url)
+        assert server.connections == 0
+        assert (await f.get(url, allow_private=True)).body == b"ok"  # the other pool
+
+
+async def test_native_guard_keeps_the_public_answers_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from monitor.transport_native import NativeTransport
+
+    loop = asyncio.get_running_loop()
+    answers = [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 80)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80)),
+    ]
+
+    async def dns(host: str, port: int, **kwargs: Any) -> Any:
+        return list(answers)
+
+    monkeypatch.setattr(loop, "getaddrinfo", dns)
+    stack = NativeTransport(native())
+    guarded = stack._policies.get(False)
+    assert await guarded._addresses("news.test", 80) == [(socket.AF_INET, ("93.184.216.34", 80))]
+    with pytest.raises(BlockedAddressError, match=r"non-public 10\.0\.0\.7"):
+        await guarded._addresses("10.0.0.7", 80)  # a literal is checked as it is
+    assert len(await stack._policies.get(True)._addresses("intranet.test", 80)) == 2
+    await stack.aclose()
+
+
+async def test_native_bounds_the_whole_response_head(
+    scripted: Callable[..., ScriptedServer],
+) -> None:
+    many = b"".join(b"X-Field-%d: %s\r\n" % (n, b"v" * 1000) for n in range(300))  # 300 kB
+    server = scripted([b"HTTP/1.1 200 OK\r\n" + many + b"Content-Length: 2\r\n\r\nok"])
+    async with fetcher(native()) as f:
+        with pytest.raises(FetchError, match="protocol error: response head over"):
+            await f.get(server.url("/a"))
