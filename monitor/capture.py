@@ -179,7 +179,7 @@ class Capture(Room):
     ) -> None:
         """``fetched`` is called once the page has been fetched (its host slot is free)."""
         now = run.now
-        checked = replace(article, last_checked=now, next_check=self._next_check(article, now))
+        checked = article.but(last_checked=now, next_check=self._next_check(article, now))
         if entry is not None and entry.summary.strip():
             checked = replace(checked, feed_summary=normalize_text(entry.summary))
         if self.from_feed(article):
@@ -195,8 +195,7 @@ class Capture(Room):
         if result is None:
             return
         kept = carried_validators(Validators(article.etag, article.last_modified), result)
-        checked = replace(
-            checked,
+        checked = checked.but(
             last_seen=now,
             last_error=None,
             etag=kept.etag,

@@ -107,3 +107,15 @@ def test_relay_reports_add_up():
     total = RelayReport(delivered=1, errors=["a"])
     total.add(RelayReport(delivered=2, retried=1, dead=1, errors=["b"]))
     assert total == RelayReport(delivered=3, retried=1, dead=1, errors=["a", "b"])
+
+
+def test_article_but_is_replace_at_a_lower_cost():
+    article = models.Article(7, "feed", "https://a.example/x", "https://a.example/x", T0, T0)
+    changes = {"last_checked": T0, "etag": '"v2"', "versions": 3}
+    quick = article.but(**changes)
+    assert quick == dataclasses.replace(article, **changes)
+    assert type(quick) is models.Article and article.etag is None  # the original is as it was
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        quick.etag = None  # type: ignore[misc]
+    with pytest.raises(TypeError, match="no field 'etga'"):
+        article.but(etga="typo")

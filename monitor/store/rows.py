@@ -3,6 +3,7 @@ as their values, nested values (tags, stats, drift, reasons, payloads) as JSON t
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import fields
 from enum import Enum
@@ -25,7 +26,13 @@ def column_value(value: Any) -> Any:
 
 def row_fields(row: RowMapping, cls: type) -> dict[str, Any]:
     """The fields of dataclass ``cls`` from ``row``, unconverted."""
-    return {f.name: row[f.name] for f in fields(cls)}
+    return {name: row[name] for name in field_names(cls)}
+
+
+@functools.cache
+def field_names(cls: type) -> tuple[str, ...]:
+    """Dataclass ``cls``'s field names (asked once per row read: kept)."""
+    return tuple(f.name for f in fields(cls))
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
