@@ -26,6 +26,7 @@ import asyncio
 import json
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -136,120 +137,170 @@ def _body_length(head: bytes) -> int:
 
 
 class LatencyProxy:
-    """The relay; ``counts`` is the current round's."""
+    """The relay; ``counts`` is the current round's.
+
+    Protocols and timers, no streams or tasks per chunk: a chunk costs a callback when it
+    arrives and a write when it is due (the proxy's CPU in a warm round: 0.32 s, against
+    0.52 s with streams). What it adds to each round trip is the same either way: at 100
+    flows a trivial client sees 53-54 ms for 50, of which about 0.6 ms per direction is
+    asyncio's timers firing on the next millisecond, the rest the hops' wake-ups.
+    """
 
     def __init__(self, rtt: float, upstream_port: int) -> None:
         self.rtt = rtt
         self.upstream_port = upstream_port
         self.counts = Counts()
-        # asyncio holds a connection's handler task weakly: a relay waiting on a slow side
-        # would be collected mid-way ("Task was destroyed but it is pending!").
-        self._relays: set[asyncio.Task[None]] = set()
+        # asyncio holds tasks weakly: a pending upstream connect must not be collected.
+        self._connects: set[asyncio.Task[None]] = set()
 
     async def serve(self, hosts: int, port: int) -> list[asyncio.Server]:
+        loop = asyncio.get_running_loop()
         servers = []
         for n in range(1, hosts + 1):
             address = f"127.0.0.{n}"
-
-            async def handle(
-                reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str = address
-            ) -> None:
-                task = asyncio.current_task()
-                assert task is not None
-                self._relays.add(task)
-                try:
-                    await self._relay(host, reader, writer)
-                finally:
-                    self._relays.discard(task)
-
-            servers.append(await asyncio.start_server(handle, address, port, backlog=1024))
+            server = await loop.create_server(
+                lambda host=address: _ClientSide(self, host),  # type: ignore[misc]
+                address,
+                port,
+                backlog=1024,
+            )
+            servers.append(server)
         return servers
 
-    async def _relay(
-        self, host: str, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        accepted = loop.time()
-        self.counts.connections += 1
-        try:
-            server_in, server_out = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        except OSError:
-            client_out.close()
+
+class _Direction:
+    """One direction of a relayed connection: each chunk is written at its due time, in
+    the order it arrived; an empty chunk ends the direction (EOF)."""
+
+    def __init__(self, sent: Callable[[bytes], None] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.out: asyncio.Transport | None = None  # None until the far side is connected
+        self._sent = sent
+        self._queue: deque[tuple[float, bytes]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self.ended = False
+
+    def push(self, data: bytes, at: float) -> None:
+        if self.ended:
             return
-        # The handshake's round trip: nothing reaches the server before it is over.
-        ready = accepted + self.rtt
-        pending: list[str] = []  # hosts of requests sent on this connection, in order
+        self.ended = not data
+        self._queue.append((at, data))
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._queue[0][0], self._flush)
 
-        def request_heads(data: bytes, tail: bytes) -> int:
-            return (tail + data).count(HEAD_END)
-
-        async def upstream() -> None:
-            queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
-            deliver = asyncio.create_task(_deliver(queue, server_out))
-            tail = b""
-            try:
-                while data := await client_in.read(65536):
-                    for _ in range(request_heads(data, tail)):
-                        self.counts.begin(host)
-                        pending.append(host)
-                    tail = (tail + data)[-3:]
-                    queue.put_nowait((max(loop.time() + self.rtt / 2, ready), data))
-            except OSError:
-                pass
-            queue.put_nowait((0.0, b""))
-            await deliver
-
-        async def downstream() -> None:
-            ends = ResponseEnds()
-            queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
-
-            def delivered(data: bytes) -> None:
-                for _ in range(ends.feed(data)):
-                    if pending:
-                        self.counts.end(pending.pop(0))
-
-            deliver = asyncio.create_task(_deliver(queue, client_out, delivered))
-            try:
-                while data := await server_in.read(65536):
-                    queue.put_nowait((loop.time() + self.rtt / 2, data))
-            except OSError:
-                pass
-            queue.put_nowait((0.0, b""))
-            await deliver
-
-        await asyncio.gather(upstream(), downstream())
-        while pending:  # answers cut short by a close end with it
-            self.counts.end(pending.pop())
-
-
-async def _deliver(
-    queue: asyncio.Queue[tuple[float, bytes]],
-    out: asyncio.StreamWriter,
-    delivered: Callable[[bytes], None] | None = None,
-) -> None:
-    """Write each chunk at its time; an empty chunk closes the direction."""
-    loop = asyncio.get_running_loop()
-    while True:
-        at, data = await queue.get()
-        if not data:
-            break
-        wait = at - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        try:
+    def _flush(self) -> None:
+        self._timer = None
+        out = self.out
+        if out is None:  # still connecting to the server: try again in a millisecond
+            self._timer = self.loop.call_at(self.loop.time() + 0.001, self._flush)
+            return
+        now = self.loop.time()
+        first = True
+        while self._queue and (first or self._queue[0][0] <= now):
+            first = False  # the timer was set for the first chunk
+            _, data = self._queue.popleft()
+            if out.is_closing():
+                self._queue.clear()
+                return
+            if not data:
+                if out.can_write_eof():
+                    out.write_eof()
+                else:
+                    out.close()
+                return
             out.write(data)
-            await out.drain()
+            if self._sent is not None:
+                self._sent(data)
+        if self._queue:
+            self._timer = self.loop.call_at(self._queue[0][0], self._flush)
+
+    def abort(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._queue.clear()
+        self.ended = True
+
+
+class _ClientSide(asyncio.Protocol):
+    """A client's connection to one of the proxy's addresses, relayed to the server."""
+
+    def __init__(self, proxy: LatencyProxy, host: str) -> None:
+        self.proxy = proxy
+        self.host = host
+        self.loop = asyncio.get_running_loop()
+        self.pending: list[str] = []  # hosts of requests sent on this connection, in order
+        self.tail = b""
+        self.ends = ResponseEnds()
+        self.up = _Direction()
+        self.down = _Direction(self._delivered)
+        self.ready = 0.0
+        self.server: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.down.out = transport  # type: ignore[assignment]
+        self.proxy.counts.connections += 1
+        # The handshake's round trip: nothing reaches the server before it is over.
+        self.ready = self.loop.time() + self.proxy.rtt
+        task = self.loop.create_task(self._connect())
+        self.proxy._connects.add(task)
+        task.add_done_callback(self.proxy._connects.discard)
+
+    async def _connect(self) -> None:
+        try:
+            server, _ = await self.loop.create_connection(
+                lambda: _ServerSide(self), "127.0.0.1", self.proxy.upstream_port
+            )
         except OSError:
-            break
-        if delivered is not None:
-            delivered(data)
-    try:
-        if out.can_write_eof():
-            out.write_eof()
-        else:
-            out.close()
-    except OSError:
-        out.close()
+            if self.down.out is not None:
+                self.down.out.close()
+            return
+        self.server = server  # type: ignore[assignment]
+        self.up.out = server  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        counts = self.proxy.counts
+        for _ in range((self.tail + data).count(HEAD_END)):
+            counts.begin(self.host)
+            self.pending.append(self.host)
+        self.tail = (self.tail + data)[-3:]
+        self.up.push(data, max(self.loop.time() + self.proxy.rtt / 2, self.ready))
+
+    def eof_received(self) -> bool:
+        self.up.push(b"", max(self.loop.time() + self.proxy.rtt / 2, self.ready))
+        return True  # half-closed: the answers may still come back
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.down.abort()
+        self.up.push(b"", max(self.loop.time() + self.proxy.rtt / 2, self.ready))
+        while self.pending:  # answers cut short by a close end with it
+            self.proxy.counts.end(self.pending.pop())
+
+    def _delivered(self, data: bytes) -> None:
+        for _ in range(self.ends.feed(data)):
+            if self.pending:
+                self.proxy.counts.end(self.pending.pop(0))
+
+    def server_gone(self) -> None:
+        self.down.push(b"", self.loop.time() + self.proxy.rtt / 2)
+
+
+class _ServerSide(asyncio.Protocol):
+    """The relay's connection to the server, for one client connection."""
+
+    def __init__(self, client: _ClientSide) -> None:
+        self.client = client
+
+    def data_received(self, data: bytes) -> None:
+        client = self.client
+        client.down.push(data, client.loop.time() + client.proxy.rtt / 2)
+
+    def eof_received(self) -> bool:
+        self.client.server_gone()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client.server_gone()
 
 
 async def _main(args: argparse.Namespace) -> None:

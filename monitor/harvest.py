@@ -23,7 +23,6 @@ from monitor.decide import (
     provisional,
 )
 from monitor.errors import FeedParseError, FetchError, HTTPStatusError, StoreError, WorkerError
-from monitor.feeds import parse_feed
 from monitor.fetch import host_key, same_origin
 from monitor.ledger import Ledger
 from monitor.models import (
@@ -39,7 +38,6 @@ from monitor.models import (
 )
 from monitor.normalize import normalize_text
 from monitor.schedule import is_due
-from monitor.sitemaps import children_due, merged, parse_sitemap
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
@@ -79,6 +77,8 @@ class Harvest(Room):
             if feed.type == "sitemap":
                 parsed = await self._sitemap(feed, state, result.body, result.final_url)
             else:
+                from monitor.feeds import parse_feed  # loaded once a feed changed
+
                 parsed = await self.pool.run(
                     parse_feed, result.body, result.final_url, dict(result.headers)
                 )
@@ -126,6 +126,9 @@ class Harvest(Room):
     ) -> ParsedFeed:
         """A sitemap's articles; for an index, those of its children changed since the
         last successful check. A child that fails is named in the warning, not fatal."""
+        # Loaded once a sitemap changed, as feedparser: a round of 304s needs neither.
+        from monitor.sitemaps import children_due, merged, parse_sitemap
+
         top = await self.pool.run(parse_sitemap, body, url)
         if not top.children:
             return merged([top])

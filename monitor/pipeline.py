@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from monitor.capture import Capture, Means
 from monitor.config import FeedConfig, Settings
@@ -32,7 +32,6 @@ from monitor.errors import (
     ReadOnlyStoreError,
     StoreError,
 )
-from monitor.extract import Extractor, TrafilaturaExtractor
 from monitor.fetch import Fetcher, host_key
 from monitor.harvest import Harvest
 from monitor.hostclaims import HostClaims
@@ -53,6 +52,9 @@ from monitor.store.runner import StoreRunner
 from monitor.tasks import for_each, interleave, one_batch
 from monitor.workers import WorkerPool, default_workers
 from monitor.writes import Writer
+
+if TYPE_CHECKING:  # the extractor (lxml and all) is loaded only when a page is extracted
+    from monitor.extract import Extractor
 
 DUE_PAGE = 500  # due articles read from the store at a time
 # A claimed round's work on a host (issue 17): this many round trips at its per-host limit
@@ -455,7 +457,11 @@ async def check_once(
     """One pass with a fresh shared HTTP client: what ``newsmonitor check`` runs."""
     seeds = load_seeds(settings.seeds.dir, settings.ignore)
     async with Fetcher(settings.fetch) as fetcher:
-        monitor = Monitor(settings, store, fetcher, extractor or TrafilaturaExtractor(), seeds)
+        if extractor is None:
+            from monitor.extract import TrafilaturaExtractor  # lxml and all: loaded when used
+
+            extractor = TrafilaturaExtractor()
+        monitor = Monitor(settings, store, fetcher, extractor, seeds)
         try:
             return await monitor.check(now, feeds=feeds, force=force, progress=progress)
         finally:

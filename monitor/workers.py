@@ -26,12 +26,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor.errors import ExtractError, WorkerError
-from monitor.extract import Extractor
 from monitor.models import Page
 from monitor.store import pack_raw
+
+if TYPE_CHECKING:  # a run with no page to extract never loads lxml and the extractor
+    from monitor.extract import Extractor
 
 log = logging.getLogger(__name__)
 
