@@ -1,5 +1,5 @@
 """``python -m monitor`` runs the CLI."""
 
-from monitor.cli import main
+from monitor import main
 
 main()

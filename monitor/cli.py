@@ -39,6 +39,11 @@ CONFIG_ENV = "NEWSMONITOR_CONFIG"
 ALERT_STATUSES = ("queued", "delivered", "dead")
 
 
+# Commands that ended with their store closed and their workers stopped: their process may
+# exit without tearing the interpreter down (``monitor.main``).
+ENDED: set[str] = set()
+
+
 class UserError(click.ClickException):
     """A problem the user can fix: printed as one line, exit code 2."""
 
@@ -208,6 +213,8 @@ def check(
         outcome = _check_under_lease(
             store, settings, now, console, feeds, force, wait, show_progress
         )
+    # Written and closed: nothing is left for the interpreter's teardown to do (monitor.main).
+    ENDED.add("check")
     if outcome is None:
         return  # another check holds the store; said so on stderr
     report, delivery = outcome

@@ -205,6 +205,7 @@ class Fetcher:
         else:
             self._transport = transport if transport is not None else make_transport(settings)
         self._slots = asyncio.Semaphore(settings.concurrency)
+        self.in_flight = 0  # requests sent and not yet answered
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         # (host, port) -> (loop time until which it holds, the host's addresses)
         self._resolved: dict[tuple[str, int], tuple[float, list[Address]]] = {}
@@ -354,29 +355,33 @@ class Fetcher:
         # Host slot first: a task queued for a busy host must not hold a global slot
         # that a request to an idle host could use.
         async with host_slots, self._slots:
-            deadline = asyncio.timeout(self._settings.deadline)
-            observer = self._observer if body is None else None
-            started = time.perf_counter()
+            self.in_flight += 1
             try:
-                async with deadline:
-                    if not private_ok:
-                        await self._check_address(url, target)
-                    reply = await self._send(url, headers, private_ok, body)
-            except TimeoutError as exc:
-                if observer is not None:
-                    observer(None, time.perf_counter() - started)
-                if not deadline.expired():
+                deadline = asyncio.timeout(self._settings.deadline)
+                observer = self._observer if body is None else None
+                started = time.perf_counter()
+                try:
+                    async with deadline:
+                        if not private_ok:
+                            await self._check_address(url, target)
+                        reply = await self._send(url, headers, private_ok, body)
+                except TimeoutError as exc:
+                    if observer is not None:
+                        observer(None, time.perf_counter() - started)
+                    if not deadline.expired():
+                        raise
+                    raise DeadlineExceededError(
+                        redact_url(url), f"no complete response within {self._settings.deadline}s"
+                    ) from exc
+                except Exception:
+                    if observer is not None:
+                        observer(None, time.perf_counter() - started)
                     raise
-                raise DeadlineExceededError(
-                    redact_url(url), f"no complete response within {self._settings.deadline}s"
-                ) from exc
-            except Exception:
                 if observer is not None:
-                    observer(None, time.perf_counter() - started)
-                raise
-            if observer is not None:
-                observer(reply.status, time.perf_counter() - started)
-            return reply
+                    observer(reply.status, time.perf_counter() - started)
+                return reply
+            finally:
+                self.in_flight -= 1
 
     async def _check_address(self, url: str, target: _Target) -> None:
         """Raise BlockedAddressError unless every address of the host is public.

@@ -115,7 +115,7 @@ class Monitor:
         self.db = runner or StoreRunner(store)
         self._repaired = False  # incomplete articles looked for (once per process)
         self.pool = WorkerPool(extractor, settings.extract.workers or default_workers())
-        self.writer = Writer(settings, store, self.db)
+        self.writer = Writer(settings, store, self.db, self._crowded)
         self.linker = SeedLinker(settings, store, self.db, seeds)
         means = Means(store, self.db, fetcher, self.pool, self.writer)
         self.capture = Capture(settings, means, self.linker)
@@ -129,6 +129,11 @@ class Monitor:
     @property
     def seeds(self) -> Mapping[str, Seed]:
         return self.linker.seeds
+
+    def _crowded(self) -> bool:
+        """Whether requests to several hosts are waiting on the network: more in flight
+        than one host may have. A batch of the store's then goes to a thread (issue 16)."""
+        return self.fetcher.in_flight > self.settings.fetch.per_host_concurrency
 
     @property
     def read_only(self) -> ReadOnlyStoreError | None:
@@ -412,7 +417,11 @@ class Monitor:
             # articles are due.
             for start in range(0, len(due), DUE_PAGE):
                 try:
-                    yield await self.db.read(self.store.get_articles, due[start : start + DUE_PAGE])
+                    page = due[start : start + DUE_PAGE]
+                    if self._crowded():  # answers are due meanwhile: read in a thread
+                        yield await self.db.aside(False, self.store.get_articles, page)
+                    else:
+                        yield await self.db.read(self.store.get_articles, page)
                 except StoreError as exc:
                     self.writer.failed(run, f"reading due articles failed: {exc}", exc)
                     return

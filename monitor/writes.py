@@ -10,10 +10,11 @@ refuses is reported in the pass's ledger and redone by the next run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import datetime
 from functools import partial
+from typing import ParamSpec, TypeVar
 
 from monitor.alerts.routing import outbox_rows
 from monitor.config import Settings
@@ -37,15 +38,26 @@ UPDATE_BATCH = 500  # pending article updates written in one transaction
 # The store moves the revision on itself (record), never from these batched updates.
 ARTICLE_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("id", "revision"))
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Writer:
     """The check's one way to the store's write side, shared by its feeds and articles."""
 
-    def __init__(self, settings: Settings, store: CheckStore, db: StoreRunner) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: CheckStore,
+        db: StoreRunner,
+        crowded: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.db = db
+        # Whether requests to several hosts wait on the network: a batch is then written
+        # in a thread, not in the loop that is to answer them (StoreRunner.aside).
+        self.crowded = crowded
         # Set when the store refused a write because it cannot be written at all: the
         # daemon stops instead of fetching the same pages forever.
         self.read_only: ReadOnlyStoreError | None = None
@@ -112,7 +124,7 @@ class Writer:
             await self._update(run, batch, names)
         if revisits:
             try:
-                await self.db.write(self.store.record_revisits, revisits)
+                await self._batch(self.store.record_revisits, revisits)
             except StoreError as exc:
                 self.failed(run, f"{len(revisits)} re-checks answered 304 not saved: {exc}", exc)
         if states:
@@ -129,7 +141,7 @@ class Writer:
 
     async def _update(self, run: Ledger, batch: list[Article], names: tuple[str, ...]) -> None:
         try:
-            held = await self.db.write(self.store.update_articles, batch, names)
+            held = await self._batch(self.store.update_articles, batch, names)
         except StoreError as exc:
             # Only "checked, nothing new" is lost: these articles are checked again.
             self.failed(run, f"{len(batch)} article updates not saved: {exc}", exc)
@@ -141,6 +153,11 @@ class Writer:
                 len(held),
                 ", ".join(map(str, held[:10])),
             )
+
+    async def _batch(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.crowded():
+            return await self.db.aside(True, fn, *args, **kwargs)
+        return await self.db.write(fn, *args, **kwargs)
 
     def failed(self, run: Ledger, message: str, exc: StoreError) -> None:
         """A write the store refused: logged (no traceback: it is not a bug) and reported."""

@@ -127,6 +127,44 @@ def test_python_dash_m_monitor_runs() -> None:
     assert result.returncode == 0 and "newsmonitor" in result.stdout
 
 
+_ENDING = """
+import atexit, pathlib, sys
+
+config = sys.argv[1]
+
+class Teardown:
+    def __del__(self):  # runs only if the interpreter frees its modules one by one
+        pathlib.Path(config + ".teardown").write_text("ran")
+
+kept = Teardown()
+atexit.register(lambda: pathlib.Path(config + ".atexit").write_text("ran"))
+sys.argv = ["newsmonitor", "--config", config, *sys.argv[2:]]
+from monitor import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("args", "status"), [((), 0), (("--exit-code",), 1)])
+def test_a_check_process_ends_without_the_teardown_but_with_everything_else(
+    config: Path, args: tuple[str, ...], status: int
+) -> None:
+    # Issue 16: a finished check skips freeing its modules one by one (0.1 s); its output,
+    # its status and every exit handler are as in any exit.
+    command = [sys.executable, "-c", _ENDING, str(config), "check", "--json", *args]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == status, result.stderr
+    report = json.loads(result.stdout)
+    assert [c["kind"] for c in report["changes"]] == ["new"]
+    assert Path(f"{config}.atexit").read_text() == "ran"
+    assert not Path(f"{config}.teardown").exists()
+
+    # Any other command ends as usual, teardown included.
+    done = subprocess.run(
+        [sys.executable, "-c", _ENDING, str(config), "status"], capture_output=True, cwd=ROOT
+    )
+    assert done.returncode == 0 and Path(f"{config}.teardown").read_text() == "ran"
+
+
 def test_diff_command_in_every_format(config: Path, web: WebServer) -> None:
     invoke(config, "check", "--all")
     web.set("/a/harbour", page("Harbour vote", [STORY[0], STORY[1].replace("1,200", "2,400")]))

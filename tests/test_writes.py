@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from monitor.config import settings_from_dict
 from monitor.ledger import Ledger
@@ -76,3 +79,40 @@ def test_commit_of_nothing_new_for_a_new_article_inserts_the_row(store: Store) -
     # Known meanwhile (another feed, another process): not inserted twice.
     asyncio.run(write.commit(new_article("https://x.org/gone"), Ledger(NOW), []))
     assert len(store.list_articles()) == 1
+
+
+class Watched:
+    """``store``, noting on which thread each batch of article updates was written."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.threads: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def update_articles(self, batch: list[Article], only: tuple[str, ...] = ()) -> list[int]:
+        self.threads.append(threading.current_thread().name)
+        return self.store.update_articles(batch, only)
+
+
+@pytest.mark.parametrize("crowded", [False, True])
+def test_a_batch_goes_to_a_thread_while_many_requests_wait(store: Store, crowded: bool) -> None:
+    # Issue 16: hundreds of rows in place hold every answer the loop has to take meanwhile;
+    # with few requests in flight, in place costs less (no contention for the GIL).
+    watched = Watched(store)
+    runner = StoreRunner(watched)  # type: ignore[arg-type]
+    write = Writer(settings_from_dict({}), watched, runner, lambda: crowded)  # type: ignore[arg-type]
+    stored = store.add_article(new_article("https://x.org/a"))
+    run = Ledger(NOW)
+
+    async def scenario() -> None:
+        await write.defer(run, replace(stored, last_checked=NOW), stored)
+        await write.flush(run)
+
+    asyncio.run(scenario())
+    runner.close()
+    saved = store.get_article(stored.id)
+    assert saved is not None and saved.last_checked == NOW
+    (thread,) = watched.threads
+    assert (thread != "MainThread") == (crowded or not store.in_place)

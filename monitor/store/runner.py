@@ -11,6 +11,10 @@ daemon until the wait ended. ``StoreRunner`` decides where each call runs:
   place, as threads would only add contention for the GIL (10% of a cold round's time).
   A write first tries without waiting at all; only when the database is locked does it go
   to a writer thread, to wait there (at most the lock timeout) while the loop goes on.
+
+A batch (hundreds of rows read or written at once, 10-25 ms) is the exception: while
+requests to many hosts wait on the network, in place it would hold every answer that
+arrives meanwhile, so ``aside`` runs it in a thread whatever the store (issue 16).
 """
 
 from __future__ import annotations
@@ -62,6 +66,14 @@ class StoreRunner:
                 pass  # locked: wait for it in a thread, not here
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writers, partial(fn, *args, **kwargs))
+
+    async def aside(self, writes: bool, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args, **kwargs)``, a batch read (``writes`` false) or write, in a thread:
+        for when the loop has many requests to answer meanwhile. Otherwise ``read`` and
+        ``write`` cost less: a thread contends with the loop for the GIL."""
+        loop = asyncio.get_running_loop()
+        threads = self._writers if writes else self._readers
+        return await loop.run_in_executor(threads, partial(fn, *args, **kwargs))
 
     def close(self) -> None:
         """Wait for the calls in progress (each is bounded by the store's timeouts)."""
