@@ -822,9 +822,11 @@ def verdicts(
     articles: int,
     per_host: int | None = None,
     latency_ms: float = 0.0,
+    skewed: bool = False,
 ) -> list[str]:
     """The targets met or not; ``per_host``: the latency bench's, with that limit and
-    ``latency_ms`` of round-trip time."""
+    ``latency_ms`` of round-trip time; ``skewed``: its newsroom with one big host, whose
+    target is its own per-host bound rather than the even newsroom's times."""
 
     def mark(ok: bool) -> str:
         return "MET" if ok else "NOT MET"
@@ -833,7 +835,7 @@ def verdicts(
     warm, cold, edited = ours.get("warm"), ours.get("cold"), ours.get("edited")
     if per_host is not None:
         for name, target in LATENCY_TARGETS.items():
-            if name in ours:
+            if name in ours and not skewed:
                 lines.append(
                     f"  {name} <= {target} s (50 hosts x 50 ms): {ours[name].wall:.2f} s "
                     f"{mark(ours[name].wall <= target)}"
@@ -853,10 +855,12 @@ def verdicts(
             # The busiest host's requests, per_host at a time, one round trip each.
             busiest = max(warm.proxy["per_host_requests"].values(), default=0)
             bound = busiest * latency_ms / 1000 / per_host
+            # A target for the skewed newsroom; for the even one, what is left to win.
+            verdict = mark(warm.wall <= 1.1 * bound) if skewed else "(information)"
             lines.append(
                 f"  warm within 10% of the per-host bound ({busiest} requests to the busiest "
                 f"host x {latency_ms:g} ms / {per_host} = {bound:.2f} s): {warm.wall:.2f} s, "
-                f"{100 * (warm.wall / bound - 1):+.0f}% {mark(warm.wall <= 1.1 * bound)}"
+                f"{100 * (warm.wall / bound - 1):+.0f}% {verdict}"
             )
         return lines
     if warm:
@@ -1007,7 +1011,10 @@ def main() -> None:
                             f"{theirs[name].wall:.2f} s; {1 / ratio:.2f}x)"
                         )
         print()
-        for line in verdicts(ours, theirs, articles, per_host if hosts else None, args.latency_ms):
+        skewed = bool(args.skew)
+        for line in verdicts(
+            ours, theirs, articles, per_host if hosts else None, args.latency_ms, skewed
+        ):
             print(line)
         if not args.no_profile:
             print("\nprofile (cProfile, CPU time per thread; a fresh store) ...", flush=True)
