@@ -193,9 +193,6 @@ def check(
       newsmonitor check --all --json        # everything, machine-readable
       newsmonitor check --feed world --exit-code
     """
-    from monitor.render.report import print_check_report
-    from monitor.serialize import report_to_json
-
     settings = _settings(ctx)
     for name in feeds:
         settings.feed(name)  # unknown names are a user error before any work starts
@@ -219,8 +216,12 @@ def check(
         return  # another check holds the store; said so on stderr
     report, delivery = outcome
     if as_json:
+        from monitor.serialize import report_to_json
+
         echo_json(report_to_json(report, delivery))
     else:
+        from monitor.render.report import print_check_report  # rich's tables: not for JSON
+
         print_check_report(_console(), console, report, delivery)
     _exit_after_check(console, report, exit_code)
 

@@ -50,7 +50,7 @@ from monitor.seeds import load_seeds
 from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
 from monitor.tasks import for_each, interleave, one_batch
-from monitor.workers import WorkerPool, default_workers
+from monitor.workers import DefaultExtractor, WorkerPool, default_workers
 from monitor.writes import Writer
 
 if TYPE_CHECKING:  # the extractor (lxml and all) is loaded only when a page is extracted
@@ -466,11 +466,7 @@ async def check_once(
     """One pass with a fresh shared HTTP client: what ``newsmonitor check`` runs."""
     seeds = load_seeds(settings.seeds.dir, settings.ignore)
     async with Fetcher(settings.fetch) as fetcher:
-        if extractor is None:
-            from monitor.extract import TrafilaturaExtractor  # lxml and all: loaded when used
-
-            extractor = TrafilaturaExtractor()
-        monitor = Monitor(settings, store, fetcher, extractor, seeds)
+        monitor = Monitor(settings, store, fetcher, extractor or DefaultExtractor(), seeds)
         try:
             return await monitor.check(now, feeds=feeds, force=force, progress=progress)
         finally:

@@ -58,6 +58,25 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+class DefaultExtractor:
+    """The shipped extractor (``TrafilaturaExtractor``), loaded on its first page, or when
+    a worker starts: a round with no page to extract (all 304) never imports lxml and the
+    extraction modules (0.03 s of every such `check`)."""
+
+    def extract(self, html: bytes, url: str, content_type: str | None = None) -> Page:
+        return _trafilatura().extract(html, url, content_type)
+
+    def load(self) -> None:
+        _trafilatura()
+
+
+@functools.cache
+def _trafilatura() -> Extractor:
+    from monitor.extract import TrafilaturaExtractor
+
+    return TrafilaturaExtractor()
+
+
 class WorkerPool:
     """Runs an ``Extractor`` and other CPU-bound functions: in threads until ``start_after``
     jobs have been asked for, then in ``workers`` processes (<= 1: never)."""
@@ -223,6 +242,8 @@ def _start_worker(extractor: Extractor, parent: int) -> None:
     # Ctrl-C reaches the whole process group; the parent decides what stops, and how.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_extractor = extractor
+    if isinstance(extractor, DefaultExtractor):
+        extractor.load()  # now, while the pool waits for its workers to answer
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     # Registered last, so run first: once the pool has let the worker go, nothing is left
     # to save, and tearing down the interpreter (lxml, trafilatura) made every `check` wait

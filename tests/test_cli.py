@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -163,6 +164,31 @@ def test_a_check_process_ends_without_the_teardown_but_with_everything_else(
         [sys.executable, "-c", _ENDING, str(config), "status"], capture_output=True, cwd=ROOT
     )
     assert done.returncode == 0 and Path(f"{config}.teardown").read_text() == "ran"
+
+
+def test_a_check_with_nothing_to_parse_or_extract_loads_neither(config: Path) -> None:
+    # Issue 16: feedparser, lxml and the extractor are loaded by the first feed, sitemap or
+    # page that needs them; a round of 304s (here: a feed that cannot be reached) starts
+    # sooner without them.
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed = unused.getsockname()[1]  # nobody listens there once it is closed
+    feed = f'url = "http://127.0.0.1:{closed}/rss"'
+    config.write_text(re.sub(r'url = "http[^"]*"', feed, config.read_text()))
+    script = (
+        "import sys\nfrom monitor.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = sorted({'lxml', 'feedparser', 'monitor.extract'} & set(sys.modules))\n"
+        "print('loaded:', loaded)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "--config", str(config), "check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert "loaded: []" in result.stdout, result.stdout + result.stderr
 
 
 def test_diff_command_in_every_format(config: Path, web: WebServer) -> None:

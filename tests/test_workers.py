@@ -17,7 +17,7 @@ from monitor import workers
 from monitor.errors import ExtractError
 from monitor.extract import TrafilaturaExtractor
 from monitor.models import Page
-from monitor.workers import WorkerPool
+from monitor.workers import DefaultExtractor, WorkerPool
 from tests.test_extract import article_page
 
 URL = "https://news.example/2024/05/budget"
@@ -131,6 +131,18 @@ async def test_trafilatura_in_a_worker_gives_what_it_gives_here() -> None:
     finally:
         pool.close()
     assert there == here
+
+
+async def test_the_default_extractor_is_trafilaturas_here_and_in_a_worker() -> None:
+    html = article_page().encode()
+    here = TrafilaturaExtractor().extract(html, URL)
+    assert DefaultExtractor().extract(html, URL) == here
+    pool = WorkerPool(DefaultExtractor(), workers=2, start_after=0)
+    try:
+        assert await pool.start()
+        assert await pool.extract(html, URL, None) == here
+    finally:
+        pool.close()
 
 
 async def test_workers_are_replaced_after_their_share_of_jobs(monkeypatch) -> None:
