@@ -12,8 +12,11 @@ import base64
 import contextlib
 import gzip
 import ipaddress
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 import time
 import tracemalloc
@@ -23,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+import certifi
 import httpx
 import pytest
 from aiohttp.resolver import ThreadedResolver
@@ -699,6 +703,48 @@ async def test_repeated_header_fields_are_joined(web: WebServer, settings: MakeS
     async with fetcher(settings()) as f:
         result = await f.get(web.url("/links"))
     assert result.headers["link"] == "<a>; rel=x, <b>; rel=y"
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """An HTTPS server on loopback with a self-signed certificate: (its URL, the cert)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("TLS tests: openssl not found to make a certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+    command += ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"]
+    command += ["-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(command, check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = WebServer().use_tls(context).start()
+    server.set("/page", Reply("over TLS", etag='"t"'))
+    yield server.url("/page"), str(cert)
+    server.stop()
+
+
+async def test_an_untrusted_certificate_is_refused_alike_on_every_stack(
+    tls_server: tuple[str, str], settings: MakeSettings
+) -> None:
+    url, _ = tls_server
+    async with fetcher(settings()) as f:
+        with pytest.raises(FetchError) as info:
+            await f.get(url)
+    assert info.value.reason.startswith("cannot connect: [SSL: CERTIFICATE_VERIFY_FAILED]")
+    assert "self-signed certificate" in info.value.reason
+
+
+async def test_a_trusted_certificate_serves_and_revalidates_on_every_stack(
+    tls_server: tuple[str, str], settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cert = tls_server
+    monkeypatch.setattr(certifi, "where", lambda: cert)  # every stack's trust store
+    async with fetcher(settings()) as f:
+        first = await f.get(url)
+        again = await f.get(url, Validators(etag=first.etag))
+    assert first.status == 200 and first.body == b"over TLS"
+    assert again.status == 304 and again.body == b""
 
 
 async def test_cookies_a_site_sets_are_sent_back(web: WebServer, settings: MakeSettings) -> None:

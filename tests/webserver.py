@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -56,6 +57,7 @@ class WebServer:
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
+        self.scheme = "http"
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -84,12 +86,18 @@ class WebServer:
         self._thread.start()
         return self
 
+    def use_tls(self, context: ssl.SSLContext) -> WebServer:
+        """Serve HTTPS with ``context`` (before ``start``)."""
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self.scheme = "https"
+        return self
+
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
 
     def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def set(self, path: str, route: Route) -> None:
         with self._lock:
