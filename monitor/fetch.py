@@ -357,31 +357,43 @@ class Fetcher:
         async with host_slots, self._slots:
             self.in_flight += 1
             try:
-                deadline = asyncio.timeout(self._settings.deadline)
-                observer = self._observer if body is None else None
-                started = time.perf_counter()
-                try:
-                    async with deadline:
-                        if not private_ok:
-                            await self._check_address(url, target)
-                        reply = await self._send(url, headers, private_ok, body)
-                except TimeoutError as exc:
-                    if observer is not None:
-                        observer(None, time.perf_counter() - started)
-                    if not deadline.expired():
-                        raise
-                    raise DeadlineExceededError(
-                        redact_url(url), f"no complete response within {self._settings.deadline}s"
-                    ) from exc
-                except Exception:
-                    if observer is not None:
-                        observer(None, time.perf_counter() - started)
-                    raise
-                if observer is not None:
-                    observer(reply.status, time.perf_counter() - started)
-                return reply
+                return await self._timed(url, target, headers, private_ok, body)
             finally:
                 self.in_flight -= 1
+
+    async def _timed(
+        self,
+        url: str,
+        target: _Target,
+        headers: Mapping[str, str],
+        private_ok: bool,
+        body: bytes | None,
+    ) -> HTTPReply:
+        """``_exchange`` once its slots are held: the request under the deadline, timed for
+        the observer."""
+        deadline = asyncio.timeout(self._settings.deadline)
+        observer = self._observer if body is None else None
+        started = time.perf_counter()
+        try:
+            async with deadline:
+                if not private_ok:
+                    await self._check_address(url, target)
+                reply = await self._send(url, headers, private_ok, body)
+        except TimeoutError as exc:
+            if observer is not None:
+                observer(None, time.perf_counter() - started)
+            if not deadline.expired():
+                raise
+            raise DeadlineExceededError(
+                redact_url(url), f"no complete response within {self._settings.deadline}s"
+            ) from exc
+        except Exception:
+            if observer is not None:
+                observer(None, time.perf_counter() - started)
+            raise
+        if observer is not None:
+            observer(reply.status, time.perf_counter() - started)
+        return reply
 
     async def _check_address(self, url: str, target: _Target) -> None:
         """Raise BlockedAddressError unless every address of the host is public.

@@ -418,10 +418,7 @@ class Monitor:
             for start in range(0, len(due), DUE_PAGE):
                 try:
                     page = due[start : start + DUE_PAGE]
-                    if self._crowded():  # answers are due meanwhile: read in a thread
-                        yield await self.db.aside(False, self.store.get_articles, page)
-                    else:
-                        yield await self.db.read(self.store.get_articles, page)
+                    yield await self.db.batch(False, self._crowded(), self.store.get_articles, page)
                 except StoreError as exc:
                     self.writer.failed(run, f"reading due articles failed: {exc}", exc)
                     return

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import datetime
 from functools import partial
-from typing import ParamSpec, TypeVar
 
 from monitor.alerts.routing import outbox_rows
 from monitor.config import Settings
@@ -38,8 +37,6 @@ UPDATE_BATCH = 500  # pending article updates written in one transaction
 # The store moves the revision on itself (record), never from these batched updates.
 ARTICLE_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("id", "revision"))
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 class Writer:
@@ -56,7 +53,7 @@ class Writer:
         self.store = store
         self.db = db
         # Whether requests to several hosts wait on the network: a batch is then written
-        # in a thread, not in the loop that is to answer them (StoreRunner.aside).
+        # in a thread, not in the loop that is to answer them (StoreRunner.batch).
         self.crowded = crowded
         # Set when the store refused a write because it cannot be written at all: the
         # daemon stops instead of fetching the same pages forever.
@@ -124,7 +121,7 @@ class Writer:
             await self._update(run, batch, names)
         if revisits:
             try:
-                await self._batch(self.store.record_revisits, revisits)
+                await self.db.batch(True, self.crowded(), self.store.record_revisits, revisits)
             except StoreError as exc:
                 self.failed(run, f"{len(revisits)} re-checks answered 304 not saved: {exc}", exc)
         if states:
@@ -141,7 +138,8 @@ class Writer:
 
     async def _update(self, run: Ledger, batch: list[Article], names: tuple[str, ...]) -> None:
         try:
-            held = await self._batch(self.store.update_articles, batch, names)
+            update = self.store.update_articles
+            held = await self.db.batch(True, self.crowded(), update, batch, names)
         except StoreError as exc:
             # Only "checked, nothing new" is lost: these articles are checked again.
             self.failed(run, f"{len(batch)} article updates not saved: {exc}", exc)
@@ -153,11 +151,6 @@ class Writer:
                 len(held),
                 ", ".join(map(str, held[:10])),
             )
-
-    async def _batch(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        if self.crowded():
-            return await self.db.aside(True, fn, *args, **kwargs)
-        return await self.db.write(fn, *args, **kwargs)
 
     def failed(self, run: Ledger, message: str, exc: StoreError) -> None:
         """A write the store refused: logged (no traceback: it is not a bug) and reported."""

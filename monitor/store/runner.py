@@ -14,7 +14,7 @@ daemon until the wait ended. ``StoreRunner`` decides where each call runs:
 
 A batch (hundreds of rows read or written at once, 10-25 ms) is the exception: while
 requests to many hosts wait on the network, in place it would hold every answer that
-arrives meanwhile, so ``aside`` runs it in a thread whatever the store (issue 16).
+arrives meanwhile, so ``batch`` runs it in a thread then, whatever the store (issue 16).
 """
 
 from __future__ import annotations
@@ -67,10 +67,14 @@ class StoreRunner:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writers, partial(fn, *args, **kwargs))
 
-    async def aside(self, writes: bool, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``fn(*args, **kwargs)``, a batch read (``writes`` false) or write, in a thread:
-        for when the loop has many requests to answer meanwhile. Otherwise ``read`` and
-        ``write`` cost less: a thread contends with the loop for the GIL."""
+    async def batch(
+        self, writes: bool, crowded: bool, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(*args, **kwargs)``, a batch read (``writes`` false) or write: in a thread
+        when ``crowded`` (the loop has many requests to answer meanwhile), else as ``read``
+        or ``write`` would run it, which costs less: a thread contends for the GIL."""
+        if not crowded:
+            return await (self.write if writes else self.read)(fn, *args, **kwargs)
         loop = asyncio.get_running_loop()
         threads = self._writers if writes else self._readers
         return await loop.run_in_executor(threads, partial(fn, *args, **kwargs))
