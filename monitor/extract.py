@@ -74,6 +74,9 @@ WHOLE_TIMES = 2.0
 WHOLE_COVERS = 0.6
 # Elements of readability's summary that hold one paragraph each.
 _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "td", "th", "blockquote", "dd")
+# trafilatura's default (EXTENSIVE_DATE_SEARCH in its settings.cfg): htmldate also looks
+# for dates in the page's text, not only in its markup.
+_EXTENSIVE_DATES = True
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 # C0 and C1 control characters other than tab, newline and carriage return: a stray NUL or
@@ -138,7 +141,8 @@ class TrafilaturaExtractor:
             fast=fast,
             favor_precision=self._favor_precision and not recall,
             favor_recall=recall,
-            with_metadata=True,
+            # Its metadata is read once a page, by _guessed, rather than on every pass.
+            with_metadata=False,
             # Reader comments churn on every fetch; they are not the article.
             include_comments=False,
             include_tables=True,
@@ -153,27 +157,18 @@ class TrafilaturaExtractor:
         """Extract the article of ``html`` fetched from ``url``; raise ``ExtractError``."""
         tree = _parse(html, url, content_type)
         floor = max(self._min_chars, 1)
-        document, paragraphs = self._precise_body(tree, url)
+        guesses = _guessed(tree, url)  # trafilatura's passes each work on a copy of the tree
+        title = clean(guesses.title)
+        paragraphs = self._precise_body(tree, url, title)
         visible = _paragraph_chars(tree)
         if _in_doubt(paragraphs, visible, floor):
-            document, paragraphs = self._second_opinion(
-                tree, url, document, paragraphs, floor, visible
-            )
+            paragraphs = self._second_opinion(tree, url, paragraphs, floor, visible, title)
         paragraphs = without_boilerplate(with_lead(tree, paragraphs))
         if sum(map(len, paragraphs)) < floor:
             raise ExtractError(f"{url}: no article text found")
         # Headline, byline and dates from the page's own declarations; trafilatura's
         # guesses (day-precise dates, free-text bylines, the <title>) only fill in.
-        metadata = read_metadata(
-            tree,
-            url,
-            Guesses(
-                title=document.title,
-                author=document.author,
-                date=document.date,
-                sitename=document.sitename,
-            ),
-        )
+        metadata = read_metadata(tree, url, guesses)
         return Page(
             title=metadata.headline,
             paragraphs=paragraphs,
@@ -183,8 +178,8 @@ class TrafilaturaExtractor:
             canonical_url=_canonical_url(tree, url),
         )
 
-    def _precise_body(self, tree: lxml.html.HtmlElement, url: str) -> tuple[Any, Paragraphs]:
-        """trafilatura with our settings: its Document (empty if it found none) and body."""
+    def _precise_body(self, tree: lxml.html.HtmlElement, url: str, title: str | None) -> Paragraphs:
+        """trafilatura's body with our settings (empty if it found none)."""
         # The fast pass (main extractor only) finds the same text as the full cascade on a
         # page with a real body, in 60% of the time; trafilatura's readability/justext
         # comparison earns its cost only where the fast pass comes back short
@@ -192,32 +187,28 @@ class TrafilaturaExtractor:
         document = _guarded(lambda: self._bare_extraction(tree, url, fast=True))
         if len(_text_of(document)) < FAST_ENOUGH:
             document = _guarded(lambda: self._bare_extraction(tree, url, fast=False))
-        return _document_or_empty(document), _body(document)
+        return _body(document, title)
 
     def _second_opinion(
         self,
         tree: lxml.html.HtmlElement,
         url: str,
-        document: Any,
         precise: Paragraphs,
         floor: int,
         visible: int,
-    ) -> tuple[Any, Paragraphs]:
+        title: str | None,
+    ) -> Paragraphs:
         """The body the candidates agree on most: ours, trafilatura's recall settings, or
         readability-lxml's; or the one that is the whole article where ours is a block of it.
         Length alone would pick whichever leaks the most chrome."""
         recall = _guarded(lambda: self._bare_extraction(tree, url, fast=False, recall=True))
-        if not _text_of(document):
-            # Metadata is read the same way whatever the settings; keep it when ours failed.
-            document = _document_or_empty(recall)
-        title = clean(document.title)
         candidates = [
             precise,
-            _without_headline(_body(recall), title),
+            _body(recall, title),
             _without_headline(_readability_body(tree, url), title),
         ]
         whole = _whole_article(candidates, visible, floor)
-        return document, whole or _most_agreed(candidates, floor)
+        return whole or _most_agreed(candidates, floor)
 
 
 def decode_html(html: bytes, content_type: str | None = None) -> str | None:
@@ -331,17 +322,53 @@ def _text_of(document: Any) -> str:
     return (document.text or "") if isinstance(document, Document) else ""
 
 
-def _document_or_empty(document: Any) -> Any:
-    """trafilatura's Document, or an empty one whose metadata guesses are all None."""
-    from trafilatura.settings import Document
-
-    return document if isinstance(document, Document) else Document()
-
-
-def _body(document: Any) -> Paragraphs:
-    """The body paragraphs of a trafilatura Document, without a repeated headline."""
-    title = clean(document.title) if _text_of(document) else None
+def _body(document: Any, title: str | None) -> Paragraphs:
+    """The body paragraphs of a trafilatura Document (None: none), without the headline
+    ``title`` repeated in front."""
     return _without_headline(_paragraphs(_text_of(document)), title)
+
+
+def _guessed(tree: lxml.html.HtmlElement, url: str) -> Guesses:
+    """trafilatura's guesses at the headline, author, date and site name (none if its
+    metadata code fails on the page).
+
+    These are the steps of its ``extract_metadata`` whose results we use, in its order and
+    with ``bare_extraction``'s settings. The rest (licence, categories, tags, host name)
+    took 40% of its time, and the host name loaded the public suffix list into every worker
+    (0.25 s). tests/test_extract.py holds these equal to ``extract_metadata``'s on the
+    extraction corpora, so that a trafilatura upgrade that changes them shows.
+    """
+    from htmldate import find_date
+    from trafilatura import metadata as guess
+    from trafilatura.settings import set_date_params
+
+    try:
+        found = guess.examine_meta(tree)
+        if found.author and " " not in found.author:
+            found.author = None  # trafilatura's rule: one word is a handle, not a name
+        try:
+            found = guess.extract_meta_json(tree, found)
+        except Exception:  # trafilatura logs these and carries on; so do we
+            logger.debug("trafilatura's JSON-LD reading failed", exc_info=True)
+        found.title = found.title or guess.extract_title(tree)
+        found.author = found.author or guess.extract_author(tree)
+        found.url = found.url or guess.extract_url(tree, url)
+        found.date = find_date(tree, **{**set_date_params(_EXTENSIVE_DATES), "url": found.url})
+        site = found.sitename or guess.extract_sitename(tree)
+        if site:
+            site = site.lstrip("@")
+            if site and "." not in site and not site[0].isupper():
+                site = site.title()
+        elif found.url and (host := guess.META_URL.match(found.url)):
+            site = host[1]
+        found.sitename = site
+        found.clean_and_trim()  # entities, spaces and control characters, as trafilatura
+        return Guesses(
+            title=found.title, author=found.author, date=found.date, sitename=found.sitename
+        )
+    except Exception:  # heuristic code over arbitrary markup, as _guarded says
+        logger.debug("trafilatura's metadata failed", exc_info=True)
+        return Guesses()
 
 
 def _without_headline(paragraphs: Paragraphs, title: str | None) -> Paragraphs:
@@ -379,9 +406,10 @@ def _readability_body(tree: lxml.html.HtmlElement, url: str) -> Paragraphs:
         return ()
     for element in root.iter():
         # Line breaks in the source are spaces; blocks and <br> end a paragraph (some
-        # pages have no <p>, only text and <br>).
-        element.text = _SPACES.sub(" ", element.text or "")
-        element.tail = _SPACES.sub(" ", element.tail or "")
+        # pages have no <p>, only text and <br>). A control character written as a
+        # character reference (&#1;) is in readability's text, and lxml refuses it back.
+        element.text = _SPACES.sub(" ", _CONTROL.sub(" ", element.text or ""))
+        element.tail = _SPACES.sub(" ", _CONTROL.sub(" ", element.tail or ""))
         if element.tag in _BLOCKS or element.tag == "br":
             element.tail = "\n" + element.tail
             element.text = "\n" + element.text

@@ -438,3 +438,46 @@ def test_second_opinion_chooses_by_agreement_not_length(extractor: Extractor) ->
     page = extractor.extract(html.encode("utf-8"), URL, "text/html; charset=utf-8")
 
     assert page.paragraphs == BODY
+
+
+# --- issue 16: trafilatura's metadata read once, and only what is used -----------------------
+
+
+def test_guesses_equal_trafilaturas_own_metadata() -> None:
+    """``_guessed`` takes the steps of trafilatura's ``extract_metadata`` we use; on real
+    pages it must give what ``extract_metadata`` gives, so an upgrade that changes those
+    steps fails here rather than silently changing headlines, bylines and dates."""
+    import lzma
+
+    import lxml.html
+    from trafilatura.metadata import extract_metadata
+
+    from monitor.extract import _guessed
+
+    corpus = corpus_or_skip()
+    pages = [gzip.decompress(p.read_bytes()) for p in sorted((corpus / "html").glob("*.gz"))]
+    evaluation = corpus.parent / "trafilatura_eval" / "html"
+    pages += [lzma.decompress(p.read_bytes()) for p in sorted(evaluation.glob("*.xz"))[::8]]
+    assert len(pages) > 250
+    compared = 0
+    for html in pages:
+        tree = lxml.html.fromstring(html)
+        theirs = extract_metadata(tree, URL)
+        ours = _guessed(tree, URL)
+        fields = ("title", "author", "date", "sitename")
+        assert [getattr(ours, f) for f in fields] == [getattr(theirs, f) for f in fields]
+        compared += any(getattr(ours, f) for f in fields)
+    assert compared > 200  # most pages have metadata to compare
+
+
+def test_a_control_character_reference_in_the_second_opinion(extractor: Extractor) -> None:
+    """``&#1;`` in a page puts U+0001 into readability's text, which lxml refuses to set:
+    the extraction raised ValueError instead of giving the article."""
+    teaser = "<div><p>A short teaser, &#1; too short to be the article.</p></div>"
+    words = "".join(f"<span>{p} &#2; </span>" for p in BODY * 3)
+    html = f"<html><body>{teaser}<div>{words}</div></body></html>"
+
+    page = extractor.extract(html.encode("utf-8"), URL, "text/html; charset=utf-8")
+
+    assert "\x01" not in "".join(page.paragraphs)
+    assert "council voted on Tuesday" in " ".join(page.paragraphs)
