@@ -66,8 +66,9 @@ class Cluster:
     tmp: Path
     rooms: list[ChangingNewsroom] = field(default_factory=list)
     servers: list[WebServer] = field(default_factory=list)
-    received: list[str] = field(default_factory=list)  # webhook ids, as they came
-    received_at: list[float] = field(default_factory=list)  # time.time() of each
+    # (webhook id, time.time()) of each delivery, as they came: one append, so that
+    # concurrent handlers cannot pull the two apart.
+    receipts: list[tuple[str, float]] = field(default_factory=list)
     edits: set[tuple[str, str]] = field(default_factory=set)  # (entry URL, sentence)
     # What each page shows now (its last sentence, or None while removed) and since when.
     shown: dict[str, tuple[str | None, float]] = field(default_factory=dict)
@@ -87,8 +88,7 @@ class Cluster:
         self.servers.append(receiver)
 
         def hook(request: Request) -> Reply:
-            self.received.append(request.headers.get("webhook-id", ""))
-            self.received_at.append(time.time())
+            self.receipts.append((request.headers.get("webhook-id", ""), time.time()))
             return Reply("ok", content_type="text/plain")
 
         receiver.set("/hook", hook)
@@ -237,8 +237,8 @@ def assert_every_effect_once(
     cluster: Cluster, exactly_once: bool = True, killed_at: float | None = None
 ) -> None:
     """No version stored twice; every entry and every edit captured; each alert in the
-    store delivered, and (``exactly_once``) received once per event id: but for one the
-    node killed at ``killed_at`` had sent by then, its "delivered" mark cut off."""
+    store delivered, and (``exactly_once``) received once per event id, but for those the
+    node killed at ``killed_at`` had sent by then, their "delivered" marks cut off."""
     store = SQLStore.open(cluster.url)
     try:
         published = {u for room in cluster.rooms for u in room.published}
@@ -268,10 +268,11 @@ def assert_every_effect_once(
         event_ids = {a.event_id for a in alerts}
     finally:
         store.close()
-    assert event_ids <= set(cluster.received)  # every event reached the receiver
+    received = [event for event, _ in cluster.receipts]
+    assert event_ids <= set(received)  # every event reached the receiver
     if exactly_once:
-        times = Counter(cluster.received)
-        first = dict(zip(reversed(cluster.received), reversed(cluster.received_at), strict=True))
+        times = Counter(received)
+        first = dict(reversed(cluster.receipts))  # each event's first receipt
         # A request the killed node had sent may be handled a moment after the signal.
         cut_off = [
             e
