@@ -386,7 +386,7 @@ class Capture(Room):
         """``change`` as a classified CHANGED or REVERTED event against ``latest``;
         ``stored``: the latest version the store holds, when known."""
         # Diffing is CPU-bound and bounded by diff_timeout: off the event loop.
-        rules = self.settings.rules(article.feed)
+        rules = self.settings.rules(article.feed).thresholds()
         document = await self.pool.run(compare_with_rules, article, latest, new, rules, now)
         earlier: Version | None
         if stored is not None and stored.number == 1:

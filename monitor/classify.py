@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from monitor.config import ClassifyRules
 from monitor.models import (
     Classification,
     DiffOp,
@@ -36,6 +35,7 @@ from monitor.models import (
     SentenceStatus,
     Significance,
     TextDiff,
+    Thresholds,
     Version,
     VersionDiff,
 )
@@ -63,7 +63,7 @@ _CORRECTION = re.compile(
 
 
 def classify(
-    old: Version, new: Version, diff: VersionDiff, rules: ClassifyRules, now: datetime
+    old: Version, new: Version, diff: VersionDiff, rules: Thresholds, now: datetime
 ) -> Classification:
     """The significance and tags of the change from ``old`` to ``new``."""
     if _typography_only(old, new, diff.body):
@@ -73,7 +73,7 @@ def classify(
 
 
 def _tags(
-    old: Version, new: Version, diff: VersionDiff, rules: ClassifyRules, now: datetime
+    old: Version, new: Version, diff: VersionDiff, rules: Thresholds, now: datetime
 ) -> list[str]:
     body = diff.body
     tags: list[str] = []
@@ -107,7 +107,7 @@ def _tags(
 
 
 def _significance(
-    old: Version, new: Version, diff: VersionDiff, tags: list[str], rules: ClassifyRules
+    old: Version, new: Version, diff: VersionDiff, tags: list[str], rules: Thresholds
 ) -> Significance:
     body = diff.body
     stats = body.stats

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from monitor.classify import classify
-from monitor.config import ClassifyRules, Settings
 from monitor.diff import diff_versions
 from monitor.errors import CompareError
 from monitor.models import (
@@ -18,10 +17,14 @@ from monitor.models import (
     FieldChange,
     Seed,
     SeedLink,
+    Thresholds,
     Version,
 )
 from monitor.seeds import compute_drift, load_seeds
 from monitor.store import ArchiveStore
+
+if TYPE_CHECKING:  # a worker process that diffs never loads the config module and pydantic
+    from monitor.config import Settings
 
 Against = Literal["previous", "first", "seed"]
 
@@ -61,14 +64,16 @@ def compare_versions(
     """Diff and classify ``old`` -> ``new`` of ``article`` with its feed's rules;
     ``known``: the verdict stored with the change, shown as it was recorded (the web's
     feeds, issue 18) instead of classified again as of ``now``."""
-    return compare_with_rules(article, old, new, settings.rules(article.feed), now, known)
+    return compare_with_rules(
+        article, old, new, settings.rules(article.feed).thresholds(), now, known
+    )
 
 
 def compare_with_rules(
     article: Article,
     old: Version,
     new: Version,
-    rules: ClassifyRules,
+    rules: Thresholds,
     now: datetime,
     known: Classification | None = None,
 ) -> DiffDocument:

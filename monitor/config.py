@@ -32,6 +32,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitor.errors import ConfigError
+from monitor.models import Thresholds
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 CONFIG_ENV = "NEWSMONITOR_CONFIG"
@@ -97,6 +98,18 @@ class ClassifyRules(_Model):
     late_after: Duration = timedelta(hours=24)  # edits this long after publication: "late"
     alert_significance: Literal["cosmetic", "minor", "major", "rewrite"] = "minor"
     diff_timeout: float = Field(default=2.0, gt=0)  # seconds; a slower diff is a "rewrite"
+
+    def thresholds(self) -> Thresholds:
+        """These rules as the classifier takes them (a worker process needs no pydantic)."""
+        return Thresholds(
+            typo_chars=self.typo_chars,
+            major_words=self.major_words,
+            major_ratio=self.major_ratio,
+            rewrite_similarity=self.rewrite_similarity,
+            deletion_words=self.deletion_words,
+            late_after=self.late_after,
+            diff_timeout=self.diff_timeout,
+        )
 
 
 class FeedConfig(_Model):

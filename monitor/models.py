@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -642,3 +642,18 @@ class PhraseHistory:
     def removed_in(self) -> VersionStamp | None:
         """The version where the phrase disappeared for good; None while the latest has it."""
         return self.spans[-1][1]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The numbers that turn a diff into a verdict: ``[classify]`` as validated by config's
+    ``ClassifyRules``, as plain data. Diffs run in worker processes, and a pydantic model
+    sent there made each one import the config module and pydantic (0.13 s a worker)."""
+
+    typo_chars: int
+    major_words: int
+    major_ratio: float
+    rewrite_similarity: float
+    deletion_words: int
+    late_after: timedelta
+    diff_timeout: float

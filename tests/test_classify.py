@@ -54,7 +54,7 @@ def edited(text: str = STORY, **fields: object) -> Version:
 
 
 def verdict(new: Version, old: Version = BASE, now: datetime = T0 + timedelta(hours=1)):
-    rules = ClassifyRules()
+    rules = ClassifyRules().thresholds()
     return classify(old, new, diff_versions(old, new, rules.diff_timeout), rules, now)
 
 

@@ -67,7 +67,9 @@ def test_a_seed_is_version_0_of_the_article():
 
 def test_compare_with_rules_labels_and_judges_the_pair():
     old, new = version(1), version(2, "The council met on Monday.", title="Harbour vote")
-    document = compare_with_rules(ARTICLE, old, new, ClassifyRules(), T0 + timedelta(hours=3))
+    document = compare_with_rules(
+        ARTICLE, old, new, ClassifyRules().thresholds(), T0 + timedelta(hours=3)
+    )
     assert (document.title, document.url, document.feed) == (
         "Harbour vote",
         URL + "?moved",
@@ -78,3 +80,42 @@ def test_compare_with_rules_labels_and_judges_the_pair():
     assert (document.old_time, document.new_time) == (old.fetched_at, new.fetched_at)
     assert document.classification.significance == Significance.MAJOR  # a headline appeared
     assert document.classification.tags == ("headline", "lede")
+
+
+def test_thresholds_carry_every_rule_the_classifier_reads():
+    """``ClassifyRules.thresholds()`` is what crosses into a worker: a rule added to the
+    config but not to ``Thresholds`` would be silently dropped there."""
+    from dataclasses import asdict, fields
+
+    from monitor.models import Thresholds
+
+    rules = ClassifyRules(typo_chars=5, major_words=9, late_after="2h", diff_timeout=0.5)
+    read = set(ClassifyRules.model_fields) - {"alert_significance"}  # routing's, not ours
+    assert {f.name for f in fields(Thresholds)} == read
+    assert asdict(rules.thresholds()) == {name: getattr(rules, name) for name in read}
+
+
+def test_a_diff_in_a_worker_loads_neither_the_config_nor_pydantic():
+    """A worker unpickles the job and runs it: what that imports, every worker of every run
+    pays (the config module and pydantic: 0.13 s)."""
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    old, new = version(1), version(2, "The council met on Monday.")
+    args = (ARTICLE, old, new, ClassifyRules().thresholds(), T0)
+    here = compare_with_rules(*args).classification.significance
+    job = pickle.dumps((compare_with_rules, args))
+    script = (
+        "import pickle, sys\n"
+        "fn, args = pickle.loads(sys.stdin.buffer.read())\n"
+        "document = fn(*args)\n"
+        "print(document.classification.significance,"
+        " sorted({'monitor.config', 'pydantic'} & set(sys.modules)))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", script], input=job, capture_output=True, cwd=root, timeout=60
+    )
+    assert result.stdout.decode().split(maxsplit=1) == [here, "[]\n"], result.stderr.decode()

@@ -231,7 +231,7 @@ def test_source_note(
 
 
 def _document(old: Version, new: Version):  # type: ignore[no-untyped-def]
-    return compare_with_rules(article(), old, new, ClassifyRules(), NOW)
+    return compare_with_rules(article(), old, new, ClassifyRules().thresholds(), NOW)
 
 
 def test_classified_changed_and_reverted() -> None:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("NEWSMONITOR_UPDATE_GOLDEN") == "1"
 T0 = datetime(2025, 2, 4, 9, 0, tzinfo=UTC)
-RULES = ClassifyRules()
+RULES = ClassifyRules().thresholds()
 HEADLINE = "El Salvador offers to jail deportees from the US"
 
 

@@ -109,7 +109,7 @@ def assert_inert(html: str, where: str) -> None:
 
 
 def test_sanitizer_corpus_never_yields_executable_markup() -> None:
-    rules = ClassifyRules()
+    rules = ClassifyRules().thresholds()
     channel = EmailChannel(MAIL, clock=lambda: T1, local_hostname="localhost")
     events = []
     checked = 0

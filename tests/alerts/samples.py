@@ -47,7 +47,7 @@ def document() -> tuple[Change, DiffDocument]:
     old = version(1, "Council approves homes", OLD_TEXT)
     new = version(2, "Council approves <b>more</b> homes", NEW_TEXT)
     diff = diff_versions(old, new)
-    verdict = classify(old, new, diff, ClassifyRules(), NOW)
+    verdict = classify(old, new, diff, ClassifyRules().thresholds(), NOW)
     doc = DiffDocument(
         diff=diff,
         classification=verdict,

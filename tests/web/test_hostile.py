@@ -52,7 +52,7 @@ def assert_page_inert(html: str, where: str) -> None:
 
 def _fill(store: SQLStore, seed_id: str) -> int:
     """The corpus as articles, two versions and three changes each; how many articles."""
-    rules = ClassifyRules()
+    rules = ClassifyRules().thresholds()
     count = 0
     for index, path in enumerate(corpus_files()):
         for feed_title, headline, text in texts_of(path):
