@@ -101,15 +101,9 @@ class ClassifyRules(_Model):
 
     def thresholds(self) -> Thresholds:
         """These rules as the classifier takes them (a worker process needs no pydantic)."""
-        return Thresholds(
-            typo_chars=self.typo_chars,
-            major_words=self.major_words,
-            major_ratio=self.major_ratio,
-            rewrite_similarity=self.rewrite_similarity,
-            deletion_words=self.deletion_words,
-            late_after=self.late_after,
-            diff_timeout=self.diff_timeout,
-        )
+        # Every rule but the alert threshold, which routing reads (a test holds the fields
+        # of the two equal).
+        return Thresholds(**self.model_dump(exclude={"alert_significance"}))
 
 
 class FeedConfig(_Model):
