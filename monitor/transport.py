@@ -142,6 +142,13 @@ def parse_address(text: str) -> Address | None:
         return None
 
 
+def is_public_text(text: str) -> bool:
+    """Whether ``text`` is an IP address that ``is_public_address`` allows (a resolver's
+    answer, checked before connecting to it)."""
+    address = parse_address(text)
+    return address is not None and is_public_address(address)
+
+
 def network_detail(exc: BaseException) -> str:
     """The first message along ``exc``'s causes; a TCP reset always reads the same.
 

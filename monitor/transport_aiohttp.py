@@ -147,7 +147,7 @@ class _PublicOnlyResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         answers = await self._inner.resolve(host, port, family)
-        public = [answer for answer in answers if _is_public(answer["host"])]
+        public = [answer for answer in answers if transport.is_public_text(answer["host"])]
         if not public:
             blocked = ", ".join(sorted({answer["host"] for answer in answers}))
             raise BlockedAddressError(host, f"host {host!r} resolves to non-public {blocked}")
@@ -155,11 +155,6 @@ class _PublicOnlyResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
-
-
-def _is_public(text: str) -> bool:
-    address = transport.parse_address(text)
-    return address is not None and transport.is_public_address(address)
 
 
 def _refuse_private_literal(host: str | None) -> None:

@@ -296,7 +296,7 @@ class _Policy:
         # The whole socket address: an IPv6 one's scope id says which link it is on.
         answers: list[Endpoint] = [(int(info[0]), info[4]) for info in infos]
         if not self._private_ok:
-            public = [answer for answer in answers if _is_public(str(answer[1][0]))]
+            public = [answer for answer in answers if transport.is_public_text(str(answer[1][0]))]
             if not public:
                 blocked = ", ".join(sorted({str(answer[1][0]) for answer in answers}))
                 raise BlockedAddressError(host, f"host {host!r} resolves to non-public {blocked}")
@@ -330,11 +330,6 @@ def _parse_origin(prefix: str, url: str) -> tuple[Key, str, str | None]:
         token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
         authorization = f"Basic {token}"
     return (scheme, host, port or (443 if scheme == "https" else 80)), authority, authorization
-
-
-def _is_public(text: str) -> bool:
-    address = transport.parse_address(text)
-    return address is not None and transport.is_public_address(address)
 
 
 class _StaleConnectionError(Exception):
