@@ -220,6 +220,7 @@ class Monitor:
         )
         notify = progress or _Silent()
         notify.planned(len(selected))
+        self.pool.expect(len(selected))
         try:
             reports = await self._check_feeds(run, selected, force, notify)
             if articles:
@@ -402,6 +403,7 @@ class Monitor:
             )
         ]
         notify.planned(len(due))
+        self.pool.expect(len(due))
 
         async def one(article: Article) -> None:
             if self.capture.from_feed(article):

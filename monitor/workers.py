@@ -93,6 +93,16 @@ class WorkerPool:
         self._ready: Future[None] | None = None
         self._extracted_here = False
         self._portable: bool | None = None
+        # Set by ``expect``: this process has a big pass to do, whose first page starts
+        # the workers rather than be extracted here.
+        self._big = False
+
+    def expect(self, checks: int) -> None:
+        """A pass of ``checks`` fetches is starting. With more than ``start_after`` of them,
+        the workers will most likely be needed: its first page starts them and waits for
+        them, as extracting it here would load the extractor here as well (0.3 s of this
+        process, the critical path of a busy round, issue 16)."""
+        self._big = self._big or checks > self.start_after
 
     @property
     def started(self) -> bool:
@@ -137,7 +147,9 @@ class WorkerPool:
         # already: the first one here would import trafilatura into this process too.
         early = self._extracted_here
         try:
-            return await self._run(url, marked, there, html, url, content_type, early=early)
+            return await self._run(
+                url, marked, there, html, url, content_type, early=early, start=self._big
+            )
         except BrokenProcessPool as exc:
             raise ExtractError(f"{url}: the extraction worker died: {exc}") from exc
 
@@ -157,11 +169,12 @@ class WorkerPool:
         there: Callable[..., T],
         *args: Any,
         early: bool = True,
+        start: bool = False,
     ) -> T:
         """``there`` in a worker process, or ``here`` in a thread: before the workers are
-        needed, or (``early``) while they start."""
+        needed (``start``: they are, now), or (``early``) while they start."""
         self._asked += 1
-        if not self._use_processes():
+        if not self._use_processes(start):
             return await asyncio.to_thread(here, *args)
         loop = asyncio.get_running_loop()
         try:
@@ -194,8 +207,10 @@ class WorkerPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def _use_processes(self) -> bool:
-        if self.workers <= 1 or (self._pool is None and self._asked <= self.start_after):
+    def _use_processes(self, start: bool = False) -> bool:
+        if self.workers <= 1:
+            return False
+        if self._pool is None and self._asked <= self.start_after and not start:
             return False
         return self._portable_extractor()
 
@@ -243,7 +258,10 @@ def _start_worker(extractor: Extractor, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_extractor = extractor
     if isinstance(extractor, DefaultExtractor):
-        extractor.load()  # now, while the pool waits for its workers to answer
+        # Loaded beside the first jobs, not before the worker answers: feeds parsed while
+        # the workers start need none of it, and a page that comes early waits for it
+        # (the import lock) rather than for the whole start.
+        threading.Thread(target=extractor.load, name="extractor-load", daemon=True).start()
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     # Registered last, so run first: once the pool has let the worker go, nothing is left
     # to save, and tearing down the interpreter (lxml, trafilatura) made every `check` wait

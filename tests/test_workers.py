@@ -88,6 +88,55 @@ async def test_pages_wait_for_starting_workers_unless_pages_were_extracted_here(
         pool.close()
 
 
+async def test_the_first_page_of_a_big_pass_starts_the_workers() -> None:
+    # Extracted here, it would load the extractor into this process as well (issue 16).
+    small = WorkerPool(WhereExtractor(), workers=2, start_after=16)
+    big = WorkerPool(WhereExtractor(), workers=2, start_after=16)
+    try:
+        small.expect(16)
+        page = await small.extract(b"page", URL, None)
+        assert (page.title or "").startswith(f"{os.getpid()} ")
+        assert not small.started
+        big.expect(17)
+        page = await big.extract(b"page", URL, None)
+        assert page.paragraphs == ("page",)
+        assert not (page.title or "").startswith(f"{os.getpid()} ")
+        assert big.started
+    finally:
+        small.close()
+        big.close()
+
+
+class GatedExtractor(DefaultExtractor):
+    """Loads only once a file exists: a slow import, held for as long as a test needs."""
+
+    def __init__(self, gate: Path) -> None:
+        self.gate = gate
+
+    def load(self) -> None:
+        while not self.gate.exists():
+            time.sleep(0.01)
+        super().load()
+
+
+async def test_a_worker_answers_before_its_extractor_has_loaded(tmp_path: Path) -> None:
+    # Feeds parsed while the workers start need no extractor, so they must not wait for it;
+    # a page that comes meanwhile waits for the load, and gets what it gets here.
+    gate = tmp_path / "loaded"
+    pool = WorkerPool(GatedExtractor(gate), workers=2, start_after=0)
+    try:
+        assert await asyncio.wait_for(pool.start(), 60)
+        assert (await pool.run(where, 1))[1] != os.getpid()
+        html = article_page().encode()
+        pages = asyncio.gather(*(pool.extract(html, URL, None) for _ in range(4)))
+        gate.touch()
+        here = TrafilaturaExtractor().extract(html, URL)
+        assert await pages == [here] * 4
+    finally:
+        gate.touch()
+        pool.close()
+
+
 async def test_one_worker_means_no_processes() -> None:
     pool = WorkerPool(WhereExtractor(), workers=1, start_after=0)
     assert not await pool.start()
