@@ -242,6 +242,15 @@ def _sqlite_read_only_url(url: URL) -> URL:
     return url.set(database=f"file:{database}").update_query_dict(query)
 
 
+def sqlite_file_written(url: URL) -> bool:
+    """Whether ``url`` (an engine's) writes a SQLite file, and so its write-ahead log."""
+    return (
+        url.get_backend_name() == "sqlite"
+        and not _is_sqlite_memory(url)
+        and not _is_read_only_sqlite(url)
+    )
+
+
 def _is_read_only_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.query.get("mode") == "ro"
 

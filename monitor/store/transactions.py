@@ -20,7 +20,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import StoreBusyError
 from monitor.store import WouldWaitError
-from monitor.store.engine import LOCK_TIMEOUT_S, SQLITE_BEGIN, error_class, reason
+from monitor.store.checkpoints import Checkpointer
+from monitor.store.engine import (
+    LOCK_TIMEOUT_S,
+    SQLITE_BEGIN,
+    error_class,
+    reason,
+    sqlite_file_written,
+)
 
 
 class Transactions:
@@ -34,6 +41,8 @@ class Transactions:
         self._writer = threading.RLock() if engine.dialect.name == "sqlite" else None
         self._locked_until = 0.0  # SQLite: monotonic time before which writes fail at once
         self._local = _Local()  # per thread: whether writes may wait (without_waiting)
+        # SQLite: the write-ahead log is copied back by a thread, not by a commit.
+        self._checkpoints = Checkpointer(engine) if sqlite_file_written(engine.url) else None
 
     @property
     def in_place(self) -> bool:
@@ -46,6 +55,8 @@ class Transactions:
         return self._engine
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         self._engine.dispose()
 
     @contextmanager
@@ -96,6 +107,8 @@ class Transactions:
                 self._locked_until = time.monotonic() + self._lock_timeout
             raise
         self._locked_until = 0.0
+        if self._checkpoints is not None:
+            self._checkpoints.nudge()
 
     @contextmanager
     def _turn(self, action: str) -> Iterator[float | None]:
