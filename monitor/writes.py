@@ -9,6 +9,7 @@ refuses is reported in the pass's ledger and redone by the next run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import fields
@@ -17,7 +18,7 @@ from functools import partial
 
 from monitor.alerts.routing import outbox_rows
 from monitor.config import Settings
-from monitor.errors import ReadOnlyStoreError, StoreError
+from monitor.errors import ConflictError, ReadOnlyStoreError, StoreError
 from monitor.ledger import Ledger
 from monitor.models import (
     Article,
@@ -30,10 +31,17 @@ from monitor.models import (
     SeedLink,
     Version,
 )
-from monitor.store import CheckStore
+from monitor.store import AlertFactory, CheckStore
 from monitor.store.runner import StoreRunner
 
 UPDATE_BATCH = 500  # pending article updates written in one transaction
+# News (new versions, their changes and alerts) of up to this many articles is written in
+# one transaction: SQLite's search index costs several times as much in a transaction of
+# its own as in a shared one (issue 16). A new article's first version waits this long for
+# company (a feed's new entries are captured all at once, so the wait holds up nothing);
+# other news is written at once, with whatever waits.
+RECORD_BATCH = 8
+RECORD_WAIT_S = 0.05
 # The store moves the revision on itself (record), never from these batched updates.
 ARTICLE_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("id", "revision"))
 log = logging.getLogger(__name__)
@@ -68,6 +76,10 @@ class Writer:
         # 304 re-checks (issue 19), one run per article and version, kept compactly by the
         # store; losing them in a crash loses only that evidence of "still the same".
         self._revisits: dict[tuple[int, int], Revisit] = {}
+        # News waiting to be written together: each article's check waits for its own.
+        self._records: list[_Waiting] = []
+        self._records_due: asyncio.TimerHandle | None = None
+        self._writing: set[asyncio.Task[None]] = set()
 
     def claim(self, article: Article, run: Ledger) -> Article | None:
         """``article`` as last seen, marked as being checked; None when this pass checked
@@ -107,6 +119,7 @@ class Writer:
     async def flush(self, run: Ledger) -> None:
         """Write the article updates batched so far, then the feed states; a write the
         store refuses is reported in ``run`` (that work is done again next time)."""
+        await self._write_records()
         pending, self._pending = self._pending, {}
         states, self._pending_feeds = list(self._pending_feeds.values()), {}
         revisits, self._revisits = list(self._revisits.values()), {}
@@ -191,10 +204,65 @@ class Writer:
         if self.settings.alerts:
             factory = partial(outbox_rows, self.settings, documents=documents or {}, now=run.now)
         recording = Recording(article, changes, version, raw, link)
-        saved = await self.db.write(self.store.record, recording, alerts=factory)
+        saved = await self._record(recording, factory, wait=article.id == 0)
         if article.id == 0 and saved:
             run.checked.add(saved[0].article_id)
         run.changes.extend(saved)
+
+    async def _record(
+        self, recording: Recording, alerts: AlertFactory | None, wait: bool
+    ) -> list[Change]:
+        """``store.record`` of ``recording``, with the news of other articles waiting, and
+        (``wait``) of those that come within ``RECORD_WAIT_S``: its saved changes, or its
+        ConflictError or the batch's StoreError raised."""
+        loop = asyncio.get_running_loop()
+        saved: asyncio.Future[list[Change]] = loop.create_future()
+        self._records.append((recording, alerts, saved))
+        if not wait or len(self._records) >= RECORD_BATCH:
+            self._records_waited()
+        elif self._records_due is None:
+            self._records_due = loop.call_later(RECORD_WAIT_S, self._records_waited)
+        return await saved
+
+    def _records_waited(self) -> None:
+        """Write the news waiting now, in a task of its own: a waiter cancelled (its check
+        given up) must not cancel the write of the others'."""
+        if self._records_due is not None:
+            self._records_due.cancel()
+            self._records_due = None
+        task = asyncio.ensure_future(self._write_records())
+        self._writing.add(task)  # held until done: the loop keeps only a weak reference
+        task.add_done_callback(self._writing.discard)
+
+    async def _write_records(self) -> None:
+        """Write the news waiting, in one transaction; each waiter gets its own outcome."""
+        if self._records_due is not None:
+            self._records_due.cancel()
+            self._records_due = None
+        waiting, self._records = self._records, []
+        if not waiting:
+            return
+        try:
+            batch = [(recording, alerts) for recording, alerts, _ in waiting]
+            outcomes: list[list[Change] | ConflictError] = await self.db.write(
+                self.store.record_batch, batch
+            )
+        except asyncio.CancelledError:  # the loop is closing: so are the checks waiting
+            for _, _, saved in waiting:
+                saved.cancel()
+            raise
+        except Exception as exc:  # StoreError: none of them was written
+            for _, _, saved in waiting:
+                if not saved.done():
+                    saved.set_exception(exc)
+            return
+        for (_, _, saved), outcome in zip(waiting, outcomes, strict=True):
+            if saved.done():
+                continue  # its check was cancelled; what it brought is stored all the same
+            if isinstance(outcome, ConflictError):
+                saved.set_exception(outcome)
+            else:
+                saved.set_result(outcome)
 
     async def _known_elsewhere(self, article: Article, now: datetime) -> bool:
         """Whether a provisional article turned out to be one already tracked.
@@ -215,6 +283,9 @@ class Writer:
         else:
             log.info("%s was captured by another run meanwhile", article.url)
         return True
+
+
+_Waiting = tuple[Recording, AlertFactory | None, "asyncio.Future[list[Change]]"]
 
 
 def changed_fields(stored: Article | None, now: Article) -> tuple[str, ...]:

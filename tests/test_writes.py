@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor import writes
 from monitor.config import settings_from_dict
+from monitor.errors import ConflictError
 from monitor.ledger import Ledger
-from monitor.models import Article, FeedState
+from monitor.models import Article, Change, ChangeKind, FeedState, Version
 from monitor.store import Store
 from monitor.store.runner import StoreRunner
 from monitor.writes import ARTICLE_FIELDS, Writer, changed_fields
@@ -116,3 +118,62 @@ def test_a_batch_goes_to_a_thread_while_many_requests_wait(store: Store, crowded
     assert saved is not None and saved.last_checked == NOW
     (thread,) = watched.threads
     assert (thread != "MainThread") == (crowded or not store.in_place)
+
+
+class Batches:
+    """``store``, noting the size of each batch of news written."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.sizes: list[int] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def record_batch(self, recordings: list) -> list:
+        self.sizes.append(len(recordings))
+        return self.store.record_batch(recordings)
+
+
+async def _first_version(write: Writer, run: Ledger, article: Article, text: str) -> None:
+    change = Change(ChangeKind.NEW, article.id, article.feed, article.url, NOW, version=1)
+    version = Version(article.id, 1, f"hash of {text}", text, NOW, article.url)
+    await write.commit(replace(article, versions=1), run, [change], version)
+
+
+def test_new_articles_wait_for_company_and_other_news_takes_them_along(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A feed's new entries are written together (SQLite's search index costs several times
+    # more a transaction alone); news of a known article is written at once (issue 16).
+    monkeypatch.setattr(writes, "RECORD_WAIT_S", 60.0)  # only the known article ends it
+    batches = Batches(store)
+    write = Writer(settings_from_dict({}), batches, StoreRunner(batches))  # type: ignore[arg-type]
+    known = store.add_article(new_article("https://x.org/known"))
+    run = Ledger(NOW)
+
+    async def scenario() -> None:
+        fresh = [
+            _first_version(write, run, new_article(f"https://x.org/{n}"), f"Story {n}.")
+            for n in range(3)
+        ]
+        waiting = asyncio.gather(*fresh)
+        taken = new_article("https://x.org/taken")
+        lost = asyncio.ensure_future(_first_version(write, run, taken, "Lost."))
+        await asyncio.sleep(0.1)
+        assert batches.sizes == []  # waiting for company
+        store.add_article(taken)  # by another process, meanwhile: that one loses the race
+        await _first_version(write, run, known, "Known.")
+        await waiting
+        with pytest.raises(ConflictError):
+            await lost
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert batches.sizes == [5]
+    assert len(run.changes) == 4
+    assert {a.url for a in store.list_articles() if a.versions == 1} == {
+        "https://x.org/0",
+        "https://x.org/1",
+        "https://x.org/2",
+        "https://x.org/known",
+    }

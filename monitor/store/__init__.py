@@ -36,7 +36,7 @@ from typing import Protocol, runtime_checkable
 
 import zstandard
 
-from monitor.errors import StoreBusyError
+from monitor.errors import ConflictError, StoreBusyError
 from monitor.models import (
     Alert,
     AlertAttempt,
@@ -301,6 +301,12 @@ class CheckStore(RunnerStore, ArchiveStore, ClaimStore, Protocol):
 
         Only from the article's ``revision``, which it bumps: ConflictError when another
         process recorded the article (or inserted its URL) since it was read."""
+
+    def record_batch(
+        self, recordings: Sequence[tuple[Recording, AlertFactory | None]]
+    ) -> list[list[Change] | ConflictError]:
+        """``record`` of each, with its alert factory, in one transaction; a conflict fails
+        only its own (its entry is the ConflictError), any other error all of them."""
 
     def remove_seed_link(self, article_id: int) -> None: ...
 

@@ -117,13 +117,9 @@ def contains_phrase(content: str, pattern: re.Pattern[str]) -> bool:
     return pattern.search(content.casefold()) is not None
 
 
-def index_version(conn: Connection, version_id: int, content: str) -> None:
-    """Add a stored version's words to the search index (in the caller's transaction)."""
-    index_versions(conn, [(version_id, content)])
-
-
 def index_versions(conn: Connection, batch: Sequence[tuple[int, str]]) -> None:
-    """``index_version`` for each (version id, text) of ``batch``, in one round trip."""
+    """Add stored versions' words, (version id, text) of each, to the search index (in the
+    caller's transaction), in one round trip."""
     if not batch:
         return
     words = [(version_id, index_words(content)) for version_id, content in batch]

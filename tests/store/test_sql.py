@@ -180,3 +180,42 @@ def test_open_store_returns_a_working_store(store_url: str) -> None:
         assert opened.list_feeds() == []
     finally:
         opened.close()
+
+
+def test_a_batch_records_each_and_a_conflict_undoes_only_its_own(store: SQLStore) -> None:
+    first = store.add_article(new_article("https://news.example/1"))
+    second = store.add_article(new_article("https://news.example/2"))
+    store.record(Recording(replace(second, title="Elsewhere"), []))  # by another process
+    fresh = new_article("https://news.example/3")
+    alerted: list[list[Change]] = []
+
+    def alerts(saved: Sequence[Change]) -> list[Alert]:
+        alerted.append(list(saved))
+        return [queued_alert("desk", change.id, change_id=change.id) for change in saved]
+
+    def news(article, text: str) -> Recording:
+        change = new_change(article, ChangeKind.NEW, T0, version=1)
+        return Recording(replace(article, versions=1), [change], new_version(article.id, 1, text))
+
+    outcomes = store.record_batch(
+        [
+            (news(first, "Budget vote delayed."), alerts),
+            (news(second, "Must not persist."), alerts),  # read before that record: stale
+            (news(fresh, "Harbour reopens."), alerts),
+        ]
+    )
+
+    saved_first, lost, saved_fresh = outcomes
+    assert isinstance(lost, ConflictError)
+    assert not isinstance(saved_first, ConflictError)
+    assert not isinstance(saved_fresh, ConflictError)
+    assert store.list_changes() == [*saved_first, *saved_fresh]
+    assert alerted == [saved_first, saved_fresh]
+    assert store.list_versions(second.id) == []
+    assert store.get_article(second.id) == replace(second, title="Elsewhere", revision=1)
+    fresh_id = saved_fresh[0].article_id
+    assert [v.text for v in store.list_versions(fresh_id)] == ["Harbour reopens."]
+    # Searchable at once, each of them; the undone version is not.
+    assert [h.article.id for h in store.search_phrase("budget vote")] == [first.id]
+    assert [h.article.id for h in store.search_phrase("harbour reopens")] == [fresh_id]
+    assert store.search_phrase("must not persist") == []
