@@ -18,7 +18,7 @@ from functools import partial
 
 from monitor.alerts.routing import outbox_rows
 from monitor.config import Settings
-from monitor.errors import ConflictError, ReadOnlyStoreError, StoreError
+from monitor.errors import ConflictError, ReadOnlyStoreError, StoreBusyError, StoreError
 from monitor.ledger import Ledger
 from monitor.models import (
     Article,
@@ -240,8 +240,10 @@ class Writer:
             self._records_due.cancel()
             self._records_due = None
         waiting, self._records = self._records, []
-        if not waiting:
-            return
+        if waiting:
+            await self._write_batch(waiting)
+
+    async def _write_batch(self, waiting: list[_Waiting]) -> None:
         try:
             batch = [(recording, alerts) for recording, alerts, _ in waiting]
             outcomes: list[list[Change] | ConflictError] = await self.db.write(
@@ -251,10 +253,20 @@ class Writer:
             for _, _, saved in waiting:
                 saved.cancel()
             raise
-        except Exception as exc:  # StoreError: none of them was written
-            for _, _, saved in waiting:
-                if not saved.done():
-                    saved.set_exception(exc)
+        except (StoreBusyError, ReadOnlyStoreError) as exc:
+            _fail(waiting, exc)  # each alone would fail the same way (after as long a wait)
+            return
+        except StoreError as exc:
+            if len(waiting) == 1:
+                _fail(waiting, exc)
+                return
+            # One article's write (a page too big for the disk left, a dropped connection)
+            # must not fail the others': each alone, so that only its own fails.
+            for one in waiting:
+                await self._write_batch([one])
+            return
+        except Exception as exc:  # a bug: reported for each, as any article's would be
+            _fail(waiting, exc)
             return
         for (_, _, saved), outcome in zip(waiting, outcomes, strict=True):
             if saved.done():
@@ -286,6 +298,12 @@ class Writer:
 
 
 _Waiting = tuple[Recording, AlertFactory | None, "asyncio.Future[list[Change]]"]
+
+
+def _fail(waiting: list[_Waiting], exc: Exception) -> None:
+    for _, _, saved in waiting:
+        if not saved.done():
+            saved.set_exception(exc)
 
 
 def changed_fields(stored: Article | None, now: Article) -> tuple[str, ...]:

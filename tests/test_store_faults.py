@@ -145,10 +145,13 @@ async def test_a_backend_killed_mid_capture_loses_nothing(
     newsroom(web)
     settings = settings_for(web, pg_store_url)
     with SQLStore.open(pg_store_url, lock_timeout=LOCK_TIMEOUT) as store:
-        killer = BackendKiller(store, postgresql_admin, statement)
+        # The feed's three new articles are written together: the first kill fails that
+        # transaction, which is then written article by article, and the second kill fails
+        # one article's alone.
+        killer = BackendKiller(store, postgresql_admin, statement, times=2)
         first = await check(settings, store, T0)
         killer.remove()
-        assert killer.killed == [statement]
+        assert killer.killed == [statement, statement]
         assert len(first.changes) == 2 and len(first.store_errors) == 1
         (feed,) = first.feeds
         assert feed.warning and "1 of 3 entries could not be stored" in feed.warning

@@ -11,7 +11,7 @@ import pytest
 
 from monitor import writes
 from monitor.config import settings_from_dict
-from monitor.errors import ConflictError
+from monitor.errors import ConflictError, StoreError
 from monitor.ledger import Ledger
 from monitor.models import Article, Change, ChangeKind, FeedState, Version
 from monitor.store import Store
@@ -177,3 +177,41 @@ def test_new_articles_wait_for_company_and_other_news_takes_them_along(
         "https://x.org/2",
         "https://x.org/known",
     }
+
+
+class Refusing(Batches):
+    """Refuses every batch that holds the article at ``url`` (a page too big for the disk
+    left, say)."""
+
+    def __init__(self, store: Store, url: str) -> None:
+        super().__init__(store)
+        self.url = url
+
+    def record_batch(self, recordings: list) -> list:
+        self.sizes.append(len(recordings))
+        if any(recording.article.url == self.url for recording, _ in recordings):
+            raise StoreError("database or disk is full")
+        return self.store.record_batch(recordings)
+
+
+def test_one_articles_failed_write_fails_only_its_own(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writes, "RECORD_WAIT_S", 60.0)  # the eighth article ends the wait
+    refusing = Refusing(store, "https://x.org/1")
+    write = Writer(settings_from_dict({}), refusing, StoreRunner(refusing))  # type: ignore[arg-type]
+    run = Ledger(NOW)
+    urls = [f"https://x.org/{n}" for n in range(writes.RECORD_BATCH)]
+
+    async def scenario() -> list[BaseException | None]:
+        news = [_first_version(write, run, new_article(url), url) for url in urls]
+        return await asyncio.gather(*news, return_exceptions=True)
+
+    outcomes = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert [isinstance(outcome, StoreError) for outcome in outcomes] == [
+        url == refusing.url for url in urls
+    ]
+    # All together first; refused, each alone.
+    assert refusing.sizes == [len(urls)] + [1] * len(urls)
+    assert {a.url for a in store.list_articles()} == set(urls) - {refusing.url}
+    assert len(run.changes) == len(urls) - 1
