@@ -84,11 +84,13 @@ def test_commit_of_nothing_new_for_a_new_article_inserts_the_row(store: Store) -
 
 
 class Watched:
-    """``store``, noting on which thread each batch of article updates was written."""
+    """``store``, noting on which thread each batch of article updates was written, and the
+    size of each batch of news."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.threads: list[str] = []
+        self.sizes: list[int] = []
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.store, name)
@@ -96,6 +98,10 @@ class Watched:
     def update_articles(self, batch: list[Article], only: tuple[str, ...] = ()) -> list[int]:
         self.threads.append(threading.current_thread().name)
         return self.store.update_articles(batch, only)
+
+    def record_batch(self, recordings: list) -> list:
+        self.sizes.append(len(recordings))
+        return self.store.record_batch(recordings)
 
 
 @pytest.mark.parametrize("crowded", [False, True])
@@ -120,21 +126,6 @@ def test_a_batch_goes_to_a_thread_while_many_requests_wait(store: Store, crowded
     assert (thread != "MainThread") == (crowded or not store.in_place)
 
 
-class Batches:
-    """``store``, noting the size of each batch of news written."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.sizes: list[int] = []
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.store, name)
-
-    def record_batch(self, recordings: list) -> list:
-        self.sizes.append(len(recordings))
-        return self.store.record_batch(recordings)
-
-
 async def _first_version(write: Writer, run: Ledger, article: Article, text: str) -> None:
     change = Change(ChangeKind.NEW, article.id, article.feed, article.url, NOW, version=1)
     version = Version(article.id, 1, f"hash of {text}", text, NOW, article.url)
@@ -147,7 +138,7 @@ def test_new_articles_wait_for_company_and_other_news_takes_them_along(
     # A feed's new entries are written together (SQLite's search index costs several times
     # more a transaction alone); news of a known article is written at once (issue 16).
     monkeypatch.setattr(writes, "RECORD_WAIT_S", 60.0)  # only the known article ends it
-    batches = Batches(store)
+    batches = Watched(store)
     write = Writer(settings_from_dict({}), batches, StoreRunner(batches))  # type: ignore[arg-type]
     known = store.add_article(new_article("https://x.org/known"))
     run = Ledger(NOW)
@@ -179,7 +170,7 @@ def test_new_articles_wait_for_company_and_other_news_takes_them_along(
     }
 
 
-class Refusing(Batches):
+class Refusing(Watched):
     """Refuses every batch that holds the article at ``url`` (a page too big for the disk
     left, say)."""
 
