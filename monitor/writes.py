@@ -226,10 +226,8 @@ class Writer:
 
     def _records_waited(self) -> None:
         """Write the news waiting now, in a task of its own: a waiter cancelled (its check
-        given up) must not cancel the write of the others'."""
-        if self._records_due is not None:
-            self._records_due.cancel()
-            self._records_due = None
+        given up) must not cancel the write of the others'. News that comes before the task
+        runs goes with it."""
         task = asyncio.ensure_future(self._write_records())
         self._writing.add(task)  # held until done: the loop keeps only a weak reference
         task.add_done_callback(self._writing.discard)
