@@ -96,13 +96,10 @@ class SQLStore(
         process recorded the article since it was read, or inserted the same URL, nothing
         is written and ConflictError is raised. Raises StoreError if ``version.number``
         already exists for the article."""
-        _check_recording(recording)
-        with self._write("record article") as conn:
-            saved, indexed = self._recorded(conn, recording, alerts)
-            if indexed is not None:
-                # Searchable from the moment it is stored (issue 19).
-                index_versions(conn, [indexed])
-            return saved
+        (outcome,) = self.record_batch([(recording, alerts)])
+        if isinstance(outcome, ConflictError):
+            raise outcome
+        return outcome
 
     def record_batch(
         self, recordings: Sequence[tuple[Recording, AlertFactory | None]]
@@ -110,7 +107,8 @@ class SQLStore(
         """``record`` of each (with its alert factory) in one transaction: each in a
         savepoint of its own, so that a conflict undoes and fails only that one (its entry is
         the ConflictError). Their versions join the search index together, which costs a
-        fraction of indexing each in a transaction of its own."""
+        fraction of indexing each in a transaction of its own; searchable from the moment
+        they are stored (issue 19)."""
         for recording, _ in recordings:
             _check_recording(recording)
         results: list[list[Change] | ConflictError] = []
