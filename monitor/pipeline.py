@@ -57,6 +57,9 @@ if TYPE_CHECKING:  # the extractor (lxml and all) is loaded only when a page is 
     from monitor.extract import Extractor
 
 DUE_PAGE = 500  # due articles read from the store at a time
+# Articles of one host under way at once, per extraction worker, beyond those fetching: with
+# one, an edit waiting for a worker held a place the host's next requests needed (issue 16).
+PAGES_PER_WORKER = 4
 # A claimed round's work on a host (issue 17): this many round trips at its per-host limit
 # (about a second or two on the internet), so that no node is left with a long last round.
 ROUND_TRIPS = 16
@@ -435,14 +438,14 @@ class Monitor:
     ) -> None:
         """``fn`` over feeds or articles, host by host round-robin (issue 16): twice as many
         at once as there are fetch slots, so that each slot's next request is ready while
-        the last one's page is parsed or stored, and per host as many again as there are
-        extraction workers, so that one host alone keeps them busy (but never half the
-        run's when that is fewer). The Fetcher's slots, which feeds and articles share,
-        keep the requests themselves in bounds."""
+        the last one's page is parsed or stored, and per host four more for each
+        extraction worker, so that one host alone keeps them busy while its next requests
+        go on (but never half the run's when that is fewer). The Fetcher's slots, which
+        feeds and articles share, keep the requests themselves in bounds."""
         fetch = self.settings.fetch
         limit = 2 * fetch.concurrency
         per_host = 2 * fetch.per_host_concurrency
-        busy = min(per_host + max(1, self.pool.workers), limit // 2)
+        busy = min(per_host + PAGES_PER_WORKER * max(1, self.pool.workers), limit // 2)
         await for_each(
             batches, fn, limit, key=lambda item: host_key(url(item)), per_key=max(per_host, busy)
         )

@@ -99,9 +99,10 @@ class WorkerPool:
 
     def expect(self, checks: int) -> None:
         """A pass of ``checks`` fetches is starting. With more than ``start_after`` of them,
-        the workers will most likely be needed: its first page starts them and waits for
-        them, as extracting it here would load the extractor here as well (0.3 s of this
-        process, the critical path of a busy round, issue 16)."""
+        the workers will most likely be needed: its first job starts them (a feed's parse
+        still runs in a thread while they start), and its first page waits for them, as
+        extracting it here would load the extractor here as well (0.3 s of this process,
+        the critical path of a busy round, issue 16)."""
         self._big = self._big or checks > self.start_after
 
     @property
@@ -158,7 +159,7 @@ class WorkerPool:
         module-level function of dataclasses). WorkerError if the worker dies."""
         what = getattr(fn, "__name__", "job")
         try:
-            return await self._run(what, fn, fn, *args)
+            return await self._run(what, fn, fn, *args, start=self._big)
         except BrokenProcessPool as exc:
             raise WorkerError(f"a worker process died running {what}: {exc}") from exc
 

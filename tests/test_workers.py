@@ -107,6 +107,25 @@ async def test_the_first_page_of_a_big_pass_starts_the_workers() -> None:
         big.close()
 
 
+async def test_the_first_job_of_a_big_pass_starts_the_workers_and_runs_here() -> None:
+    # A feed's parse need not wait for the workers' start, but they start with it rather
+    # than at the 17th job, so that they are ready sooner for the pages (issue 16).
+    small = WorkerPool(WhereExtractor(), workers=2, start_after=16)
+    big = WorkerPool(WhereExtractor(), workers=2, start_after=16)
+    try:
+        small.expect(16)
+        assert (await small.run(where, 1))[1] == os.getpid()
+        assert not small.started
+        big.expect(17)
+        assert (await big.run(where, 1))[1] == os.getpid()
+        assert big.started
+        assert await asyncio.wait_for(big.start(), 60)
+        assert (await big.run(where, 2))[1] != os.getpid()
+    finally:
+        small.close()
+        big.close()
+
+
 class GatedExtractor(DefaultExtractor):
     """Loads only once a file exists: a slow import, held for as long as a test needs."""
 
