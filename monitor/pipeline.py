@@ -59,8 +59,8 @@ if TYPE_CHECKING:  # the extractor (lxml and all) is loaded only when a page is 
 DUE_PAGE = 500  # due articles read from the store at a time
 # Articles of one host under way at once, per extraction worker, beyond those fetching. With
 # one, edits waiting for a worker held the places the host's next requests needed; with 8,
-# a busy round on one host keeps the workers' queue full (edited replays: -8% against 1,
-# -3% against 4; issue 16).
+# a busy round on one host keeps the workers' queue full (edited replays: -3 to -6% against
+# 4, which was -4% against 1; bench/RESULTS.md, issue 16).
 PAGES_PER_WORKER = 8
 # A claimed round's work on a host (issue 17): this many round trips at its per-host limit
 # (about a second or two on the internet), so that no node is left with a long last round.
