@@ -48,6 +48,12 @@ START_AFTER = 16
 JOBS_PER_POOL = 20_000
 # How often a worker looks whether its parent is still there.
 PARENT_CHECK_SECONDS = 1.0
+# Workers run this much nicer than the process that started them. Its event loop is the
+# pipeline's one serial stage (every fetch, write and hand-off goes through it), and a busy
+# round keeps it runnable all the time: when the workers took their equal share of two
+# cores, it got 0.72 of one and the round waited on it (issue 16, bench/RESULTS.md).
+# The workers still take every cycle the loop leaves.
+WORKER_NICENESS = 10
 
 
 def default_workers() -> int:
@@ -257,6 +263,7 @@ def _start_worker(extractor: Extractor, parent: int) -> None:
     global _worker_extractor
     # Ctrl-C reaches the whole process group; the parent decides what stops, and how.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _be_nice()
     _worker_extractor = extractor
     if isinstance(extractor, DefaultExtractor):
         # Loaded beside the first jobs, not before the worker answers: feeds parsed while
@@ -268,6 +275,14 @@ def _start_worker(extractor: Extractor, parent: int) -> None:
     # to save, and tearing down the interpreter (lxml, trafilatura) made every `check` wait
     # 80 ms for its workers.
     atexit.register(_exit_now)
+
+
+def _be_nice() -> None:
+    """Lower this worker's priority by ``WORKER_NICENESS`` where the system allows it."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):  # not on POSIX, or refused: the same work, less fair
+        log.debug("the extraction worker's priority could not be lowered", exc_info=True)
 
 
 def _exit_now() -> None:

@@ -156,6 +156,22 @@ async def test_a_worker_answers_before_its_extractor_has_loaded(tmp_path: Path) 
         pool.close()
 
 
+def _niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+async def test_workers_run_nicer_than_the_event_loop_that_feeds_them() -> None:
+    pool = WorkerPool(WhereExtractor(), workers=2, start_after=0)
+    try:
+        assert await pool.start()
+        theirs = {await pool.run(_niceness) for _ in range(4)}
+    finally:
+        pool.close()
+    # The loop is the pipeline's serial stage: on a busy round the workers yield to it.
+    assert theirs == {min(19, _niceness() + workers.WORKER_NICENESS)}
+    assert _niceness() < 19
+
+
 async def test_one_worker_means_no_processes() -> None:
     pool = WorkerPool(WhereExtractor(), workers=1, start_after=0)
     assert not await pool.start()
