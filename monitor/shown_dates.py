@@ -11,6 +11,7 @@ one inside a sentence or after an event's label ("Termin:") is the event's.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -137,10 +138,12 @@ def in_other_content(
     return False
 
 
-def _texts_after(heading: lxml.html.HtmlElement) -> list[str]:
+def _texts_after(heading: lxml.html.HtmlElement) -> Iterator[str]:
     """The first texts after ``heading`` in page order; blanks, scripts and the texts of
-    other content (a "Recent posts" widget after the headline) left out."""
-    texts = []
+    other content (a "Recent posts" widget after the headline) left out. Lazily: the
+    caller stops a few lines down, and each text's ancestors are looked at only if it
+    gets that far."""
+    taken = 0
     # A container of the headline itself is the page's layout ("lay-sidebar"), not other
     # content.
     around_headline = set(heading.iterancestors())
@@ -151,10 +154,10 @@ def _texts_after(heading: lxml.html.HtmlElement) -> list[str]:
         if not text.is_tail and parent.tag in ("script", "style"):
             continue
         if not in_other_content(parent, around_headline, _OTHER_ITEMS):
-            texts.append(str(text))
-            if len(texts) == _AFTER_TEXTS:
-                break
-    return texts
+            yield str(text)
+            taken += 1
+            if taken == _AFTER_TEXTS:
+                return
 
 
 def _days_in_line(line: str, previous: str, month_first: bool) -> list[ShownDay]:
