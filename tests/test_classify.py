@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.classify import classify, numbers_in, quotations_in
+from monitor.classify import _CORRECTION, _Lines, _word_count, classify, numbers_in, quotations_in
 from monitor.config import ClassifyRules
 from monitor.diff import diff_versions
 from monitor.feeds import parse_feed
@@ -308,3 +308,26 @@ def test_a_price_edited_in_a_short_chinese_listing_is_minor():
     old = replace(BASE, text=text)
     result = verdict(replace(old, number=2, text=text.replace("18.8元", "16.8元")), old=old)
     assert (result.significance, result.tags) == (Significance.MINOR, ("numbers", "lede"))
+
+
+def test_a_correction_note_split_over_two_lines_is_still_one():
+    """The counts come from the changed lines only, unless a note may span lines."""
+    note = "\n\nCorrection\n: an earlier version misspelt the mayor's name."
+    assert "correction" in verdict(edited(STORY + note)).tags
+    # Already there before the edit: no new note, whatever else changed.
+    before = edited(STORY + note)
+    assert "correction" not in verdict(edited(STORY + note + " Updated."), old=before).tags
+
+
+def test_the_changed_lines_count_notes_and_words_as_the_whole_texts_do():
+    texts = [version.text for _, version in corpus_versions()[:40]]
+    assert texts
+    notes = ("Correction: a figure was wrong.", "Update: more to follow.", "日本語の訂正。")
+    for at, text in enumerate(texts):
+        lines = text.split("\n")
+        lines.insert(at % (len(lines) + 1), notes[at % len(notes)])
+        new = "\n".join(lines[: len(lines) - at % 3])
+        changed = _Lines.of(text, new)
+        whole = len(_CORRECTION.findall(new)) > len(_CORRECTION.findall(text))
+        assert changed.more_corrections() == whole
+        assert changed.longest() == max(_word_count(text), _word_count(new), 1)

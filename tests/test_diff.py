@@ -83,6 +83,51 @@ def test_tokenize_round_trips_and_matches_the_plain_regex(text: str) -> None:
     assert tokens == diff_module._token_pattern(cjk).findall(text)
 
 
+def whole(text: str) -> tuple[list[str], list[tuple[int, int, int]]]:
+    return tokenize(text), diff_module._sentence_spans(text)
+
+
+def assert_prepared_as_whole(old: str, new: str) -> None:
+    pair = diff_module._Prepared.of(old, new)
+    assert (pair.old_tokens, pair.old_spans) == whole(old)
+    assert (pair.new_tokens, pair.new_spans) == whole(new)
+
+
+@FAST
+@given(TEXTS, TEXTS, TEXTS, TEXTS)
+def test_prepared_pair_shares_lines_yet_equals_each_text_worked_out_whole(
+    head: str, old_middle: str, new_middle: str, tail: str
+) -> None:
+    # Shared heads and tails cut anywhere, line breaks, blank lines and spaces around them.
+    assert_prepared_as_whole(head + old_middle + tail, head + new_middle + tail)
+    assert_prepared_as_whole(old_middle, new_middle)
+
+
+@FAST
+@given(st.data())
+def test_prepared_pair_of_an_edited_article_equals_each_text_worked_out_whole(
+    data: st.DataObject,
+) -> None:
+    paragraphs = seed_text().split("\n\n")
+    edited = list(paragraphs)
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(edited) - 1))
+        edit = data.draw(st.sampled_from(["word", "insert", "delete", "split", "indent"]))
+        if edit == "word":
+            words = edited[at].split(" ")
+            words[data.draw(st.integers(0, len(words) - 1))] = data.draw(TEXTS)
+            edited[at] = " ".join(words)
+        elif edit == "insert":
+            edited.insert(at, data.draw(TEXTS))
+        elif edit == "delete" and len(edited) > 1:
+            del edited[at]
+        elif edit == "split":
+            edited[at] = edited[at].replace(". ", ".\n", 1)
+        else:
+            edited[at] = " " + edited[at]
+    assert_prepared_as_whole("\n\n".join(paragraphs), "\n\n".join(edited))
+
+
 def test_tokenize_takes_chinese_and_japanese_one_character_at_a_time() -> None:
     assert tokenize("一起出7枚680元，iPhone新款") == [
         "一", "起", "出", "7", "枚", "680", "元", "，", "iPhone", "新", "款",
