@@ -663,7 +663,7 @@ def _shared_lines(old: str, new: str) -> tuple[int, int]:
     head = old.rfind("\n", 0, same) + 1
     while head and not (_visible(old, head) and _visible(new, head)):
         head = old.rfind("\n", 0, head - 1) + 1
-    same = _same_suffix(old, new, limit - head)
+    same = _same_prefix(old[::-1], new[::-1], limit - head)  # the common suffix
     # A line start inside the shared tail, with its line break shared too.
     at = old.find("\n", len(old) - same)
     while at != -1 and not (_visible(old, at + 1) and _visible(new, at + 1 + len(new) - len(old))):
@@ -677,23 +677,12 @@ def _visible(text: str, at: int) -> bool:
 
 
 def _same_prefix(old: str, new: str, limit: int) -> int:
-    """The length of the longest common prefix (at most ``limit``): slices compared in C."""
+    """The length of the longest common prefix (at most ``limit``): slices compared in C;
+    of the reversed texts, the common suffix."""
     low, high = 0, limit
     while low < high:
         middle = (low + high + 1) // 2
         if old[low:middle] == new[low:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _same_suffix(old: str, new: str, limit: int) -> int:
-    """The length of the longest common suffix (at most ``limit``)."""
-    low, high = 0, limit
-    while low < high:
-        middle = (low + high + 1) // 2
-        if old[len(old) - middle : len(old) - low] == new[len(new) - middle : len(new) - low]:
             low = middle
         else:
             high = middle - 1
@@ -716,14 +705,12 @@ class _Side:
         text: str,
         tokens: Sequence[str],
         flags: Mapping[str, int],
-        spans: list[tuple[int, int, int]] | None = None,
+        spans: list[tuple[int, int, int]],
         offsets: list[int] | None = None,
     ) -> _Side:
-        """``spans`` and ``offsets`` (of each token), where already known."""
+        """``spans``: the text's sentences; ``offsets`` (of each token), where known."""
         if offsets is None:
             offsets = list(accumulate(map(len, tokens), initial=0))
-        if spans is None:
-            spans = _sentence_spans(text)
         ranges = [(bisect_left(offsets, a), bisect_left(offsets, b)) for _, a, b in spans]
         words = list(accumulate(map(flags.__getitem__, tokens), initial=0))
         return cls(text, tokens, spans, ranges, words)
