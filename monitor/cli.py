@@ -22,6 +22,8 @@ from monitor import __version__
 from monitor.errors import CompareError, ConfigError, MonitorError
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from rich.console import Console
 
     from monitor.config import Settings
@@ -205,11 +207,19 @@ def check(
             markup=False,
         )
     now = datetime.now(UTC)
-    with _store(settings) as store:
-        show_progress = console.is_terminal and not as_json
-        outcome = _check_under_lease(
-            store, settings, now, console, feeds, force, wait, show_progress
-        )
+    from monitor.pipeline import fork_idle_workers
+
+    # Before the store is opened: no thread runs yet, so the workers can be forked.
+    idle_workers = fork_idle_workers(settings)
+    try:
+        with _store(settings) as store:
+            show_progress = console.is_terminal and not as_json
+            outcome = _check_under_lease(
+                store, settings, now, console, feeds, force, wait, show_progress, idle_workers
+            )
+    finally:
+        if idle_workers is not None:
+            idle_workers.shutdown(wait=True, cancel_futures=True)
     # Written and closed: nothing is left for the interpreter's teardown to do (monitor.main).
     ENDED.add("check")
     if outcome is None:
@@ -250,6 +260,7 @@ def _check_under_lease(
     force: bool,
     wait: float,
     show_progress: bool,
+    idle_workers: ProcessPoolExecutor | None = None,
 ) -> tuple[CheckReport, RelayReport | None] | None:
     """Check and deliver alerts holding the run lease; None when another check holds it."""
     import asyncio
@@ -276,7 +287,15 @@ def _check_under_lease(
             console,
             show_progress,
             lambda bar: asyncio.run(
-                check_once(settings, store, now, feeds=feeds or None, force=force, progress=bar)
+                check_once(
+                    settings,
+                    store,
+                    now,
+                    feeds=feeds or None,
+                    force=force,
+                    progress=bar,
+                    idle_workers=idle_workers,
+                )
             ),
         )
         if lease_error is not None:

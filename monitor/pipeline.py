@@ -50,10 +50,18 @@ from monitor.seeds import load_seeds
 from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
 from monitor.tasks import for_each, interleave, one_batch
-from monitor.workers import DefaultExtractor, WorkerPool, default_workers
+from monitor.workers import (
+    START_AFTER,
+    DefaultExtractor,
+    WorkerPool,
+    default_workers,
+    fork_workers,
+)
 from monitor.writes import Writer
 
 if TYPE_CHECKING:  # the extractor (lxml and all) is loaded only when a page is extracted
+    from concurrent.futures import ProcessPoolExecutor
+
     from monitor.extract import Extractor
 
 DUE_PAGE = 500  # due articles read from the store at a time
@@ -110,6 +118,7 @@ class Monitor:
         seeds: Sequence[Seed] = (),
         runner: StoreRunner | None = None,
         claimant: Claimant | None = None,
+        idle_workers: ProcessPoolExecutor | None = None,
     ) -> None:
         self.settings = settings
         self.claimant = claimant
@@ -119,7 +128,8 @@ class Monitor:
         self._own_runner = runner is None
         self.db = runner or StoreRunner(store)
         self._repaired = False  # incomplete articles looked for (once per process)
-        self.pool = WorkerPool(extractor, settings.extract.workers or default_workers())
+        workers = settings.extract.workers or default_workers()
+        self.pool = WorkerPool(extractor, workers, idle=idle_workers)
         self.writer = Writer(settings, store, self.db, self._crowded)
         self.linker = SeedLinker(settings, store, self.db, seeds)
         means = Means(store, self.db, fetcher, self.pool, self.writer)
@@ -458,6 +468,15 @@ def seed_feed(seed: Seed) -> str:
     return SEED_FEED_PREFIX + seed.id
 
 
+def fork_idle_workers(settings: Settings) -> ProcessPoolExecutor | None:
+    """Worker processes for a `check` that will most likely need them (more feeds than
+    start a pool), forked before it opens the store or starts a thread (``fork_workers``);
+    None otherwise. The caller shuts them down if ``check_once`` never gets them."""
+    if len(settings.feeds) <= START_AFTER:
+        return None
+    return fork_workers(settings.extract.workers or default_workers())
+
+
 async def check_once(
     settings: Settings,
     store: CheckStore,
@@ -466,11 +485,14 @@ async def check_once(
     force: bool = False,
     progress: Progress | None = None,
     extractor: Extractor | None = None,
+    idle_workers: ProcessPoolExecutor | None = None,
 ) -> CheckReport:
-    """One pass with a fresh shared HTTP client: what ``newsmonitor check`` runs."""
+    """One pass with a fresh shared HTTP client: what ``newsmonitor check`` runs;
+    ``idle_workers``: from ``fork_idle_workers``, shut down with the pass."""
     seeds = load_seeds(settings.seeds.dir, settings.ignore)
     async with Fetcher(settings.fetch) as fetcher:
-        monitor = Monitor(settings, store, fetcher, extractor or DefaultExtractor(), seeds)
+        extractor = extractor or DefaultExtractor()
+        monitor = Monitor(settings, store, fetcher, extractor, seeds, idle_workers=idle_workers)
         try:
             return await monitor.check(now, feeds=feeds, force=force, progress=progress)
         finally:

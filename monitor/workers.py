@@ -8,6 +8,11 @@ jobs asked for while the workers start still run in threads. The workers are spa
 forked: forking a process that runs an event loop and threads is unsafe. As with any
 spawned worker, a script that drives a ``Monitor`` needs the ``if __name__ ==
 "__main__":`` guard (the ``newsmonitor`` command has it).
+
+The exception is ``fork_workers``: a `check` with many feeds forks its workers before it
+opens the store or starts any thread, and they wait, idle, for the pool to take them. A
+forked worker has every module of its parent already imported, so it costs no interpreter
+start and no imports but the extractor's (issue 16).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import functools
+import gc
 import logging
 import multiprocessing
 import os
@@ -56,6 +62,31 @@ PARENT_CHECK_SECONDS = 1.0
 WORKER_NICENESS = 10
 
 
+def fork_workers(workers: int) -> ProcessPoolExecutor | None:
+    """``workers`` worker processes forked now, idle until a ``WorkerPool`` is given them
+    (``idle``); None where forking is not safe: another thread runs (it could hold a lock
+    that the workers would wait for forever), or the system is not Linux.
+
+    Forked, a worker shares what this process has imported: it answers at once, where a
+    spawned one starts an interpreter and imports the package (0.1 s of CPU each), and
+    its parent's pages are copied only as either writes them.
+    """
+    if workers <= 1 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return None
+    # Objects alive now are left alone by the workers' collections (and this process's),
+    # so that the pages holding them stay shared rather than be copied by the collector.
+    gc.freeze()
+    idle = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(DefaultExtractor(), os.getpid(), False),
+    )
+    # With fork, a pool's first job forks all its workers, before its own threads start.
+    idle.submit(_ready)
+    return idle
+
+
 def default_workers() -> int:
     """One worker per core this process may run on."""
     try:
@@ -87,10 +118,19 @@ class WorkerPool:
     """Runs an ``Extractor`` and other CPU-bound functions: in threads until ``start_after``
     jobs have been asked for, then in ``workers`` processes (<= 1: never)."""
 
-    def __init__(self, extractor: Extractor, workers: int, start_after: int = START_AFTER) -> None:
+    def __init__(
+        self,
+        extractor: Extractor,
+        workers: int,
+        start_after: int = START_AFTER,
+        idle: ProcessPoolExecutor | None = None,
+    ) -> None:
         self.extractor = extractor
         self.workers = workers
         self.start_after = start_after
+        # Workers forked ahead (``fork_workers``), taken when workers are first needed, so
+        # long as they run this pool's extractor; shut down with the pool in any case.
+        self._idle = idle
         self._asked = 0
         self._pool: ProcessPoolExecutor | None = None
         self._pool_jobs = 0
@@ -213,6 +253,9 @@ class WorkerPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._idle is not None:
+            self._idle.shutdown(wait=True, cancel_futures=True)
+            self._idle = None
 
     def _use_processes(self, start: bool = False) -> bool:
         if self.workers <= 1:
@@ -236,6 +279,14 @@ class WorkerPool:
         if self._pool is not None and self._pool_jobs >= JOBS_PER_POOL:
             retired, self._pool = self._pool, None
             retired.shutdown(wait=False)  # its queued jobs still run to the end
+        if self._pool is None and self._idle is not None:
+            idle, self._idle = self._idle, None
+            if isinstance(self.extractor, DefaultExtractor):
+                self._pool_jobs = 0
+                self._pool = idle
+                self._ready = idle.submit(_ready)
+                return idle
+            idle.shutdown(wait=False)  # forked with the default extractor, not this one
         if self._pool is None:
             self._pool_jobs = 0
             log.info("starting %d worker processes", self.workers)
@@ -259,13 +310,15 @@ class WorkerPool:
 _worker_extractor: Extractor | None = None
 
 
-def _start_worker(extractor: Extractor, parent: int) -> None:
+def _start_worker(extractor: Extractor, parent: int, load: bool = True) -> None:
+    """A worker's start; ``load``: import the default extractor now, beside the first jobs
+    (forked workers wait idle, and may never see a page)."""
     global _worker_extractor
     # Ctrl-C reaches the whole process group; the parent decides what stops, and how.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _be_nice()
     _worker_extractor = extractor
-    if isinstance(extractor, DefaultExtractor):
+    if load and isinstance(extractor, DefaultExtractor):
         # Loaded beside the first jobs, not before the worker answers: feeds parsed while
         # the workers start need none of it, and a page that comes early waits for it
         # (the import lock) rather than for the whole start.

@@ -36,10 +36,11 @@ from monitor.store.runner import StoreRunner
 
 UPDATE_BATCH = 500  # pending article updates written in one transaction
 # News (new versions, their changes and alerts) of up to this many articles is written in
-# one transaction: SQLite's search index costs several times as much in a transaction of
-# its own as in a shared one (issue 16). A new article's first version waits this long for
-# company (a feed's new entries are captured all at once, so the wait holds up nothing);
-# other news is written at once, with whatever waits.
+# one transaction: SQLite's search index and its commit cost several times as much in a
+# transaction of their own as in a shared one (issue 16). News waits this long for company:
+# a check's next pages are on their way, and an alert 50 ms later is still at once. On
+# PostgreSQL, only new articles' news waits: it locks rows, and a known article's row held
+# by another node must not hold up the news of the others (issue 17).
 RECORD_BATCH = 8
 RECORD_WAIT_S = 0.05
 # The store moves the revision on itself (record), never from these batched updates.
@@ -204,7 +205,8 @@ class Writer:
         if self.settings.alerts:
             factory = partial(outbox_rows, self.settings, documents=documents or {}, now=run.now)
         recording = Recording(article, changes, version, raw, link)
-        saved = await self._record(recording, factory, wait=article.id == 0)
+        wait = article.id == 0 or self.db.in_place
+        saved = await self._record(recording, factory, wait)
         if article.id == 0 and saved:
             run.checked.add(saved[0].article_id)
         run.changes.extend(saved)

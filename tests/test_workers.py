@@ -4,6 +4,7 @@ worker that dies."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -300,3 +301,82 @@ def _alive(pid: int) -> bool:
     # A zombie is dead, only not yet reaped (by init, once the parent is gone).
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+_FORK_SCRIPT = """
+import asyncio, json, multiprocessing, os, threading
+from monitor.extract import TrafilaturaExtractor
+from monitor.workers import DefaultExtractor, WorkerPool, fork_workers
+from tests.test_extract import article_page
+from tests.test_workers import URL, WhereExtractor
+
+async def main():
+    out = {}
+    idle = fork_workers(2)
+    forked = {p.pid for p in multiprocessing.active_children()}
+    out["forked"] = len(forked)
+    pool = WorkerPool(DefaultExtractor(), workers=2, start_after=0, idle=idle)
+    try:
+        assert await pool.start()
+        pids = {await pool.run(os.getpid) for _ in range(8)}
+        out["ran_in_forked"] = pids <= forked and os.getpid() not in pids
+        out["niceness"] = await pool.run(os.nice, 0) - os.nice(0)
+        html = article_page().encode()
+        here = TrafilaturaExtractor().extract(html, URL)
+        out["same_text"] = await pool.extract(html, URL, None) == here
+        out["no_spawned"] = {p.pid for p in multiprocessing.active_children()} == forked
+    finally:
+        pool.close()
+    out["left"] = len(multiprocessing.active_children())
+
+    # Workers forked for the default extractor are not used for another one.
+    other = WorkerPool(WhereExtractor(), workers=2, start_after=0, idle=fork_workers(2))
+    try:
+        page = await other.extract(b"x", URL, None)
+        out["other_spawned"] = int(page.title.split()[0]) not in forked
+    finally:
+        other.close()
+
+    # Never with another thread running: it could hold a lock the workers would need.
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    out["with_a_thread"] = fork_workers(2)
+    stop.set()
+    thread.join()
+    out["one_worker"] = fork_workers(1)
+    print(json.dumps(out))
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_workers_forked_ahead_run_the_pools_jobs(tmp_path) -> None:
+    # Issue 16: a `check` with many feeds forks its workers before any thread starts; they
+    # answer at once and import nothing of what their parent had.
+    script = tmp_path / "forking.py"
+    script.write_text(_FORK_SCRIPT)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out == {
+        "forked": 2,
+        "ran_in_forked": True,
+        "niceness": workers.WORKER_NICENESS,
+        "same_text": True,
+        "no_spawned": True,
+        "left": 0,
+        "other_spawned": True,
+        "with_a_thread": None,
+        "one_worker": None,
+    }

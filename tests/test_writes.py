@@ -132,12 +132,12 @@ async def _first_version(write: Writer, run: Ledger, article: Article, text: str
     await write.commit(replace(article, versions=1), run, [change], version)
 
 
-def test_new_articles_wait_for_company_and_other_news_takes_them_along(
+def test_news_waits_for_company_and_the_flush_writes_what_waits(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A feed's new entries are written together (SQLite's search index costs several times
-    # more a transaction alone); news of a known article is written at once (issue 16).
-    monkeypatch.setattr(writes, "RECORD_WAIT_S", 60.0)  # only the known article ends it
+    # News is written together, new articles' and known ones' alike: SQLite's search index
+    # and commit cost several times as much in a transaction alone (issue 16).
+    monkeypatch.setattr(writes, "RECORD_WAIT_S", 60.0)  # only the flush ends the wait
     batches = Watched(store)
     write = Writer(settings_from_dict({}), batches, StoreRunner(batches))  # type: ignore[arg-type]
     known = store.add_article(new_article("https://x.org/known"))
@@ -148,14 +148,19 @@ def test_new_articles_wait_for_company_and_other_news_takes_them_along(
             _first_version(write, run, new_article(f"https://x.org/{n}"), f"Story {n}.")
             for n in range(3)
         ]
-        waiting = asyncio.gather(*fresh)
         taken = new_article("https://x.org/taken")
         lost = asyncio.ensure_future(_first_version(write, run, taken, "Lost."))
+        waiting = asyncio.gather(*fresh)
         await asyncio.sleep(0.1)
         assert batches.sizes == []  # waiting for company
         store.add_article(taken)  # by another process, meanwhile: that one loses the race
-        await _first_version(write, run, known, "Known.")
-        await waiting
+        news = asyncio.ensure_future(_first_version(write, run, known, "Known."))
+        await asyncio.sleep(0.1)
+        # SQLite: the known article's news waits too. PostgreSQL locks rows: it goes at once
+        # (another node may hold its row), with what waits.
+        assert batches.sizes == ([] if store.in_place else [5])
+        await write.flush(run)  # the pass's end
+        await asyncio.gather(waiting, news)
         with pytest.raises(ConflictError):
             await lost
 
@@ -168,6 +173,54 @@ def test_new_articles_wait_for_company_and_other_news_takes_them_along(
         "https://x.org/2",
         "https://x.org/known",
     }
+
+
+def test_a_full_batch_is_written_without_waiting(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writes, "RECORD_WAIT_S", 60.0)
+    batches = Watched(store)
+    write = Writer(settings_from_dict({}), batches, StoreRunner(batches))  # type: ignore[arg-type]
+    fresh = [new_article(f"https://x.org/{n}") for n in range(writes.RECORD_BATCH)]
+    run = Ledger(NOW)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(_first_version(write, run, a, a.url) for a in fresh))
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert batches.sizes == [writes.RECORD_BATCH]
+    assert [a.versions for a in store.list_articles()] == [1] * writes.RECORD_BATCH
+
+
+def test_a_conflict_after_a_known_articles_first_write_is_redone_alone(store: Store) -> None:
+    # A known article's news is batched without a savepoint: its conditional update comes
+    # first. A conflict after it (the version exists) undoes the batch, then
+    # each is written alone, and only that one fails.
+    batches = Watched(store)
+    write = Writer(settings_from_dict({}), batches, StoreRunner(batches))  # type: ignore[arg-type]
+    first = store.add_article(new_article("https://x.org/first"))
+    second = store.add_article(new_article("https://x.org/second"))
+    run = Ledger(NOW)
+    asyncio.run(_first_version(write, run, second, "Second."))
+    again = store.get_article(second.id)
+    assert again is not None and again.versions == 1
+    stale = replace(again, versions=0)  # as if version 1 were still to come
+    batches.sizes.clear()
+
+    async def scenario() -> None:
+        ok = _first_version(write, run, first, "First.")
+        clash = _first_version(write, run, stale, "Second, again.")
+        outcomes = await asyncio.gather(ok, clash, return_exceptions=True)
+        assert outcomes[0] is None
+        assert isinstance(outcomes[1], ConflictError)
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    # The batch (on PostgreSQL, news that came before its write began), undone; then each
+    # alone.
+    assert batches.sizes == [2, 1, 1]
+    assert [v.text for v in store.list_versions(first.id)] == ["First."]
+    assert [v.text for v in store.list_versions(second.id)] == ["Second."]
+    assert run.store_errors == []
 
 
 class Refusing(Watched):

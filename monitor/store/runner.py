@@ -48,6 +48,11 @@ class StoreRunner:
         self._readers = readers or ThreadPoolExecutor(READERS, thread_name_prefix="store-read")
         self._writers = writers or ThreadPoolExecutor(WRITERS, thread_name_prefix="store-write")
 
+    @property
+    def in_place(self) -> bool:
+        """Whether the store's calls run in this process (SQLite), see the module's doc."""
+        return self._in_place
+
     async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)``, a store read: in place, or in a reader thread."""
         if self._in_place:

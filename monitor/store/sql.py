@@ -15,8 +15,8 @@ from typing import Self
 
 from sqlalchemy import Connection, func, select
 
-from monitor.errors import ConflictError, ReadOnlyStoreError
-from monitor.models import Change, Recording
+from monitor.errors import ConflictError, ReadOnlyStoreError, StoreError
+from monitor.models import Change, RawBody, Recording, SeedLink, Version
 from monitor.store import AlertFactory, Store
 from monitor.store.articles import ArticleTables, insert_article_row, update_article_row
 from monitor.store.claims import ClaimTables
@@ -127,8 +127,14 @@ class SQLStore(
         with self._write("record articles") as conn:
             for recording, alerts in recordings:
                 try:
-                    with conn.begin_nested():
-                        saved, version = self._recorded(conn, recording, alerts)
+                    if recording.article.id == 0:
+                        # A failed insert aborts a PostgreSQL transaction: undone alone.
+                        with conn.begin_nested():
+                            saved, version = self._recorded(conn, recording, alerts)
+                    else:
+                        # Its conditional update comes first, and a conflict there has
+                        # written nothing: no savepoint, which costs as much as the rows.
+                        saved, version = self._recorded(conn, recording, alerts, alone=False)
                 except ConflictError as exc:
                     results.append(exc)
                     continue
@@ -139,10 +145,15 @@ class SQLStore(
         return results
 
     def _recorded(
-        self, conn: Connection, recording: Recording, alerts: AlertFactory | None
+        self,
+        conn: Connection,
+        recording: Recording,
+        alerts: AlertFactory | None,
+        alone: bool = True,
     ) -> tuple[list[Change], tuple[int, str] | None]:
         """``record``'s writes on ``conn``; the saved changes, and the stored version's row
-        id and text, for the search index."""
+        id and text, for the search index. Not ``alone`` (a known article's, in a batch
+        without a savepoint): a conflict after its first write fails the whole batch."""
         article, changes, version = recording.article, recording.changes, recording.version
         raw, link = recording.raw, recording.link
         if article.id == 0:
@@ -152,6 +163,23 @@ class SQLStore(
             link = replace(link, article_id=article.id) if link else None
         else:
             update_article_row(conn, article, revision=article.revision)
+        try:
+            return self._rows(conn, version, raw, changes, link, alerts)
+        except ConflictError as exc:
+            if alone:
+                raise
+            raise StoreError(f"{exc}; the batch is undone") from exc
+
+    def _rows(
+        self,
+        conn: Connection,
+        version: Version | None,
+        raw: RawBody | None,
+        changes: Sequence[Change],
+        link: SeedLink | None,
+        alerts: AlertFactory | None,
+    ) -> tuple[list[Change], tuple[int, str] | None]:
+        """The rows that follow an article's: its version, changes, seed link and alerts."""
         indexed = None
         if version is not None:
             indexed = (insert_version(conn, version, raw), version.text)

@@ -13,6 +13,7 @@ from monitor.errors import ConflictError, StoreError
 from monitor.models import (
     Alert,
     AlertStatus,
+    Article,
     ArticleStatus,
     Change,
     ChangeKind,
@@ -219,3 +220,27 @@ def test_a_batch_records_each_and_a_conflict_undoes_only_its_own(store: SQLStore
     assert [h.article.id for h in store.search_phrase("budget vote")] == [first.id]
     assert [h.article.id for h in store.search_phrase("harbour reopens")] == [fresh_id]
     assert store.search_phrase("must not persist") == []
+
+
+def test_a_conflict_after_a_known_articles_update_fails_the_whole_batch(
+    store: SQLStore,
+) -> None:
+    # Known articles are batched without savepoints (issue 16): a conflict after an
+    # article's first write cannot be undone alone, so nothing of the batch is kept, and
+    # the caller (writes.Writer) writes each alone.
+    first = store.add_article(new_article("https://news.example/1"))
+    second = store.add_article(new_article("https://news.example/2"))
+    store.record(Recording(replace(second, versions=1), [], new_version(second.id, 1, "One.")))
+    again = store.get_article(second.id)
+    assert again is not None
+
+    def news(article: Article, text: str) -> Recording:
+        change = new_change(article, ChangeKind.CHANGED, T0, version=1)
+        return Recording(replace(article, title=text), [change], new_version(article.id, 1, text))
+
+    with pytest.raises(StoreError, match="batch is undone"):
+        store.record_batch([(news(first, "Kept?"), None), (news(again, "Twice."), None)])
+    assert store.list_versions(first.id) == []
+    assert store.get_article(first.id) == first
+    assert [v.text for v in store.list_versions(second.id)] == ["One."]
+    assert store.list_changes() == []
