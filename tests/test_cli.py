@@ -459,3 +459,56 @@ def test_piped_articles_are_one_whole_record_per_line(wapo_config: Path) -> None
     )
     assert row[4] == title  # whole, however long
     assert row[5] == url and row[7] == "cannot resolve host 'www.washingtonpost.invalid'"
+
+
+_REAPER = """
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come to us
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stdout.write(done.stdout)
+sys.stderr.write(done.stderr)
+time.sleep(0.2)
+left = 0
+try:
+    while os.waitpid(-1, os.WNOHANG) != (0, 0):
+        pass
+    left = 1  # a descendant outlived the check, and is still running
+except ChildProcessError:
+    pass  # none
+sys.exit(done.returncode + 10 * left)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="subreaper, fork: Linux")
+def test_check_with_many_feeds_forks_its_workers_and_leaves_none_behind(
+    tmp_path: Path, web: WebServer
+) -> None:
+    # Issue 16: more than 16 feeds, and the workers are forked before the store is opened;
+    # they extract the pages, and end with the check, whether used or not.
+    feeds = ""
+    for n in range(20):
+        web.set(f"/rss{n}", rss([(f"Story {n}", f"/a/story-{n}")], web))
+        web.set(f"/a/story-{n}", page(f"Story {n}", [f"Paragraph {n}.", *STORY]))
+        feeds += f'[[feeds]]\nname = "f{n}"\nurl = "{web.url(f"/rss{n}")}"\n'
+    config = tmp_path / "monitor.toml"
+    config.write_text(
+        feeds + "[fetch]\nallow_private_addresses = true\nretries = 0\n"
+        '[storage]\nurl = "sqlite:///monitor.db"\n',
+        encoding="utf-8",
+    )
+    script = tmp_path / "reaper.py"
+    script.write_text(_REAPER)
+    command = [sys.executable, str(script), sys.executable, "-m", "monitor"]
+    for round_ in ("new", "unchanged"):
+        done = subprocess.run(
+            [*command, "--config", str(config), "check", "--all", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+        assert done.returncode == 0, (round_, done.stderr)  # 10 and up: a process left
+        report = json.loads(done.stdout)
+        assert report["errors"] == []
+        kinds = sorted(change["kind"] for change in report["changes"])
+        assert kinds == (["new"] * 20 if round_ == "new" else [])
