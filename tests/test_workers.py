@@ -22,6 +22,14 @@ from monitor.workers import DefaultExtractor, WorkerPool
 from tests.test_extract import article_page
 
 URL = "https://news.example/2024/05/budget"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(folder: Path, source: str) -> list[str]:
+    """The command that runs ``source`` as a script of its own (a process to watch)."""
+    script = folder / "script.py"
+    script.write_text(source)
+    return [sys.executable, str(script)]
 
 
 class WhereExtractor:
@@ -267,17 +275,14 @@ if __name__ == "__main__":
 
 def test_workers_exit_when_their_parent_is_killed(tmp_path) -> None:
     # A check killed by cron's timeout or the OOM killer must not leave workers behind.
-    script = tmp_path / "parent.py"
-    script.write_text(_ORPHAN_SCRIPT)
-    root = Path(__file__).resolve().parents[1]
     parent = subprocess.Popen(
-        [sys.executable, str(script)],
-        cwd=root,
+        _script(tmp_path, _ORPHAN_SCRIPT),
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         # The killed parent's resource tracker complains about its semaphores: expected.
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         assert parent.stdout is not None
@@ -356,16 +361,13 @@ if __name__ == "__main__":
 def test_workers_forked_ahead_run_the_pools_jobs(tmp_path) -> None:
     # Issue 16: a `check` with many feeds forks its workers before any thread starts; they
     # answer at once and import nothing of what their parent had.
-    script = tmp_path / "forking.py"
-    script.write_text(_FORK_SCRIPT)
-    root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=root,
+        _script(tmp_path, _FORK_SCRIPT),
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.splitlines()[-1])
