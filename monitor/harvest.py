@@ -150,12 +150,17 @@ class Harvest(Room):
     ) -> tuple[int, int]:
         """Capture a feed's entries; how many could not be stored, of how many."""
         entries = identified.entries
-        # One query for the whole feed; only entries already tracked are looked up one by one.
+        # One query for the whole feed: most of a feed seen before is tracked by its URLs.
+        # Only the rest are asked after by alias and GUID, then looked up one by one.
         urls = [identity for identity, _ in entries]
-        guids = [entry.guid for _, entry in entries if entry.guid]
-        known = await self.db.read(self.store.tracked_among, urls, guids)
-        tracked = [url for url in urls if url in known]
-        found = await self.db.read(self.store.find_articles, tracked) if known else {}
+        found = await self.db.read(self.store.find_articles, urls)
+        known: set[str] = set(found)
+        missing = [(url, entry) for url, entry in entries if url not in found]
+        if missing:
+            guids = [entry.guid for _, entry in missing if entry.guid]
+            known |= await self.db.read(
+                self.store.tracked_among, [url for url, _ in missing], guids
+            )
         captured = await asyncio.gather(
             *(self._capture_entry(feed, i, entry, run, known, found) for i, entry in entries)
         )

@@ -136,15 +136,19 @@ class ArticleTables(Transactions):
         wanted = list(set(urls))
         if not wanted:
             return {}
-        query = select(articles).where(_by_any_url(wanted))
         with self._read("find articles") as conn:
-            candidates = [article_of(row) for row in conn.execute(query).mappings()]
-        found: dict[str, Article] = {}
-        for url in wanted:
-            matches = [a for a in candidates if url in (a.url, a.current_url, a.canonical_url)]
-            if matches:
-                found[url] = min(matches, key=lambda match: _url_rank(match, [url]))
-        return found
+            rows = conn.execute(_FIND_BY_URLS, {"urls": wanted}).mappings()
+            candidates = [article_of(row) for row in rows]
+        # Each wanted URL's best match: by column (url, current_url, canonical_url), then age.
+        best: dict[str, tuple[int, int, Article]] = {}
+        for article in candidates:
+            for rank, url in enumerate((article.url, article.current_url, article.canonical_url)):
+                if url is None:
+                    continue
+                held = best.get(url)
+                if held is None or (rank, article.id) < held[:2]:
+                    best[url] = (rank, article.id, article)
+        return {url: best[url][2] for url in wanted if url in best}
 
     def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
         """Those of ``urls`` and ``guids`` some article is known by."""
@@ -234,6 +238,15 @@ _RECORD_ARTICLE = (
     .values(revision=articles.c.revision + 1)
 )
 _INSERT_ARTICLE = insert(articles)
+# find_articles(), asked once per fetched feed: built once (issue 16, as below).
+_FIND_BY_URLS = select(articles).where(
+    or_(
+        *(
+            column.in_(bindparam("urls", expanding=True))
+            for column in (articles.c.url, articles.c.current_url, articles.c.canonical_url)
+        )
+    )
+)
 # tracked_among(), asked once per new article: built once, as building and compiling the
 # union anew cost more than running it (issue 16: 2 s of a 5,000-article cold round).
 _URL_COLUMNS = (
@@ -340,9 +353,13 @@ def _feed(row: RowMapping) -> FeedState:
 
 
 def article_of(row: RowMapping) -> Article:
+    """The Article of a row of ``articles``. Made as ``Article.but`` makes one, without
+    ``__init__`` over every field: rows are read by the thousand a round (issue 16)."""
     values = row_fields(row, Article)
     values["status"] = ArticleStatus(values["status"])
-    return Article(**values)
+    article = object.__new__(Article)
+    article.__dict__.update(values)
+    return article
 
 
 def _upsert(statement: Any) -> Insert:

@@ -203,6 +203,10 @@ def test_find_articles_agrees_with_find_article_url_by_url(store: SQLStore) -> N
     canonical = store.add_article(
         new_article("https://news.example/c", canonical_url="https://news.example/canon")
     )
+    # A later article with the same canonical URL: the older one is found, by either call.
+    store.add_article(
+        new_article("https://news.example/c2", canonical_url="https://news.example/canon")
+    )
     store.add_alias(exact.id, "https://news.example/alias", T0)
     asked = [
         "https://news.example/old",
