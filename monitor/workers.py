@@ -80,7 +80,7 @@ def fork_workers(workers: int) -> ProcessPoolExecutor | None:
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(DefaultExtractor(), os.getpid(), False),
+        initargs=(DefaultExtractor(), os.getpid()),
     )
     # With fork, a pool's first job forks all its workers, before its own threads start.
     idle.submit(_ready)
@@ -284,7 +284,10 @@ class WorkerPool:
             if isinstance(self.extractor, DefaultExtractor):
                 self._pool_jobs = 0
                 self._pool = idle
-                self._ready = idle.submit(_ready)
+                # Running already: no job goes to a thread here, as while spawned ones start
+                # (which would load the feed parser or the extractor into this process).
+                self._ready = Future()
+                self._ready.set_result(None)
                 return idle
             idle.shutdown(wait=False)  # forked with the default extractor, not this one
         if self._pool is None:
@@ -310,24 +313,32 @@ class WorkerPool:
 _worker_extractor: Extractor | None = None
 
 
-def _start_worker(extractor: Extractor, parent: int, load: bool = True) -> None:
-    """A worker's start; ``load``: import the default extractor now, beside the first jobs
-    (forked workers wait idle, and may never see a page)."""
+def _start_worker(extractor: Extractor, parent: int) -> None:
     global _worker_extractor
     # Ctrl-C reaches the whole process group; the parent decides what stops, and how.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _be_nice()
     _worker_extractor = extractor
-    if load and isinstance(extractor, DefaultExtractor):
-        # Loaded beside the first jobs, not before the worker answers: feeds parsed while
-        # the workers start need none of it, and a page that comes early waits for it
-        # (the import lock) rather than for the whole start.
-        threading.Thread(target=extractor.load, name="extractor-load", daemon=True).start()
+    if isinstance(extractor, DefaultExtractor):
+        # Loaded beside the first jobs, not before the worker answers: a job that comes
+        # early waits for what it needs (the import lock), not for the whole start. Forked
+        # workers load while their parent opens its store, on a core it leaves idle: the
+        # first feeds then find them ready (edited replays -2 to -8%, issue 16); a round
+        # with nothing to parse pays 0.1 s of CPU a worker on that core, and no time.
+        threading.Thread(target=_load, args=(extractor,), name="loader", daemon=True).start()
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     # Registered last, so run first: once the pool has let the worker go, nothing is left
     # to save, and tearing down the interpreter (lxml, trafilatura) made every `check` wait
     # 80 ms for its workers.
     atexit.register(_exit_now)
+
+
+def _load(extractor: DefaultExtractor) -> None:
+    """Import what a busy pass's jobs need, in the order they come: the feed parser, then
+    the extractor."""
+    import monitor.feeds  # noqa: F401
+
+    extractor.load()
 
 
 def _be_nice() -> None:

@@ -310,4 +310,6 @@ def changed_fields(stored: Article | None, now: Article) -> tuple[str, ...]:
     """The fields of ``now`` that differ from ``stored`` (all of them if it is unknown)."""
     if stored is None:
         return ARTICLE_FIELDS
-    return tuple(n for n in ARTICLE_FIELDS if getattr(stored, n) != getattr(now, n))
+    # Asked for every article of a round: the instances' dicts, not getattr per field.
+    before, after = vars(stored), vars(now)
+    return tuple(n for n in ARTICLE_FIELDS if before[n] != after[n])

@@ -382,3 +382,43 @@ def test_workers_forked_ahead_run_the_pools_jobs(tmp_path) -> None:
         "with_a_thread": None,
         "one_worker": None,
     }
+
+
+_LOADING_SCRIPT = """
+import asyncio, json, sys
+from monitor.workers import DefaultExtractor, WorkerPool, fork_workers
+
+async def main():
+    wanted = ("monitor.feeds", "monitor.extract")
+    here = [name in sys.modules for name in wanted]
+    pool = WorkerPool(DefaultExtractor(), workers=2, start_after=0, idle=fork_workers(2))
+    try:
+        from tests.probes import loaded_soon  # imports nothing of the package
+
+        there = await pool.run(loaded_soon, wanted)
+    finally:
+        pool.close()
+    print(json.dumps({"parent": here, "worker": there}))
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_forked_workers_load_the_feed_parser_and_extractor_before_any_job(tmp_path) -> None:
+    # Issue 16: while their parent opens its store, on a core it leaves idle; its first
+    # feeds and pages then find them ready. The parent loads neither.
+    done = subprocess.run(
+        _script(tmp_path, _LOADING_SCRIPT),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {
+        "parent": [False, False],
+        "worker": True,
+    }
