@@ -25,6 +25,20 @@ URL = "https://news.example/2024/05/budget"
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _last_json(folder: Path, source: str) -> object:
+    """The JSON document on the last line that script ``source`` prints (it must succeed)."""
+    done = subprocess.run(
+        _script(folder, source),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def _script(folder: Path, source: str) -> list[str]:
     """The command that runs ``source`` as a script of its own (a process to watch)."""
     script = folder / "script.py"
@@ -361,17 +375,7 @@ if __name__ == "__main__":
 def test_workers_forked_ahead_run_the_pools_jobs(tmp_path) -> None:
     # Issue 16: a `check` with many feeds forks its workers before any thread starts; they
     # answer at once and import nothing of what their parent had.
-    done = subprocess.run(
-        _script(tmp_path, _FORK_SCRIPT),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout.splitlines()[-1])
-    assert out == {
+    assert _last_json(tmp_path, _FORK_SCRIPT) == {
         "forked": 2,
         "ran_in_forked": True,
         "niceness": workers.WORKER_NICENESS,
@@ -409,16 +413,7 @@ if __name__ == "__main__":
 def test_forked_workers_load_the_feed_parser_and_extractor_before_any_job(tmp_path) -> None:
     # Issue 16: while their parent opens its store, on a core it leaves idle; its first
     # feeds and pages then find them ready. The parent loads neither.
-    done = subprocess.run(
-        _script(tmp_path, _LOADING_SCRIPT),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == {
+    assert _last_json(tmp_path, _LOADING_SCRIPT) == {
         "parent": [False, False],
         "worker": True,
     }
