@@ -226,7 +226,7 @@ def check(
     from monitor.pipeline import fork_idle_workers
 
     # Before the store is opened: no thread runs yet, so the workers can be forked.
-    idle_workers = fork_idle_workers(settings)
+    idle_workers = fork_idle_workers(settings, feeds)
     try:
         with _store(settings) as store:
             show_progress = not as_json and console.is_terminal

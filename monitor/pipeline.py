@@ -468,11 +468,12 @@ def seed_feed(seed: Seed) -> str:
     return SEED_FEED_PREFIX + seed.id
 
 
-def fork_idle_workers(settings: Settings) -> ProcessPoolExecutor | None:
+def fork_idle_workers(settings: Settings, feeds: Sequence[str] = ()) -> ProcessPoolExecutor | None:
     """Worker processes for a `check` that will most likely need them (more feeds than
-    start a pool), forked before it opens the store or starts a thread (``fork_workers``);
-    None otherwise. The caller shuts them down if ``check_once`` never gets them."""
-    if len(settings.feeds) <= START_AFTER:
+    start a pool: ``feeds`` when named, else all), forked before it opens the store or
+    starts a thread (``fork_workers``); None otherwise. The caller shuts them down if
+    ``check_once`` never gets them."""
+    if len(feeds or settings.feeds) <= START_AFTER:
         return None
     return fork_workers(settings.extract.workers or default_workers())
 

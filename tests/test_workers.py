@@ -417,3 +417,20 @@ def test_forked_workers_load_the_feed_parser_and_extractor_before_any_job(tmp_pa
         "parent": [False, False],
         "worker": True,
     }
+
+
+def test_check_forks_workers_only_for_a_pass_over_many_feeds(monkeypatch) -> None:
+    from monitor import pipeline
+    from monitor.config import settings_from_dict
+
+    def settings(count: int):
+        feeds = [{"name": f"f{n}", "url": f"https://x.example/{n}"} for n in range(count)]
+        return settings_from_dict({"feeds": feeds, "extract": {"workers": 3}})
+
+    asked: list[int] = []
+    monkeypatch.setattr(pipeline, "fork_workers", lambda count: asked.append(count) or count)
+    assert pipeline.fork_idle_workers(settings(workers.START_AFTER)) is None
+    # Many feeds configured, one named: a small pass, whose first jobs run in threads.
+    assert pipeline.fork_idle_workers(settings(40), ["f3"]) is None
+    assert pipeline.fork_idle_workers(settings(workers.START_AFTER + 1)) == 3
+    assert asked == [3]
