@@ -353,13 +353,9 @@ def _feed(row: RowMapping) -> FeedState:
 
 
 def article_of(row: RowMapping) -> Article:
-    """The Article of a row of ``articles``. Made as ``Article.but`` makes one, without
-    ``__init__`` over every field: rows are read by the thousand a round (issue 16)."""
     values = row_fields(row, Article)
     values["status"] = ArticleStatus(values["status"])
-    article = object.__new__(Article)
-    article.__dict__.update(values)
-    return article
+    return Article.from_fields(values)
 
 
 def _upsert(statement: Any) -> Insert:
