@@ -20,19 +20,21 @@ from monitor.config import FLIP_FLOP_TAG
 from monitor.errors import HTTPStatusError
 from monitor.models import (
     Article,
+    ArticleStatus,
     Change,
     ChangeKind,
     DiffDocument,
     FeedEntry,
     FeedState,
     FetchResult,
+    Listed,
     Page,
     TextSource,
     Validators,
     Version,
 )
 from monitor.normalize import hash_normalized, normalize_text, normalize_url
-from monitor.quality import suspect_reason, swing_note
+from monitor.quality import suspect_reason, swing_note, words_of
 from monitor.schedule import next_feed_check
 
 SEED_FEED_PREFIX = "seed:"
@@ -165,7 +167,8 @@ def _new_version(
     warnings: tuple[str, ...],
 ) -> NewVersion:
     number = latest.number + 1 if latest else 1
-    version = replace(candidate, number=number)
+    # Stored with its word count, which the next fetch's quality gate compares with.
+    version = replace(candidate, number=number, words=words_of(candidate))
     article = replace(
         article,
         suspect_hash=None,
@@ -195,6 +198,7 @@ def carry_missing(version: Version, last: Version | None) -> Version:
     return replace(
         version,
         text=version.text if version.text.strip() else last.text,
+        words=version.words if version.text.strip() else last.words,
         title=version.title or last.title,
         byline=version.byline or last.byline,
     )
@@ -208,6 +212,7 @@ def feed_baseline(article: Article, latest: Version) -> Version:
         source=TextSource.FEED,
         title=article.feed_title or latest.title,
         text=article.feed_summary or latest.text,
+        words=None if article.feed_summary else latest.words,
         feed_title=article.feed_title,
     )
 
@@ -273,6 +278,8 @@ def normalized(version: Version, ignore: Sequence[str]) -> Version:
         byline=byline,
         feed_title=feed_title,
         text=text,
+        # Counted of the text as extracted: still its count if normalizing left it as it was.
+        words=version.words if text is version.text else None,
         content_hash=hash_normalized(title, byline, text, feed_title),
     )
 
@@ -300,6 +307,7 @@ def _version(
         number=0,
         content_hash="",
         text=page.text,
+        words=page.words,
         fetched_at=now,
         url=url,
         source=source,
@@ -342,13 +350,27 @@ def moved(article: Article, new_url: str, why: str, now: datetime) -> list[Chang
     ]
 
 
-def entry_changed(entry: FeedEntry, article: Article) -> bool:
+def entry_changed(entry: FeedEntry, article: Article | Listed) -> bool:
     """Whether the feed entry's title or summary differs from the article's as last seen (a
     summary that is missing now is not a change: absence is not deletion)."""
     if feed_title_changed(entry, article.feed_title):
         return True
     summary = normalize_text(entry.summary)
     return bool(summary) and article.feed_summary is not None and summary != article.feed_summary
+
+
+def still_listed(entry: FeedEntry, article: Listed) -> bool:
+    """Whether all ``entry`` brings its article, found by its URL, is that it is still in
+    its feed: a feed pass then only marks it so, where any other entry is looked at in full
+    (a known article's entry changes in few entries of a changed feed, issue 16). So it is
+    when the article has a version, is not removed, keeps the entry's summary (or there is
+    none), and the entry's title and summary are those last recorded."""
+    return (
+        article.versions > 0
+        and article.status != ArticleStatus.REMOVED
+        and (article.feed_summary is not None or not entry.summary.strip())
+        and not entry_changed(entry, article)
+    )
 
 
 def feed_title_changed(entry: FeedEntry, known: str | None) -> bool:

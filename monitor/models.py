@@ -103,6 +103,8 @@ class Page:
     published: datetime | None = None
     modified: datetime | None = None
     canonical_url: str | None = None
+    # Of ``text``, when counted (by the worker that extracted it): derived, so not compared.
+    words: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
@@ -181,6 +183,18 @@ ARTICLE_FIELDS = frozenset(Article.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
+class Listed:
+    """What a feed pass must know of an article its entry names by URL, to tell whether the
+    entry brings anything but "still in the feed": a few columns, not the whole row."""
+
+    id: int
+    versions: int
+    status: ArticleStatus
+    feed_title: str | None
+    feed_summary: str | None
+
+
+@dataclass(frozen=True)
 class Version:
     """One distinct version of an article's content."""
 
@@ -197,6 +211,10 @@ class Version:
     modified: datetime | None = None
     canonical_url: str | None = None
     feed_title: str | None = None  # the entry's title in the feed, tracked beside the page's
+    # How many words (runs of letters and digits) ``text`` has, when counted already: by the
+    # worker that extracted the page, and kept in the store (``quality.words_of``). Derived
+    # from the text, so two versions are equal or not whether it is known or not.
+    words: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def size(self) -> int:

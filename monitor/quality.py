@@ -28,13 +28,23 @@ COLLAPSE_MIN_WORDS = 80  # ... when the last one had at least this many words
 SWINGS_FLAGGED = 2  # contradicted suspect fetches before a page is reported as unstable
 
 
+def word_count(text: str) -> int:
+    """The words of ``text``: its runs of letters and digits."""
+    return len(_WORD.findall(text))
+
+
+def words_of(version: Version) -> int:
+    """``version``'s word count: as counted already (``Version.words``), else of its text."""
+    return version.words if version.words is not None else word_count(version.text)
+
+
 def suspect_reason(latest: Version | None, new: Version) -> str | None:
     """Why a fetched version looks like something other than an edit of the article."""
-    words = len(_WORD.findall(new.text))
+    words = words_of(new)
     if words < SHORT_PAGE_WORDS and _NOT_THE_ARTICLE.search(f"{new.title or ''}\n{new.text}"):
         return "it looks like a block, challenge, paywall or error page"
     if latest is not None:
-        before = len(_WORD.findall(latest.text))
+        before = words_of(latest)
         if before >= COLLAPSE_MIN_WORDS and words < COLLAPSE_RATIO * before:
             return f"the text collapsed from {before} to {words} words"
     return None

@@ -32,10 +32,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor.errors import ExtractError, WorkerError
 from monitor.models import Page
+from monitor.quality import word_count
 from monitor.store import pack_raw
 
 if TYPE_CHECKING:  # a run with no page to extract never loads lxml and the extractor
@@ -168,7 +170,8 @@ class WorkerPool:
 
     async def extract(self, html: bytes, url: str, content_type: str | None) -> Page:
         """``extractor.extract`` of the page, wherever it runs; ExtractError as it raises."""
-        return await self._extraction(self.extractor.extract, _extract, html, url, content_type)
+        here = functools.partial(_extracted_by, self.extractor)
+        return await self._extraction(here, _extract, html, url, content_type)
 
     async def extract_packed(
         self, html: bytes, url: str, content_type: str | None
@@ -372,7 +375,17 @@ def _ready() -> None:
 def _packed(
     extractor: Extractor, html: bytes, url: str, content_type: str | None
 ) -> tuple[Page, bytes]:
-    return extractor.extract(html, url, content_type), pack_raw(html)
+    return _counted(extractor.extract(html, url, content_type)), pack_raw(html)
+
+
+def _extracted_by(extractor: Extractor, html: bytes, url: str, content_type: str | None) -> Page:
+    return _counted(extractor.extract(html, url, content_type))
+
+
+def _counted(page: Page) -> Page:
+    """``page`` with its words counted, here in the worker rather than by the event loop's
+    quality gate (issue 16)."""
+    return replace(page, words=word_count(page.text))
 
 
 def _extract_packed(html: bytes, url: str, content_type: str | None) -> tuple[Page, bytes]:
@@ -382,4 +395,4 @@ def _extract_packed(html: bytes, url: str, content_type: str | None) -> tuple[Pa
 
 def _extract(html: bytes, url: str, content_type: str | None) -> Page:
     assert _worker_extractor is not None, "worker started without its extractor"
-    return _worker_extractor.extract(html, url, content_type)
+    return _extracted_by(_worker_extractor, html, url, content_type)

@@ -74,6 +74,9 @@ class Writer:
         # Losing these in a crash costs only a repeated check.
         self._pending: dict[int, tuple[Article | None, Article]] = {}  # id: (stored, now)
         self._pending_feeds: dict[str, FeedState] = {}  # likewise, after the articles
+        # Articles whose entry was still in its feed and brought nothing else: only their
+        # last_in_feed is written, by id, in one statement per pass.
+        self._in_feed: dict[datetime, set[int]] = {}
         # 304 re-checks (issue 19), one run per article and version, kept compactly by the
         # store; losing them in a crash loses only that evidence of "still the same".
         self._revisits: dict[tuple[int, int], Revisit] = {}
@@ -108,6 +111,21 @@ class Writer:
         if len(self._pending) >= UPDATE_BATCH:
             await self.flush(run)
 
+    def settled(self, article_id: int) -> bool:
+        """Whether the store's row of this article is all this writer knows of it: no
+        update of it is pending, and no job is checking it."""
+        return article_id not in self._pending and article_id not in self.in_flight
+
+    async def mark_in_feed(self, run: Ledger, ids: list[int], when: datetime) -> None:
+        """Write, with the next batch, that these articles were still in their feed at
+        ``when`` (and nothing else of them)."""
+        if not ids:
+            return
+        marked = self._in_feed.setdefault(when, set())
+        marked.update(ids)
+        if len(self._pending) + len(marked) >= UPDATE_BATCH:
+            await self.flush(run)
+
     def revisit(self, seen: Revisit) -> None:
         """Keep a 304 re-check, written with the next batch."""
         key = (seen.article_id, seen.version)
@@ -124,6 +142,7 @@ class Writer:
         pending, self._pending = self._pending, {}
         states, self._pending_feeds = list(self._pending_feeds.values()), {}
         revisits, self._revisits = list(self._revisits.values()), {}
+        in_feed, self._in_feed = self._in_feed, {}
         # Grouped by the columns that changed: a 304 changes three of twenty-odd, and
         # writing only those is most of the saving.
         groups: dict[tuple[str, ...], list[Article]] = {}
@@ -133,6 +152,8 @@ class Writer:
                 groups.setdefault(names, []).append(now)
         for names, batch in groups.items():
             await self._update(run, batch, names)
+        for when, ids in in_feed.items():
+            await self._mark_in_feed(run, sorted(ids), when)
         if revisits:
             try:
                 await self.db.batch(True, self.crowded(), self.store.record_revisits, revisits)
@@ -164,6 +185,21 @@ class Writer:
                 "they are checked again",
                 len(held),
                 ", ".join(map(str, held[:10])),
+            )
+
+    async def _mark_in_feed(self, run: Ledger, ids: list[int], when: datetime) -> None:
+        try:
+            mark = self.store.mark_in_feed
+            held = await self.db.batch(True, self.crowded(), mark, ids, when)
+        except StoreError as exc:
+            # Only when they were last seen in their feed is lost, until the next pass.
+            message = f"{len(ids)} articles' last sighting in their feed not saved: {exc}"
+            self.failed(run, message, exc)
+            return
+        if held:
+            log.info(
+                "%d articles not marked as still in their feed: another process holds them",
+                len(held),
             )
 
     def failed(self, run: Ledger, message: str, exc: StoreError) -> None:

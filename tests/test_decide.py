@@ -439,3 +439,14 @@ def test_a_page_back_after_feed_versions_is_compared_with_the_page() -> None:
         decide(article(versions=2), feed_version, same_page, NOW, CONFIRM, baseline=baseline),
         Unchanged,
     )
+
+
+def test_a_word_count_follows_its_text_through_normalizing_and_into_the_new_version() -> None:
+    counted = replace(version(LONG), words=200)
+    assert normalized(counted, ()).words == 200  # the text as it was: still its count
+    # An ignore pattern changed the text: the count no longer holds.
+    assert normalized(counted, (r"word1\b",)).words is None
+    # A new version is stored with its count, taken from its text when not known.
+    decision = decide(article(), LATEST, EDITED, NOW, CONFIRM)
+    assert isinstance(decision, NewVersion)
+    assert decision.version.words == len(EDITED.text.split()) == 204

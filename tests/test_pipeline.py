@@ -589,3 +589,33 @@ async def test_worker_processes_store_what_one_process_stores(
         }
     finally:
         alone.close()
+
+
+async def test_a_changed_feeds_unchanged_entries_are_only_marked_as_still_listed(
+    web, store, store_url, monkeypatch
+):
+    # Of a feed rewritten for one entry, the others bring nothing but "still in the feed":
+    # their articles are marked so, not looked up and checked in full (issue 16).
+    stories = [("Harbour", "/a/harbour"), ("Budget", "/a/budget"), ("Tram", "/a/tram")]
+    web.set("/rss", rss(stories, web))
+    for _, path in stories:
+        web.set(path, page(path, STORY))
+    settings = settings_for(web, store_url, world="/rss")
+    await run(settings, store, T0)
+    web.set("/rss", rss([("Harbour vote annulled", "/a/harbour"), *stories[1:]], web))
+    looked_up: list[str] = []
+    find_articles = store.find_articles
+
+    def spy(urls):
+        looked_up.extend(urls)
+        return find_articles(urls)
+
+    monkeypatch.setattr(store, "find_articles", spy)
+    later = T0 + timedelta(minutes=20)
+    report = await check_once(settings, store, later)
+    assert looked_up == [web.url("/a/harbour")]
+    (change,) = report.changes
+    assert (change.url, change.tags) == (web.url("/a/harbour"), ("headline",))
+    assert {a.url: a.last_in_feed for a in store.list_articles()} == {
+        web.url(path): later for _, path in stories
+    }

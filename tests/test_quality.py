@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from monitor.models import Version
-from monitor.quality import COLLAPSE_MIN_WORDS, SHORT_PAGE_WORDS, suspect_reason, swing_note
+from monitor.quality import (
+    COLLAPSE_MIN_WORDS,
+    SHORT_PAGE_WORDS,
+    suspect_reason,
+    swing_note,
+    word_count,
+    words_of,
+)
 
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
 
@@ -47,3 +55,12 @@ def test_suspect_reason(latest: Version | None, new: Version, reason: str | None
 def test_swing_note_flags_an_unstable_page() -> None:
     assert swing_note(1) == "a suspect fetch was not confirmed by the next one"
     assert "swings between fetches (2 times)" in swing_note(2)
+
+
+def test_a_word_count_known_already_is_not_counted_again() -> None:
+    # Counted by the worker that extracted the page, or stored with the version: the gate
+    # takes that count (here deliberately not the text's, to tell the two apart).
+    latest = version(words(200))
+    assert words_of(latest) == word_count(latest.text) == 200
+    assert suspect_reason(latest, replace(version(words(60)), words=150)) is None
+    assert suspect_reason(replace(latest, words=1000), version(words(300))) is not None

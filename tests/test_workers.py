@@ -18,6 +18,7 @@ from monitor import workers
 from monitor.errors import ExtractError
 from monitor.extract import TrafilaturaExtractor
 from monitor.models import Page
+from monitor.quality import word_count
 from monitor.workers import DefaultExtractor, WorkerPool
 from tests.test_extract import article_page
 
@@ -173,7 +174,11 @@ async def test_a_worker_answers_before_its_extractor_has_loaded(tmp_path: Path) 
         pages = asyncio.gather(*(pool.extract(html, URL, None) for _ in range(4)))
         gate.touch()
         here = TrafilaturaExtractor().extract(html, URL)
-        assert await pages == [here] * 4
+        extracted = await pages
+        assert extracted == [here] * 4
+        # Each page's words were counted there, in the worker (not by the event loop).
+        assert here.words is None
+        assert {page.words for page in extracted} == {word_count(here.text)}
     finally:
         gate.touch()
         pool.close()

@@ -47,6 +47,7 @@ from monitor.models import (
     ChangeKind,
     FeedState,
     HostClaim,
+    Listed,
     Node,
     PhraseHistory,
     RawBody,
@@ -275,6 +276,15 @@ class CheckStore(RunnerStore, ArchiveStore, ClaimStore, Protocol):
     def tracked_among(self, urls: Sequence[str], guids: Sequence[str] = ()) -> set[str]:
         """Those of ``urls`` and ``guids`` that ``find_article`` could match (as a url,
         current, canonical or alias URL; as a GUID): one query for a whole feed's entries."""
+
+    def listed_articles(self, urls: Sequence[str]) -> dict[str, Listed]:
+        """The articles whose ``url`` column is one of ``urls``, by it, as a feed pass needs
+        them (``Listed``); URLs with no such article are left out."""
+
+    def mark_in_feed(self, ids: Sequence[int], when: datetime) -> list[int]:
+        """Set ``last_in_feed`` of the articles with these ids to ``when``, in one
+        transaction. Rows another transaction holds are skipped, not waited for: their ids
+        are returned (PostgreSQL, as ``update_articles``)."""
 
     def add_alias(self, article_id: int, url: str, now: datetime) -> None:
         """Remember ``url`` as another address of the article (idempotent)."""

@@ -59,6 +59,26 @@ class UTCDateTime(TypeDecorator[datetime]):
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, the stored text read straight into an aware UTC datetime: six times
+        as fast as SQLAlchemy's parse and then ``process_result_value``, for the dozen
+        timestamps of each of the thousands of rows a round reads (issue 16)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        general = super().result_processor(dialect, coltype)
+
+        def utc(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                # As SQLAlchemy writes it: "YYYY-MM-DD HH:MM:SS.ffffff", UTC, no offset.
+                return datetime.fromisoformat(value + "+00:00")
+            except (TypeError, ValueError):  # written some other way: the general path
+                parsed = general(value) if general is not None else value
+                return self.process_result_value(parsed, dialect)
+
+        return utc
+
 
 # Deterministic constraint names let later migrations (and SQLite batch mode) refer to them.
 NAMING_CONVENTION = {
@@ -173,6 +193,7 @@ versions = Table(
     Column("raw_status", Integer),
     Column("raw_headers", Text),  # JSON list of [name, value]
     Column("feed_title", Text),  # 0002
+    Column("words", Integer),  # 0011: the text's word count (NULL: not counted yet)
     UniqueConstraint("article_id", "number"),
 )
 

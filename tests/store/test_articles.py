@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from monitor.errors import StoreError
 from monitor.models import (
     ArticleStatus,
     FeedState,
+    Listed,
     Recording,
 )
 from monitor.store.sql import SQLStore
@@ -326,3 +328,91 @@ def test_batched_updates_skip_rows_held_elsewhere(pg_store_url: str) -> None:
             assert time.monotonic() - started < 1  # skipped, not waited for
         assert store.get_article(free.id).last_checked == T0  # type: ignore[union-attr]
         assert store.get_article(held.id).last_checked is None  # type: ignore[union-attr]
+
+
+def test_listed_articles_are_those_named_by_their_url_column(store: SQLStore) -> None:
+    # What a changed feed's unchanged entries need, by the identity a feed entry names:
+    # an article tracked under another URL (moved, canonical) is not among them.
+    listed = store.add_article(
+        new_article(
+            "https://news.example/a",
+            current_url="https://news.example/moved",
+            canonical_url="https://news.example/canonical",
+            versions=3,
+            status=ArticleStatus.REMOVED,
+            feed_title="A headline",
+            feed_summary="A summary.",
+        )
+    )
+    plain = store.add_article(new_article("https://news.example/b"))
+    found = store.listed_articles(
+        [
+            "https://news.example/a",
+            "https://news.example/b",
+            "https://news.example/moved",
+            "https://news.example/canonical",
+            "https://news.example/unknown",
+        ]
+    )
+    assert found == {
+        "https://news.example/a": Listed(
+            listed.id, 3, ArticleStatus.REMOVED, "A headline", "A summary."
+        ),
+        "https://news.example/b": Listed(plain.id, 0, ArticleStatus.ACTIVE, None, None),
+    }
+    assert store.listed_articles([]) == {}
+
+
+def test_mark_in_feed_moves_only_last_in_feed_of_the_articles_named(store: SQLStore) -> None:
+    seen = store.add_article(new_article("https://news.example/a", last_checked=T0))
+    other = store.add_article(new_article("https://news.example/b"))
+    later = T0 + timedelta(hours=1)
+    assert store.mark_in_feed([seen.id, 98765], later.astimezone(CEST)) == []
+    assert store.get_article(seen.id) == replace(seen, last_in_feed=later)
+    assert store.get_article(other.id) == other
+    assert store.mark_in_feed([], later) == []  # nothing to write is not an error
+
+
+def test_mark_in_feed_skips_rows_held_elsewhere(pg_store_url: str) -> None:
+    from tests.storefaults import row_lock
+
+    with SQLStore.open(pg_store_url, lock_timeout=5) as store:
+        held = store.add_article(new_article("https://news.example/held"))
+        free = store.add_article(new_article("https://news.example/free"))
+        later = T0 + timedelta(hours=1)
+        with row_lock(pg_store_url, held.id):
+            started = time.monotonic()
+            assert store.mark_in_feed([held.id, free.id], later) == [held.id]
+            assert time.monotonic() - started < 1  # skipped, not waited for
+        assert store.get_article(free.id).last_in_feed == later  # type: ignore[union-attr]
+        assert store.get_article(held.id).last_in_feed == T0  # type: ignore[union-attr]
+
+
+def test_sqlite_timestamps_written_other_ways_read_back_as_the_same_instant(
+    tmp_path: Path,
+) -> None:
+    # On SQLite the store reads its own "YYYY-MM-DD HH:MM:SS.ffffff" (UTC) text straight;
+    # a timestamp another writer left in another form still reads as the same instant.
+    # (PostgreSQL keeps timestamps typed: there is no other way to write one.)
+    from sqlalchemy import create_engine, text
+
+    store_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with SQLStore.open(store_url) as store:
+        article = store.add_article(new_article("https://news.example/a"))
+        engine = create_engine(store_url)
+        forms = {
+            "2024-05-01 14:00:00.000000+02:00": datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+            "2024-05-01T12:00:00": datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+            "2024-05-01 12:00:00.5": datetime(2024, 5, 1, 12, 0, 0, 500000, tzinfo=UTC),
+            "2024-05-01 12:00:00": datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        }
+        for written, instant in forms.items():
+            with engine.begin() as conn:
+                conn.execute(
+                    text("UPDATE articles SET last_checked = :at WHERE id = :id"),
+                    {"at": written, "id": article.id},
+                )
+            read = store.get_article(article.id)
+            assert read is not None and read.last_checked == instant, written
+            assert read.last_checked.tzinfo == UTC
+        engine.dispose()

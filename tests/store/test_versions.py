@@ -184,3 +184,15 @@ def test_a_version_keeps_the_offset_its_page_gave_its_dates(store: SQLStore) -> 
     assert stored.published == published and stored.published.utcoffset() == timedelta(hours=1)
     assert stored.published.date().isoformat() == "2021-03-03"
     assert stored.modified == modified and stored.modified.utcoffset() == timedelta(0)
+
+
+def test_a_versions_word_count_is_kept_with_it(store: SQLStore) -> None:
+    # Counted once (by the worker that extracted it) and stored: the next fetch's quality
+    # gate compares with it. Unknown (versions stored before 0011): read back as None.
+    article = store.add_article(new_article())
+    store.record(Recording(replace(article, versions=1), [], new_version(article.id, 1, words=2)))
+    latest = store.latest_version(article.id)
+    assert latest is not None and latest.words == 2
+    second = new_version(article.id, 2, content_hash="b" * 64)
+    store.record(Recording(replace(article, versions=2, revision=1), [], second))
+    assert store.latest_version(article.id).words is None  # type: ignore[union-attr]
