@@ -231,6 +231,7 @@ async def _for_each_keyed(
     async def read_batch() -> None:
         nonlocal reading, finished
         reading = True
+        arrived = 0
         try:
             batch = await anext(source)
         except StopAsyncIteration:
@@ -238,13 +239,23 @@ async def _for_each_keyed(
         else:
             for item in batch:
                 queues.put(key(item), item)
+            arrived = len(batch)
         finally:
             reading = False
-        await wake_all()
+        # As many idle workers as there are new items (each takes one or reads on), not
+        # all of them for every batch: hundreds wake per batch otherwise (issue 16).
+        await wake(None if finished else arrived)
+
+    async def wake(workers: int | None) -> None:
+        """Wake ``workers`` of those waiting; None: all of them."""
+        async with changed:
+            if workers is None:
+                changed.notify_all()
+            elif workers:
+                changed.notify(workers)
 
     async def wake_all() -> None:
-        async with changed:
-            changed.notify_all()
+        await wake(None)
 
     async def worker() -> None:
         # A worker that finishes an item takes the next one itself, so the only waits are

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -41,7 +41,7 @@ from monitor.models import (
     VersionStamp,
 )
 from monitor.store.articles import article_of
-from monitor.store.schema import UTCDateTime, articles, changes, revisits, versions
+from monitor.store.schema import UTCDateTime, articles, changes, revisits, sqlite_time, versions
 from monitor.store.transactions import Transactions
 
 # The store's own row readers (versions.py): one definition of a row as a model.
@@ -442,7 +442,7 @@ class EvidenceTables(Transactions):
             return
         # Nearly every run is one 304 (first = last): its values are bound once, not
         # twice. This write comes with every 304 of a warm round (issue 16's budget).
-        moment = _sqlite_time if self.in_place else _as_is
+        moment = sqlite_time if self.in_place else _as_is
         single = [_single_values(one, moment) for one in seen if one.count == 1]
         merged = [_revisit_values(one, moment) for one in seen if one.count != 1]
         style = "named" if self.in_place else "pyformat"
@@ -502,13 +502,6 @@ def _revisit_values(seen: Revisit, moment: Callable[[datetime], Any]) -> dict[st
         "etag": seen.etag,
         "last_modified": seen.last_modified,
     }
-
-
-def _sqlite_time(moment: datetime) -> str:
-    """``moment`` as UTCDateTime keeps it on SQLite (SQLAlchemy's text form, naive UTC), so
-    that it compares with the values written through the schema's types."""
-    naive = _as_is(moment).astimezone(UTC).replace(tzinfo=None)
-    return naive.isoformat(sep=" ", timespec="microseconds")
 
 
 def _as_is(moment: datetime) -> datetime:

@@ -59,6 +59,18 @@ class UTCDateTime(TypeDecorator[datetime]):
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, the text SQLAlchemy would store ("YYYY-MM-DD HH:MM:SS.ffffff", UTC)
+        made in one step, a third of the cost of ``process_bind_param`` and then
+        SQLAlchemy's formatting, for the thousands of timestamps a round writes."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def utc_text(value: datetime | None) -> str | None:
+            return None if value is None else sqlite_time(value)
+
+        return utc_text
+
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         """On SQLite, the stored text read straight into an aware UTC datetime: six times
         as fast as SQLAlchemy's parse and then ``process_result_value``, for the dozen
@@ -78,6 +90,17 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return self.process_result_value(parsed, dialect)
 
         return utc
+
+
+def sqlite_time(moment: datetime) -> str:
+    """``moment`` as ``UTCDateTime`` keeps it on SQLite: SQLAlchemy's text form of the naive
+    UTC time ("YYYY-MM-DD HH:MM:SS.ffffff"), which compares as the instants do."""
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            # A naive datetime is a bug upstream: guessing its zone would corrupt ordering.
+            raise ValueError(f"naive datetime {moment!r}: the store needs timezone-aware values")
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 # Deterministic constraint names let later migrations (and SQLite batch mode) refer to them.
