@@ -548,34 +548,24 @@ class Monitor:
             except StoreError as exc:
                 self.writer.failed(run, f"reading due articles failed: {exc}", exc)
 
-        # Their feeds' hosts: mostly where the articles are, too.
-        hosts = {host_key(feed.url) for feed in self.settings.feeds if feed.name in only_feeds}
-        await self._for_each_by_host(
-            articles(), one, lambda article: article.current_url, len(hosts)
-        )
+        await self._for_each_by_host(articles(), one, lambda article: article.current_url)
 
     async def _for_each_by_host(
         self,
         batches: AsyncIterable[Sequence[T]],
         fn: Callable[[T], Awaitable[None]],
         url: Callable[[T], str],
-        hosts: int = 1,
     ) -> None:
         """``fn`` over feeds or articles, host by host round-robin (issue 16): twice as many
         at once as there are fetch slots, so that each slot's next request is ready while
         the last one's page is parsed or stored, and per host ``PAGES_PER_WORKER`` more
         for each extraction worker, so that one host alone keeps them busy while its next
-        requests go on (but never half the run's when that is fewer, nor more than its share
-        of them among the ``hosts`` the items will come from: the hosts whose articles come
-        first, their feeds checked first, must not take the places the others will need)."""
+        requests go on (but never half the run's when that is fewer). The Fetcher's slots,
+        which feeds and articles share, keep the requests themselves in bounds."""
         fetch = self.settings.fetch
         limit = 2 * fetch.concurrency
         per_host = 2 * fetch.per_host_concurrency
-        busy = min(
-            per_host + PAGES_PER_WORKER * max(1, self.pool.workers),
-            limit // 2,
-            limit // max(1, hosts),
-        )
+        busy = min(per_host + PAGES_PER_WORKER * max(1, self.pool.workers), limit // 2)
         await for_each(
             batches, fn, limit, key=lambda item: host_key(url(item)), per_key=max(per_host, busy)
         )

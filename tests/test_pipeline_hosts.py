@@ -315,37 +315,3 @@ async def test_a_feeds_articles_are_rechecked_while_other_feeds_are_still_checke
     assert feed_answered, "the held feed waited in vain: articles waited for every feed"
     assert second.articles_checked == len(hosts) * PAGES
     assert len(article_asked) == PAGES and min(article_asked) >= feed_answered[0]
-
-
-@pytest.mark.parametrize(("feed_hosts", "share"), [(1, 20), (32, 8), (200, 4)])
-async def test_each_host_gets_its_share_of_the_places_articles_run_in(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, feed_hosts: int, share: int
-) -> None:
-    # A feed's articles start once that feed is checked: the hosts checked first must not
-    # take the places (2 x concurrency) that the others' articles will need. One host may
-    # have up to 2 x per_host_concurrency + 8 per worker; more hosts, their share each
-    # (never below 2 x per_host_concurrency).
-    taken: list[tuple[int, int]] = []
-
-    async def places(batches: object, fn: object, limit: int, key: object, per_key: int) -> None:
-        taken.append((limit, per_key))
-
-    monkeypatch.setattr(pipeline, "for_each", places)
-    settings = settings_from_dict(
-        {
-            "feeds": [
-                {"name": f"f{n}", "url": f"http://h{n % feed_hosts}.example/feed{n}"}
-                for n in range(200)
-            ],
-            "extract": {"workers": 2},
-            "storage": {"url": f"sqlite:///{tmp_path / 'monitor.db'}"},
-        }
-    )
-    store = SQLStore.open(settings.storage.url)
-    try:
-        await check_once(settings, store, T0, force=True)
-    finally:
-        store.close()
-    feeds, articles = taken
-    assert feeds == (256, 20)  # feeds: the places of one host alone, as before
-    assert articles == (256, share)
