@@ -9,10 +9,6 @@ validators only when every entry of that fetch was stored, so a crash or a faile
 mid-run is completed by the next run. Several processes may share the store: an article
 recorded by another process since it was read is a lost race, skipped without a trace.
 
-A pass checks the feeds and the due articles at once: a feed's due articles are read and
-re-checked once that feed's check has ended (it may capture them from their entries),
-while the other feeds are still fetched and parsed.
-
 Several daemons (nodes) split the work through claims (issue 17): given a ``Claimant``, a
 feed is checked only under a claim that finds it still due, and due articles are worked
 host by host, each host under a leased claim (so one host's articles go to one node at a
@@ -53,7 +49,7 @@ from monitor.schedule import DUE_SLACK
 from monitor.seeds import load_seeds
 from monitor.store import CheckStore
 from monitor.store.runner import StoreRunner
-from monitor.tasks import Finished, for_each, interleave, one_batch
+from monitor.tasks import for_each, interleave, one_batch
 from monitor.workers import (
     START_AFTER,
     DefaultExtractor,
@@ -69,9 +65,6 @@ if TYPE_CHECKING:  # the extractor (lxml and all) is loaded only when a page is 
     from monitor.extract import Extractor
 
 DUE_PAGE = 500  # due articles read from the store at a time
-# How long the due articles of feeds that have ended wait for those of others, to be read
-# and handed out together while the feeds are still checked.
-GATHER_S = 0.02
 # Articles of one host under way at once, per extraction worker, beyond those fetching. With
 # one, edits waiting for a worker held the places the host's next requests needed; with 8,
 # a busy round on one host keeps the workers' queue full (edited replays: -3 to -6% against
@@ -188,8 +181,7 @@ class Monitor:
         progress: Progress | None = None,
     ) -> CheckReport:
         """One pass (`newsmonitor check`): the due feeds (``force``: all of them; named
-        ``feeds``: those, now) and every tracked article whose re-check is due, each feed's as
-        soon as that feed is checked."""
+        ``feeds``: those, now), then every tracked article whose re-check is due."""
         return await self._pass(now, feeds, force or bool(feeds), progress, articles=True)
 
     async def check_scheduled_feed(self, now: datetime, name: str) -> CheckReport:
@@ -245,59 +237,16 @@ class Monitor:
         notify.planned(len(selected))
         self.pool.expect(len(selected))
         try:
+            reports = await self._check_feeds(run, selected, force, notify)
             if articles:
                 await self._complete_incomplete(run)
-                reports = await self._feeds_and_articles(run, selected, feeds, force, notify)
-            else:
-                reports = await self._check_feeds(run, selected, force, notify)
+                await self._check_articles(run, selected, not feeds, force, notify)
         finally:
             await self.writer.flush(run)
         return run.report(reports)
 
-    async def _feeds_and_articles(
-        self,
-        run: Ledger,
-        selected: list[FeedConfig],
-        feeds: Sequence[str] | None,
-        force: bool,
-        notify: Progress,
-    ) -> list[FeedReport]:
-        """The feeds, and meanwhile the due articles of each feed whose check has ended: a
-        feed's articles wait for its own check (which may capture them from their entries),
-        not for every feed's. The event loop re-checks pages while the workers parse the
-        last feeds, where it waited for them (issue 16)."""
-        ended = Finished(feed.name for feed in selected)
-        checking = asyncio.create_task(self._check_feeds(run, selected, force, notify, ended))
-        try:
-            await self._check_articles(run, selected, not feeds, force, notify, ended)
-        except BaseException:
-            checking.cancel()
-            await asyncio.gather(checking, return_exceptions=True)
-            raise
-        return await checking
-
     async def _check_feeds(
-        self,
-        run: Ledger,
-        selected: list[FeedConfig],
-        force: bool,
-        notify: Progress,
-        ended: Finished | None = None,
-    ) -> list[FeedReport]:
-        """Check ``selected``; each feed's end (whatever its outcome) told to ``ended``."""
-        try:
-            return await self._check_each_feed(run, selected, force, notify, ended)
-        finally:
-            if ended is not None:
-                ended.close()
-
-    async def _check_each_feed(
-        self,
-        run: Ledger,
-        selected: list[FeedConfig],
-        force: bool,
-        notify: Progress,
-        ended: Finished | None,
+        self, run: Ledger, selected: list[FeedConfig], force: bool, notify: Progress
     ) -> list[FeedReport]:
         if len(selected) > 1:
             states = await self.db.read(self.store.list_feeds)
@@ -318,9 +267,6 @@ class Monitor:
                 reports[index] = FeedReport(
                     feed.name, FeedStatus.ERROR, error=f"{feed.name}: {exc}"
                 )
-            finally:
-                if ended is not None:
-                    ended.finished(feed.name)
             notify.done(f"feed {feed.name}")
 
         # Bounded, like the articles: a thousand feeds started at once would hold a thousand
@@ -337,23 +283,15 @@ class Monitor:
         everywhere: bool,
         force: bool,
         notify: Progress,
-        ended: Finished,
     ) -> None:
-        """Watched seed pages (on a pass over every feed; once the feeds are checked, which
-        may track the same page) and the due articles of the feeds looked at (``force``:
-        every article still tracked), each feed's once ``ended`` says it is checked."""
+        """Watched seed pages (on a pass over every feed), then the due articles of the
+        feeds looked at (``force``: every article still tracked)."""
         watched = [s for s in self.linker.seeds.values() if s.url and not s.feeds]
         watched = watched if everywhere else []
-
-        async def watch() -> None:
-            await ended.all.wait()
-            await asyncio.gather(*(self._watch_seed(seed, run) for seed in watched))
-
+        await asyncio.gather(*(self._watch_seed(seed, run) for seed in watched))
         names = self.settings.feeds if everywhere else selected
         only_feeds = {f.name for f in names} | {seed_feed(s) for s in watched}
-        await asyncio.gather(
-            watch(), self._check_due_articles(run, notify, only_feeds, ended, everything=force)
-        )
+        await self._check_due_articles(run, notify, only_feeds, everything=force)
 
     async def _complete_incomplete(self, run: Ledger) -> None:
         """Articles that count a version the store does not hold (a crash between the two
@@ -394,18 +332,12 @@ class Monitor:
         await self.capture.check(page, run, None)
 
     async def _check_due_articles(
-        self,
-        run: Ledger,
-        notify: Progress,
-        only_feeds: set[str],
-        ended: Finished,
-        everything: bool = False,
+        self, run: Ledger, notify: Progress, only_feeds: set[str], everything: bool = False
     ) -> None:
         limit = self.settings.tracking.max_articles_per_run or None
         # ``everything``: every article still tracked, however far off its next check.
         until = run.now + timedelta(days=36500) if everything else run.now
         if self.claimant is not None and not everything:
-            await ended.all.wait()  # the hosts' feeds first, as on one node
             await self._check_claimed_articles(run, notify, only_feeds, until, limit)
             return
         try:
@@ -413,7 +345,7 @@ class Monitor:
         except StoreError as exc:
             self.writer.failed(run, f"reading the due articles failed: {exc}", exc)
             return
-        await self._check_articles_of(run, notify, only_feeds, ids, ended)
+        await self._check_articles_of(run, notify, only_feeds, ids)
 
     async def _check_claimed_articles(
         self,
@@ -474,27 +406,22 @@ class Monitor:
                 await host_claims.release(hosts)
 
     async def _check_articles_of(
-        self,
-        run: Ledger,
-        notify: Progress,
-        only_feeds: set[str],
-        ids: list[tuple[int, str]],
-        ended: Finished | None = None,
+        self, run: Ledger, notify: Progress, only_feeds: set[str], ids: list[tuple[int, str]]
     ) -> None:
-        """Check the due articles ``ids`` ((id, feed), of ``only_feeds``); with ``ended``,
-        each feed's once it is checked (read from the store then, as the feed left them)."""
+        """Check the due articles ``ids`` ((id, feed), of ``only_feeds``)."""
         # Mixed feed by feed, so that every page of due articles spans many hosts.
-        due = interleave(
-            ((i, feed) for i, feed in ids if i not in run.checked and feed in only_feeds),
-            lambda pair: pair[1],
-        )
+        due = [
+            i
+            for i, _ in interleave(
+                ((i, feed) for i, feed in ids if i not in run.checked and feed in only_feeds),
+                lambda pair: pair[1],
+            )
+        ]
         notify.planned(len(due))
         self.pool.expect(len(due))
 
         async def one(article: Article) -> None:
-            if article.id in run.checked:  # by its feed's check, which ended since
-                pass
-            elif self.capture.from_feed(article):
+            if self.capture.from_feed(article):
                 # Feed-only articles change only through the feed; stop re-checking them.
                 fresh = self.writer.fresh(article)
                 await self.writer.defer(run, replace(fresh, next_check=None), article)
@@ -502,51 +429,16 @@ class Monitor:
                 await self.capture.check(article, run, None)
             notify.done(f"article {article.id}")
 
-        async def pages(ids: list[int]) -> AsyncIterator[list[Article]]:
+        async def articles() -> AsyncIterator[list[Article]]:
             # Read a page at a time as the work proceeds: memory stays flat however many
             # articles are due.
-            for start in range(0, len(ids), DUE_PAGE):
-                page = ids[start : start + DUE_PAGE]
-                yield await self.db.batch(False, self._crowded(), self.store.get_articles, page)
-
-        async def gathered(ended: Finished, waiting: dict[str, list[int]]) -> list[int]:
-            """The waiting articles of the feeds ended since last asked, once there are
-            some, gathered for up to ``GATHER_S`` (or ``DUE_PAGE`` of them): each read and
-            each batch handed out has a cost of its own (issue 16)."""
-            ids: list[int] = []
-            loop = asyncio.get_running_loop()
-            until = None  # GATHER_S after the first of them
-            while waiting and len(ids) < DUE_PAGE:
-                if ids and until is None:
-                    until = loop.time() + GATHER_S
-                left = None if until is None else until - loop.time()
-                if left is not None and left <= 0:
-                    break
+            for start in range(0, len(due), DUE_PAGE):
                 try:
-                    names = await asyncio.wait_for(ended.next(), left)
-                except TimeoutError:
-                    break
-                # Nothing new once every feed's end has been told: then all that waits.
-                ids += [i for name in names or list(waiting) for i in waiting.pop(name, [])]
-            return ids
-
-        async def articles() -> AsyncIterator[list[Article]]:
-            waiting: dict[str, list[int]] = {}
-            ready = []
-            for i, feed in due:
-                if ended is not None and feed in ended.pending:
-                    waiting.setdefault(feed, []).append(i)
-                else:
-                    ready.append(i)
-            try:
-                async for page in pages(ready):
-                    yield page
-                while ended is not None and waiting:
-                    ids = await gathered(ended, waiting)
-                    async for page in pages(ids):
-                        yield page
-            except StoreError as exc:
-                self.writer.failed(run, f"reading due articles failed: {exc}", exc)
+                    page = due[start : start + DUE_PAGE]
+                    yield await self.db.batch(False, self._crowded(), self.store.get_articles, page)
+                except StoreError as exc:
+                    self.writer.failed(run, f"reading due articles failed: {exc}", exc)
+                    return
 
         await self._for_each_by_host(articles(), one, lambda article: article.current_url)
 

@@ -132,39 +132,6 @@ class HostSlots:
             granted.set_result(None)
 
 
-class Finished:
-    """The names of a set of jobs, told as each one finishes, so that what waits on one
-    of them starts as soon as that one is done rather than when all are (a feed's due
-    articles once that feed's check has ended, issue 16)."""
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self.pending = set(names)
-        self.all = asyncio.Event()  # every job has finished, however
-        self._finished: list[str] = []
-        self._news = asyncio.Event()
-
-    def finished(self, name: str) -> None:
-        """Job ``name`` is done."""
-        self.pending.discard(name)
-        self._finished.append(name)
-        self._news.set()
-
-    def close(self) -> None:
-        """No job is left to finish (done, failed or cancelled): nothing is pending."""
-        self._finished.extend(sorted(self.pending))
-        self.pending.clear()
-        self.all.set()
-        self._news.set()
-
-    async def next(self) -> list[str]:
-        """The jobs finished since the last call, once there is one (or none is left)."""
-        while not self._finished and not self.all.is_set():
-            self._news.clear()
-            await self._news.wait()
-        names, self._finished = self._finished, []
-        return names
-
-
 async def for_each(
     batches: AsyncIterable[Sequence[T]],
     fn: Callable[[T], Awaitable[None]],

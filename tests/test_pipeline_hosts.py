@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -257,61 +256,3 @@ async def test_nodes_share_hosts_in_short_claimed_rounds_and_stay_polite(
     rounds = [r.getMessage() for r in caplog.records if r.getMessage().startswith("claimed ")]
     for web in hosts:  # PAGES / 2 rounds with due articles, and one that finds none left
         assert sum(web.host in line for line in rounds) >= PAGES // 2
-
-
-async def test_a_feeds_articles_are_rechecked_while_other_feeds_are_still_checked(
-    hosts: list[WebServer], tmp_path: Path
-) -> None:
-    """Feeds and articles overlap (issue 16): the second host's feed answers only once the
-    first host's articles have all been re-checked, which a pass that checks every feed
-    before any article would wait for in vain (the guard); and the second host's articles
-    are not re-checked before its own feed has answered (its check may capture them)."""
-    first_done = threading.Event()
-    feed_answered: list[float] = []
-    article_asked: list[float] = []
-
-    def after_first() -> None:
-        if counted[0].served == 2 * PAGES:
-            first_done.set()
-
-    counted = [
-        Counted(web, None, after_first if i == 0 else lambda: None) for i, web in enumerate(hosts)
-    ]
-    for count, web in zip(counted, hosts, strict=True):
-        web.set("/feed", _feed(web))
-        for n in range(PAGES):
-            web.set(f"/a/{n}", count.page(n))
-    held = hosts[1]
-    plain = _feed(held)
-
-    def held_feed(_request: Request) -> Reply:
-        if feed_answered or first_done.wait(GUARD):  # the first pass is not held
-            feed_answered.append(time.monotonic())
-        return plain
-
-    def asked(n: int) -> Callable[[Request], Reply]:
-        page = counted[1].page(n)
-
-        def answer(request: Request) -> Reply:
-            article_asked.append(time.monotonic())
-            return page(request)
-
-        return answer
-
-    settings = _settings(hosts, tmp_path)
-    store = SQLStore.open(settings.storage.url)
-    try:
-        first_done.set()
-        await check_once(settings, store, T0)
-        first_done.clear()
-        feed_answered.clear()
-        article_asked.clear()
-        held.set("/feed", held_feed)
-        for n in range(PAGES):
-            held.set(f"/a/{n}", asked(n))
-        second = await check_once(settings, store, T0 + timedelta(hours=1), force=True)
-    finally:
-        store.close()
-    assert feed_answered, "the held feed waited in vain: articles waited for every feed"
-    assert second.articles_checked == len(hosts) * PAGES
-    assert len(article_asked) == PAGES and min(article_asked) >= feed_answered[0]

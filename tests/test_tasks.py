@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from monitor.tasks import Finished, HostQueues, HostSlots, for_each, interleave, one_batch
+from monitor.tasks import HostQueues, HostSlots, for_each, interleave, one_batch
 
 
 def test_for_each_runs_every_item_at_most_limit_at_once() -> None:
@@ -244,17 +244,3 @@ def test_host_slots_give_back_a_cancelled_waiters_turn() -> None:
         return entered
 
     assert asyncio.run(main()) == ["first", "last"]
-
-
-async def test_finished_tells_each_job_once_as_it_ends() -> None:
-    ended = Finished(["a", "b", "c"])
-    waiting = asyncio.create_task(ended.next())
-    await asyncio.sleep(0)
-    assert not waiting.done()  # nothing has ended yet
-    ended.finished("b")
-    assert await waiting == ["b"]
-    assert ended.pending == {"a", "c"} and not ended.all.is_set()
-    ended.close()  # the others never finished (a cancelled pass): told all the same
-    assert ended.all.is_set() and ended.pending == set()
-    assert await ended.next() == ["a", "c"]
-    assert await asyncio.wait_for(ended.next(), 1) == []  # none left: answered at once
