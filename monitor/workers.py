@@ -375,7 +375,7 @@ def _ready() -> None:
 def _packed(
     extractor: Extractor, html: bytes, url: str, content_type: str | None
 ) -> tuple[Page, bytes]:
-    return _counted(extractor.extract(html, url, content_type)), pack_raw(html)
+    return _extracted_by(extractor, html, url, content_type), pack_raw(html)
 
 
 def _extracted_by(extractor: Extractor, html: bytes, url: str, content_type: str | None) -> Page:

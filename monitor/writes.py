@@ -172,34 +172,33 @@ class Writer:
                 )
 
     async def _update(self, run: Ledger, batch: list[Article], names: tuple[str, ...]) -> None:
-        try:
-            update = self.store.update_articles
-            held = await self.db.batch(True, self.crowded(), update, batch, names)
-        except StoreError as exc:
-            # Only "checked, nothing new" is lost: these articles are checked again.
-            self.failed(run, f"{len(batch)} article updates not saved: {exc}", exc)
-            return
-        if held:
-            log.info(
-                "%d article updates skipped: another process holds those rows (%s); "
-                "they are checked again",
-                len(held),
-                ", ".join(map(str, held[:10])),
-            )
+        # Only "checked, nothing new" is lost: these articles are checked again.
+        update = partial(self.store.update_articles, batch, names)
+        await self._rows(run, update, len(batch), "article updates", "; they are checked again")
 
     async def _mark_in_feed(self, run: Ledger, ids: list[int], when: datetime) -> None:
+        # Only when they were last seen in their feed is lost, until the next pass.
+        mark = partial(self.store.mark_in_feed, ids, when)
+        await self._rows(run, mark, len(ids), "marks of articles still in their feed")
+
+    async def _rows(
+        self, run: Ledger, write: Callable[[], list[int]], count: int, what: str, then: str = ""
+    ) -> None:
+        """``write`` of ``count`` article rows as a batch: refused, reported in ``run``;
+        rows another process holds (the ids it returns), logged as skipped (``then``: what
+        becomes of them)."""
         try:
-            mark = self.store.mark_in_feed
-            held = await self.db.batch(True, self.crowded(), mark, ids, when)
+            held = await self.db.batch(True, self.crowded(), write)
         except StoreError as exc:
-            # Only when they were last seen in their feed is lost, until the next pass.
-            message = f"{len(ids)} articles' last sighting in their feed not saved: {exc}"
-            self.failed(run, message, exc)
+            self.failed(run, f"{count} {what} not saved: {exc}", exc)
             return
         if held:
             log.info(
-                "%d articles not marked as still in their feed: another process holds them",
+                "%d %s skipped: another process holds those rows (%s)%s",
                 len(held),
+                what,
+                ", ".join(map(str, held[:10])),
+                then,
             )
 
     def failed(self, run: Ledger, message: str, exc: StoreError) -> None:

@@ -400,9 +400,8 @@ def _feed(row: RowMapping) -> FeedState:
 
 
 def article_of(row: RowMapping) -> Article:
-    values = row_fields(row, Article)
-    values["status"] = ArticleStatus(values["status"])
-    return Article.from_fields(values)
+    """The article of a row read by column name (one with every Article field)."""
+    return article_from_row([row[name] for name in _ARTICLE_FIELDS])
 
 
 def article_from_row(row: Sequence[Any]) -> Article:

@@ -40,8 +40,16 @@ from monitor.models import (
     Version,
     VersionStamp,
 )
-from monitor.store.articles import article_of
-from monitor.store.schema import UTCDateTime, articles, changes, revisits, sqlite_time, versions
+from monitor.store.articles import _ARTICLE_ROWS, article_from_row, article_of
+from monitor.store.schema import (
+    UTCDateTime,
+    articles,
+    as_utc,
+    changes,
+    revisits,
+    sqlite_time,
+    versions,
+)
 from monitor.store.transactions import Transactions
 
 # The store's own row readers (versions.py): one definition of a row as a model.
@@ -347,8 +355,8 @@ class EvidenceTables(Transactions):
                     stamps.setdefault(article_id, []).append(
                         VersionStamp(number, fetched_at, number in found[article_id])
                     )
-                rows = conn.execute(select(articles).where(articles.c.id.in_(chunk))).mappings()
-                by_id = {row["id"]: article_of(row) for row in rows}
+                rows = conn.execute(_ARTICLE_ROWS.where(articles.c.id.in_(chunk)))
+                by_id = {row[0]: article_from_row(row) for row in rows}
             for article_id in chunk:
                 if article_id in by_id and found[article_id]:
                     yield PhraseHistory(by_id[article_id], tuple(stamps[article_id]))
@@ -364,7 +372,7 @@ class EvidenceTables(Transactions):
 
     def iter_articles(self, batch: int = 1000) -> Iterator[Article]:
         """Every article, by id, ``batch`` at a time."""
-        for row in self._pages("read articles", select(articles), (articles.c.id,), batch):
+        for row in self._pages("read articles", _ARTICLE_ROWS, (articles.c.id,), batch):
             yield article_of(row)
 
     def iter_versions(self, batch: int = 500) -> Iterator[Version]:
@@ -442,7 +450,7 @@ class EvidenceTables(Transactions):
             return
         # Nearly every run is one 304 (first = last): its values are bound once, not
         # twice. This write comes with every 304 of a warm round (issue 16's budget).
-        moment = sqlite_time if self.in_place else _as_is
+        moment = sqlite_time if self.in_place else as_utc
         single = [_single_values(one, moment) for one in seen if one.count == 1]
         merged = [_revisit_values(one, moment) for one in seen if one.count != 1]
         style = "named" if self.in_place else "pyformat"
@@ -502,13 +510,6 @@ def _revisit_values(seen: Revisit, moment: Callable[[datetime], Any]) -> dict[st
         "etag": seen.etag,
         "last_modified": seen.last_modified,
     }
-
-
-def _as_is(moment: datetime) -> datetime:
-    """``moment``, which must be timezone-aware (as UTCDateTime requires)."""
-    if moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment!r}: the store needs timezone-aware values")
-    return moment
 
 
 def header_lines(headers: Sequence[tuple[str, str]]) -> str:

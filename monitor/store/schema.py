@@ -44,10 +44,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            # A naive datetime is a bug upstream: guessing its zone would corrupt ordering.
-            raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware values")
-        value = value.astimezone(UTC)
+        value = as_utc(value)
         # SQLite stores the text without an offset; a fixed zone keeps it comparable.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -92,15 +89,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return utc
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; ValueError if it is naive (a bug upstream: guessing its zone
+    would corrupt ordering)."""
+    if moment.tzinfo is UTC:
+        return moment
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment!r}: the store needs timezone-aware values")
+    return moment.astimezone(UTC)
+
+
 def sqlite_time(moment: datetime) -> str:
     """``moment`` as ``UTCDateTime`` keeps it on SQLite: SQLAlchemy's text form of the naive
     UTC time ("YYYY-MM-DD HH:MM:SS.ffffff"), which compares as the instants do."""
-    if moment.tzinfo is not UTC:
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            # A naive datetime is a bug upstream: guessing its zone would corrupt ordering.
-            raise ValueError(f"naive datetime {moment!r}: the store needs timezone-aware values")
-        moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return as_utc(moment).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 # Deterministic constraint names let later migrations (and SQLite batch mode) refer to them.
